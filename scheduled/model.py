@@ -1,0 +1,162 @@
+"""The desired state: what one workflow file asks Temporal to hold, as frozen values.
+
+Everything here is a plain value with no I/O. The fingerprint is a hash of exactly what is sent
+to Temporal (spec, policies, state, action), so the same file content gives the same
+fingerprint on every run and machine; the reconciler stores it where `list` returns it and skips
+updates whose fingerprint already matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from scheduled.calendar import Calendar, Interval, Range
+
+FINGERPRINT_VERSION = "v1"
+PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class OverlapPolicy(StrEnum):
+    SKIP = "skip"
+    BUFFER_ONE = "buffer_one"
+    BUFFER_ALL = "buffer_all"
+    CANCEL_OTHER = "cancel_other"
+    TERMINATE_OTHER = "terminate_other"
+    ALLOW_ALL = "allow_all"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPolicy:
+    maximum_attempts: int | None = None
+    initial_interval: timedelta | None = None
+    backoff_coefficient: float | None = None
+    maximum_interval: timedelta | None = None
+    non_retryable_error_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Spec:
+    """When the schedule fires, in Temporal's structured form (never cron text)."""
+
+    calendars: tuple[Calendar, ...] = ()
+    intervals: tuple[Interval, ...] = ()
+    timezone: str = "UTC"
+    jitter: timedelta = timedelta(0)
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    # The cron text as written in the file, for people; the calendars are what counts.
+    cron_text: tuple[str, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policies:
+    overlap: OverlapPolicy = OverlapPolicy.SKIP
+    catchup_window: timedelta | None = None
+    pause_on_failure: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Action:
+    """The workflow each firing starts. JSON values are held as canonical JSON text (hashable)."""
+
+    workflow_type: str
+    task_queue: str
+    workflow_id: str
+    input_json: str = "{}"
+    execution_timeout: timedelta | None = None
+    run_timeout: timedelta | None = None
+    task_timeout: timedelta | None = None
+    retry: RetryPolicy | None = None
+    memo_json: str = "{}"
+
+    @property
+    def input(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.input_json)
+        return value
+
+    @property
+    def memo(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.memo_json)
+        return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredSchedule:
+    workflow_id: str  # the file's `id`
+    schedule_id: str  # schedule-{project}-{id}
+    source: str  # the file, relative to the tree's root
+    spec: Spec
+    policies: Policies
+    action: Action
+    enabled: bool = True
+    note: str = ""
+    fingerprint: str = ""
+
+    @property
+    def paused(self) -> bool:
+        return not self.enabled
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def schedule_id_for(project: str, workflow_id: str) -> str:
+    return f"schedule-{project}-{workflow_id}"
+
+
+def schedule_id_prefix(project: str) -> str:
+    return f"schedule-{project}-"
+
+
+def workflow_id_for(project: str, workflow_id: str) -> str:
+    # Temporal appends the nominal fire time to this id for each run it starts.
+    return f"{project}-{workflow_id}"
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready form of the model's values, stable across runs."""
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Range):
+        return [value.start, value.end, value.step]
+    if isinstance(value, StrEnum):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {
+            name: _plain(getattr(value, name))
+            for name, spec in value.__dataclass_fields__.items()
+            if spec.compare
+        }
+    return value
+
+
+def fingerprint_of(schedule: DesiredSchedule) -> str:
+    """A stable hash of everything sent to Temporal for this schedule."""
+    payload = {
+        "version": FINGERPRINT_VERSION,
+        "schedule_id": schedule.schedule_id,
+        "spec": _plain(schedule.spec),
+        "policies": _plain(schedule.policies),
+        "action": _plain(schedule.action),
+        "enabled": schedule.enabled,
+        "note": schedule.note,
+    }
+    digest = hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+    return f"{FINGERPRINT_VERSION}:{digest[:24]}"
+
+
+def with_fingerprint(schedule: DesiredSchedule) -> DesiredSchedule:
+    from dataclasses import replace
+
+    return replace(schedule, fingerprint=fingerprint_of(schedule))

@@ -1,0 +1,201 @@
+"""The workflow file's JSON Schema, and its errors rewritten as sentences with a position.
+
+jsonschema's own messages ("Additional properties are not allowed ('cronn' was unexpected)")
+name the rule, not the fix; each error kind is turned into a sentence that says what to write,
+with a "did you mean" for near misses of known keys and values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from scheduled.diagnostics import format_path
+
+SCHEMA_FILE = "workflow.schema.json"
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+def schema_text() -> str:
+    return resources.files("scheduled").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+@cache
+def workflow_schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(schema_text())
+    return loaded
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = workflow_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+class SchemaProblem:
+    """One schema violation: where (a path in the document), whether the key itself is meant."""
+
+    __slots__ = ("at_key", "code", "message", "path")
+
+    def __init__(self, path: tuple[str | int, ...], message: str, code: str, at_key: bool) -> None:
+        self.path = path
+        self.message = message
+        self.code = code
+        self.at_key = at_key
+
+
+def check_document(data: Any) -> list[SchemaProblem]:
+    """Every schema problem of a document, as readable sentences."""
+    problems = [problem for error in _validator().iter_errors(data) for problem in _explain(error)]
+    problems.sort(key=lambda problem: (format_path(problem.path), problem.message))
+    return problems
+
+
+def _name(path: tuple[str | int, ...]) -> str:
+    return f"`{format_path(path)}`" if path else "the document"
+
+
+def _describe_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if value is None:
+        return "empty"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return f"the text {value!r}"
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
+    path = tuple(error.absolute_path)
+    validator = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    instance = error.instance
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        known = sorted(schema.get("properties", {}))
+        for key in sorted(set(instance) - set(known)):
+            where = "the schedule block" if path == ("schedule",) else _name(path)
+            yield SchemaProblem(
+                (*path, key),
+                f"unknown key `{key}` in {where}{did_you_mean(key, known)}"
+                f" (allowed: {', '.join(known)})",
+                "schema.unknown-key",
+                at_key=True,
+            )
+        return
+    if validator == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else "?"
+        if not path and missing == "id":
+            message = "the file has no `id`; add `id: some-name` (lowercase letters and digits)"
+        else:
+            message = f"{_name(path)} needs the key `{missing}`"
+        yield SchemaProblem(path, message, "schema.missing-key", at_key=False)
+        return
+    if validator == "type":
+        expected = error.validator_value
+        words = (
+            " or ".join(_TYPE_WORDS.get(kind, kind) for kind in expected)
+            if isinstance(expected, list)
+            else _TYPE_WORDS.get(str(expected), str(expected))
+        )
+        if not path:
+            message = (
+                f"the file must hold a mapping of keys (id, workflow, schedule…), "
+                f"not {_describe_type(instance)}"
+            )
+        else:
+            message = f"{_name(path)} must be {words}, not {_describe_type(instance)}"
+        yield SchemaProblem(path, message, "schema.type", at_key=False)
+        return
+    if validator == "enum":
+        choices = [str(choice) for choice in error.validator_value]
+        hint = did_you_mean(str(instance), choices)
+        yield SchemaProblem(
+            path,
+            f"{_name(path)} must be one of {', '.join(choices)}, not {instance!r}{hint}",
+            "schema.enum",
+            at_key=False,
+        )
+        return
+    if validator == "pattern":
+        yield SchemaProblem(path, _pattern_message(path, instance), "schema.pattern", at_key=False)
+        return
+    if validator == "oneOf" and path == ("schedule",) and isinstance(instance, dict):
+        if "cron" in instance and "every" in instance:
+            message = "the schedule has both `cron` and `every`; keep exactly one of them"
+        else:
+            message = "the schedule needs either `cron` (a cron expression) or `every` (an interval)"
+        yield SchemaProblem(path, message, "schema.cron-or-every", at_key=True)
+        return
+    if validator == "oneOf" and path[-1:] == ("cron",):
+        if isinstance(instance, list) and not instance:
+            message = "`schedule.cron` is an empty list; give at least one cron expression"
+        else:
+            message = f"`schedule.cron` must be a cron string or a list of cron strings, not {_describe_type(instance)}"
+        yield SchemaProblem(path, message, "schema.cron-type", at_key=False)
+        return
+    if validator == "dependentRequired":
+        yield SchemaProblem(
+            (*path, "offset"),
+            "`offset` only applies to `every` intervals; remove it or use `every`",
+            "schema.offset-without-every",
+            at_key=True,
+        )
+        return
+    if validator in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"):
+        limits = {
+            "minimum": f"at least {error.validator_value}",
+            "maximum": f"at most {error.validator_value}",
+            "minLength": "not empty" if error.validator_value == 1 else
+            f"at least {error.validator_value} characters long",
+            "maxLength": f"at most {error.validator_value} characters long",
+            "minItems": f"a list of at least {error.validator_value} items",
+            "maxItems": f"a list of at most {error.validator_value} items",
+        }
+        yield SchemaProblem(
+            path, f"{_name(path)} must be {limits[str(validator)]}", "schema.range", at_key=False
+        )
+        return
+    yield SchemaProblem(path, f"{_name(path)}: {error.message}", f"schema.{validator}", False)
+
+
+def _pattern_message(path: tuple[str | int, ...], instance: Any) -> str:
+    field = path[-1] if path else ""
+    if field == "id":
+        return (
+            f"`id` {instance!r} may use only lowercase letters, digits, '-', '_' and '.', "
+            "and must start with a letter or digit"
+        )
+    if field in ("start_at", "end_at"):
+        return (
+            f"{_name(path)} {instance!r} is not a date-time; write e.g. 2026-01-01T09:00:00Z "
+            "or 2026-01-01"
+        )
+    return (
+        f"{_name(path)} {instance!r} is not a duration; write a number with a unit, "
+        "such as 90s, 15m, 1h30m or 2d"
+    )

@@ -1,0 +1,167 @@
+"""Finding workflow files under a root, and reading them without trusting them.
+
+Which files count: `*.yaml` and `*.yml`, recursively; hidden files and folders (so `.git`),
+editor swap and backup files are skipped. Symlinks are followed only while they stay inside the
+root, and each real file or folder is visited once, so a link loop ends.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+WORKFLOW_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FoundFile:
+    relative: str  # posix path relative to the root: the file's name in every report
+    path: Path  # as found under the root (not resolved), used to read it
+    problem: str | None = None  # why it cannot be read, when the walk already knows
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProblem:
+    message: str
+    code: str
+    offset: int | None = None  # byte offset of the problem, when there is one
+
+
+def is_workflow_file_name(name: str) -> bool:
+    """The file-name rule alone, shared by the tree walk and the watcher's filter."""
+    if name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".bak", ".tmp")):
+        return False
+    return name.endswith(WORKFLOW_SUFFIXES)
+
+
+def is_ignored_dir_name(name: str) -> bool:
+    return name.startswith(".") or name in ("__pycache__", "node_modules")
+
+
+def relative_name(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def find_workflow_files(root: Path) -> Iterator[FoundFile]:
+    """Yield the workflow files under root, sorted, each once. Raises OSError if root is unreadable."""
+    real_root = root.resolve(strict=True)
+    seen_dirs: set[tuple[int, int]] = set()
+    yield from _walk(root, real_root, root, seen_dirs)
+
+
+def _walk(
+    root: Path, real_root: Path, folder: Path, seen_dirs: set[tuple[int, int]]
+) -> Iterator[FoundFile]:
+    info = folder.stat()
+    identity = (info.st_dev, info.st_ino)
+    if identity in seen_dirs:
+        return  # a link loop, or a second link to a folder already walked
+    seen_dirs.add(identity)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as error:
+        yield FoundFile(relative_name(root, folder) + "/", folder, _os_problem(error, "folder"))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir(follow_symlinks=True)
+        except OSError as error:  # pragma: no cover - a race with deletion
+            if is_workflow_file_name(entry.name):
+                yield FoundFile(relative_name(root, path), path, _os_problem(error, "file"))
+            continue
+        if is_dir:
+            if is_ignored_dir_name(entry.name):
+                continue
+            if is_link and not _inside(path, real_root):
+                continue  # a linked folder outside the tree is not part of it
+            yield from _walk(root, real_root, path, seen_dirs)
+            continue
+        if not is_workflow_file_name(entry.name):
+            continue
+        relative = relative_name(root, path)
+        if is_link:
+            problem = _link_problem(path, real_root)
+            if problem is not None:
+                yield FoundFile(relative, path, problem)
+                continue
+        yield FoundFile(relative, path)
+
+
+def _inside(path: Path, real_root: Path) -> bool:
+    try:
+        return path.resolve(strict=True).is_relative_to(real_root)
+    except (OSError, RuntimeError):
+        return False
+
+
+def _link_problem(path: Path, real_root: Path) -> str | None:
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:
+        return "the symlink loops back on itself"
+    except OSError:
+        return "the symlink points to a file that does not exist"
+    if not target.is_relative_to(real_root):
+        return f"the symlink points outside the tree (to {target}); it is not read"
+    return None
+
+
+def _os_problem(error: OSError, what: str) -> str:
+    if isinstance(error, PermissionError):
+        return f"the {what} cannot be read: permission denied"
+    if isinstance(error, FileNotFoundError):
+        return f"the {what} disappeared while it was being read"
+    return f"the {what} cannot be read: {error.strerror or error}"
+
+
+def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | ReadProblem:
+    """The file's text, or why it is not acceptable (size, binary, encoding, I/O)."""
+    try:
+        with path.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return ReadProblem("this is not a regular file", "file.not-regular")
+            raw = handle.read(max_bytes + 1)
+    except OSError as error:
+        return ReadProblem(_os_problem(error, "file"), "file.unreadable")
+    if len(raw) > max_bytes:
+        return ReadProblem(
+            f"the file is larger than {max_bytes // 1024} KiB; workflow files are small, "
+            "so this one is not read",
+            "file.too-large",
+        )
+    if b"\x00" in raw:
+        return ReadProblem(
+            "the file holds NUL bytes: it looks binary, not like YAML text",
+            "file.binary",
+            raw.index(b"\x00"),
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return ReadProblem(
+            f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8",
+            "file.encoding",
+            error.start,
+        )
+
+
+def line_and_column(raw_prefix: bytes) -> tuple[int, int]:
+    """1-based line and column of the byte after raw_prefix."""
+    line = raw_prefix.count(b"\n") + 1
+    column = len(raw_prefix) - (raw_prefix.rfind(b"\n") + 1) + 1
+    return line, column
+
+
+def position_of_offset(path: Path, offset: int) -> tuple[int, int]:
+    try:
+        with path.open("rb") as handle:
+            return line_and_column(handle.read(offset))
+    except OSError:
+        return 0, 0

@@ -1,0 +1,332 @@
+"""Safe YAML reading that remembers where every value stood, and survives hostile files.
+
+The document is built from the parser's event stream, not from PyYAML's constructors: that
+keeps it iterative (deep nesting cannot blow the stack), lets aliases be counted as they expand
+(a "billion laughs" file is refused before anything multiplies), refuses tags that would build
+Python objects, reports duplicate keys (PyYAML silently keeps the last), and records the
+`line:column` of each value and key for diagnostics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml import events as ev
+
+try:  # libyaml's C parser when the wheel has it: several times faster
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+from scheduled.errors import ScheduledError
+
+Path_ = tuple[str | int, ...]
+
+MAX_DEPTH = 64
+MAX_EXPANDED_VALUES = 100_000
+
+_STANDARD_SCALARS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:binary",
+}
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+class YamlReadError(ScheduledError):
+    """The text is not a YAML document this tool will read; carries the 1-based position."""
+
+    def __init__(self, message: str, *, line: int = 0, column: int = 0, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    line: int  # 1-based
+    column: int  # 1-based, at the first character of the content (inside quotes)
+
+
+@dataclass(slots=True)
+class Document:
+    """A parsed document: plain Python data plus where each value and key stood."""
+
+    data: Any
+    values: dict[Path_, Position] = field(default_factory=dict)
+    keys: dict[Path_, Position] = field(default_factory=dict)
+
+    def position(self, path: Path_, *, key: bool = False) -> Position:
+        """The closest recorded position for path, walking up to the parent when needed."""
+        table = self.keys if key else self.values
+        probe = path
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), Position(1, 1))
+
+
+def _position(mark: Any, style: str | None = None) -> Position:
+    quoted = 1 if style in ("'", '"') else 0
+    return Position(mark.line + 1, mark.column + 1 + quoted)
+
+
+@dataclass(slots=True)
+class _Frame:
+    container: dict[str, Any] | list[Any]
+    path: Path_
+    anchor: str | None
+    size: int = 1
+    pending_key: str | None = None
+    pending_key_position: Position | None = None
+    merge_next: bool = False
+    explicit_keys: dict[str, Position] = field(default_factory=dict)
+
+
+def _scalar_value(event: ev.ScalarEvent) -> Any:
+    tag = event.tag
+    if tag in (None, "!"):
+        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == "tag:yaml.org,2002:timestamp":
+        return event.value  # kept as text: the format checks and interprets dates itself
+    if tag in _STANDARD_SCALARS:
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        return _constructor.construct_object(node)
+    _refuse_tag(tag, event)
+    return event.value  # a local tag such as !Ref: keep the text, ignore the tag
+
+
+def _refuse_tag(tag: str | None, event: ev.NodeEvent) -> None:
+    if tag and tag.startswith("tag:yaml.org,2002:python/"):
+        position = _position(event.start_mark)
+        raise YamlReadError(
+            f"the tag !!{tag.removeprefix('tag:yaml.org,2002:')} would build a Python object; "
+            "workflow files may hold only plain data (strings, numbers, lists, mappings)",
+            line=position.line,
+            column=position.column,
+            code="yaml.unsafe-tag",
+        )
+
+
+def read_yaml(text: str) -> Document:
+    """Parse exactly one YAML document. Raises YamlReadError with a position on any problem."""
+    document: Document | None = None
+    stack: list[_Frame] = []
+    anchors: dict[str, tuple[Any, int]] = {}
+    total = 0
+    root: Any = None
+    have_root = False
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, ev.DocumentStartEvent):
+                if document is not None:
+                    position = _position(event.start_mark)
+                    raise YamlReadError(
+                        "the file holds more than one YAML document (a second '---'); "
+                        "put one workflow in each file",
+                        line=position.line,
+                        column=position.column,
+                        code="yaml.multiple-documents",
+                    )
+                document = Document(data=None)
+                continue
+            if isinstance(event, ev.DocumentEndEvent | ev.StreamStartEvent | ev.StreamEndEvent):
+                continue
+            assert document is not None
+            if isinstance(event, ev.MappingEndEvent | ev.SequenceEndEvent):
+                frame = stack.pop()
+                value, size = frame.container, frame.size
+                if frame.anchor:
+                    anchors[frame.anchor] = (value, size)
+                _attach(stack, document, value, size, frame.path, None)
+                if not stack:
+                    root, have_root = value, True
+                continue
+
+            path = _child_path(stack)
+            if isinstance(event, ev.AliasEvent):
+                if event.anchor not in anchors:
+                    position = _position(event.start_mark)
+                    raise YamlReadError(
+                        f"the alias *{event.anchor} refers to an anchor that is not defined "
+                        "before it",
+                        line=position.line,
+                        column=position.column,
+                        code="yaml.unknown-alias",
+                    )
+                value, size = anchors[event.anchor]
+                total += size
+                _check_expansion(total, event)
+                position = _position(event.start_mark)
+                if stack and _is_key_slot(stack[-1]):
+                    if isinstance(value, dict | list):
+                        raise YamlReadError(
+                            "a mapping key must be a plain value, not a list or mapping",
+                            line=position.line, column=position.column, code="yaml.complex-key",
+                        )
+                    _take_key(stack[-1], str(value), event, position)
+                    continue
+                if _attach(stack, document, value, size, path, position, alias=True):
+                    continue
+                if not stack:
+                    root, have_root = value, True
+                continue
+
+            if isinstance(event, ev.ScalarEvent):
+                total += 1
+                _check_expansion(total, event)
+                value = _scalar_value(event)
+                if event.anchor:
+                    anchors[event.anchor] = (value, 1)
+                position = _position(event.start_mark, event.style)
+                if stack and _is_key_slot(stack[-1]):
+                    _take_key(stack[-1], value, event, position)
+                    continue
+                _attach(stack, document, value, 1, path, position)
+                if not stack:
+                    root, have_root = value, True
+                continue
+
+            if isinstance(event, ev.MappingStartEvent | ev.SequenceStartEvent):
+                _refuse_tag(event.tag, event)
+                if stack and _is_key_slot(stack[-1]):
+                    position = _position(event.start_mark)
+                    raise YamlReadError(
+                        "a mapping key must be a plain value, not a list or mapping",
+                        line=position.line,
+                        column=position.column,
+                        code="yaml.complex-key",
+                    )
+                if len(stack) >= MAX_DEPTH:
+                    position = _position(event.start_mark)
+                    raise YamlReadError(
+                        f"values are nested more than {MAX_DEPTH} levels deep",
+                        line=position.line,
+                        column=position.column,
+                        code="yaml.too-deep",
+                    )
+                total += 1
+                _check_expansion(total, event)
+                container: dict[str, Any] | list[Any] = (
+                    {} if isinstance(event, ev.MappingStartEvent) else []
+                )
+                document.values[path] = _position(event.start_mark)
+                stack.append(_Frame(container=container, path=path, anchor=event.anchor))
+                continue
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "the YAML syntax is broken"
+        context = f" ({error.context})" if error.context and error.problem else ""
+        raise YamlReadError(
+            f"YAML syntax error: {problem}{context}",
+            line=(mark.line + 1) if mark else 0,
+            column=(mark.column + 1) if mark else 0,
+            code="yaml.syntax",
+        ) from error
+    except yaml.YAMLError as error:
+        raise YamlReadError(f"YAML error: {error}", code="yaml.syntax") from error
+    if document is None or not have_root:
+        raise YamlReadError("the file is empty; a workflow file needs at least an `id`",
+                            code="yaml.empty")
+    document.data = root
+    return document
+
+
+def _check_expansion(total: int, event: ev.Event) -> None:
+    if total > MAX_EXPANDED_VALUES:
+        position = _position(event.start_mark)
+        raise YamlReadError(
+            f"the document expands to more than {MAX_EXPANDED_VALUES:,} values through "
+            "anchors and aliases (a 'billion laughs' file?)",
+            line=position.line,
+            column=position.column,
+            code="yaml.alias-bomb",
+        )
+
+
+def _is_key_slot(frame: _Frame) -> bool:
+    return isinstance(frame.container, dict) and frame.pending_key is None and not frame.merge_next
+
+
+def _child_path(stack: list[_Frame]) -> Path_:
+    if not stack:
+        return ()
+    frame = stack[-1]
+    if isinstance(frame.container, list):
+        return (*frame.path, len(frame.container))
+    return (*frame.path, frame.pending_key if frame.pending_key is not None else "<<")
+
+
+def _take_key(frame: _Frame, value: Any, event: ev.NodeEvent, position: Position) -> None:
+    style = getattr(event, "style", None)
+    if value == "<<" and not style and isinstance(event, ev.ScalarEvent):
+        frame.merge_next = True
+        return
+    key = value if isinstance(value, str) else str(getattr(event, "value", value))
+    if key in frame.explicit_keys:
+        first = frame.explicit_keys[key]
+        raise YamlReadError(
+            f"the key {key!r} appears twice in the same mapping (first at line {first.line}); "
+            "YAML keeps only one of them, so say it once",
+            line=position.line,
+            column=position.column,
+            code="yaml.duplicate-key",
+        )
+    frame.explicit_keys[key] = position
+    frame.pending_key = key
+    frame.pending_key_position = position
+
+
+def _attach(
+    stack: list[_Frame],
+    document: Document,
+    value: Any,
+    size: int,
+    path: Path_,
+    position: Position | None,
+    *,
+    alias: bool = False,
+) -> bool:
+    """Put a finished value into its parent; returns False when it is the document's root."""
+    if position is not None:
+        document.values[path] = position
+    if not stack:
+        return False
+    parent = stack[-1]
+    parent.size += size
+    if isinstance(parent.container, list):
+        parent.container.append(value)
+        return True
+    if parent.merge_next:
+        parent.merge_next = False
+        sources = value if isinstance(value, list) else [value]
+        for source in sources:
+            if not isinstance(source, dict):
+                line, column = (position.line, position.column) if position else (0, 0)
+                raise YamlReadError(
+                    "a merge key (<<) must refer to a mapping or a list of mappings",
+                    line=line, column=column, code="yaml.bad-merge",
+                )
+            for key, item in source.items():
+                parent.container.setdefault(key, item)
+        return True
+    assert parent.pending_key is not None
+    if parent.pending_key_position is not None:
+        document.keys[(*parent.path, parent.pending_key)] = parent.pending_key_position
+    parent.container[parent.pending_key] = value
+    parent.pending_key = None
+    parent.pending_key_position = None
+    return True
