@@ -11,7 +11,25 @@ from typing import Any, TypeVar
 
 import click
 
+import signal
+
+import anyio
+
 from scheduled import __version__
+from scheduled.apply import ApplyOptions, ApplyReport, Result
+from scheduled.errors import ScheduledError
+from scheduled.gateway import GatewayError, ScheduleGateway
+from scheduled.plan import Kind, PlanOptions, make_plan
+from scheduled.reconcile import desired_state, observe, reconcile_pass, tree_revision
+from scheduled.report import (
+    plan_json,
+    render_plan,
+    render_summary,
+    render_table,
+    report_json,
+    result_line,
+    schedule_row,
+)
 from scheduled.loader import LoadOptions, LoadResult, derive_project_name, load_tree
 from scheduled.schema import schema_text
 from scheduled.settings import (
@@ -153,5 +171,327 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+
+
+# -- Temporal commands ---------------------------------------------------------------------
+
+TEMPORAL_SETTINGS = ["project", "default_workflow", "default_task_queue", "address", "namespace",
+                     "api_key", "tls", "concurrency", "rate_limit", "prune",
+                     "max_delete_fraction", "respect_operator_pause"]
+
+
+def _temporal_options(func: F) -> F:
+    options = [
+        click.option("--address", envvar=["SCHEDULED_ADDRESS", "TEMPORAL_ADDRESS"],
+                     help="Temporal frontend host:port (default: Temporal's env/profile, then "
+                     "localhost:7233)."),
+        click.option("--namespace", envvar=["SCHEDULED_NAMESPACE", "TEMPORAL_NAMESPACE"],
+                     help="Temporal namespace (default: default)."),
+        click.option("--api-key", envvar=["SCHEDULED_API_KEY", "TEMPORAL_API_KEY"],
+                     help="API key (implies TLS). Never logged."),
+        click.option("--tls/--no-tls", default=None, envvar="SCHEDULED_TLS",
+                     help="Use TLS (TEMPORAL_TLS_* and envconfig profiles are honoured too)."),
+        click.option("--profile", envvar="TEMPORAL_PROFILE",
+                     help="Temporal envconfig profile name."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return _setting_options(func)
+
+
+def _reconcile_options(func: F) -> F:
+    options = [
+        click.option("--concurrency", type=click.IntRange(1, 256), envvar="SCHEDULED_CONCURRENCY",
+                     help="Temporal calls in flight at once (default 10)."),
+        click.option("--rate-limit", type=click.FloatRange(0.1), envvar="SCHEDULED_RATE_LIMIT",
+                     help="Temporal calls per second at most (default 100)."),
+        click.option("--prune/--no-prune", default=None, envvar="SCHEDULED_PRUNE",
+                     help="Delete schedules whose files are gone (default: prune)."),
+        click.option("--allow-mass-delete", is_flag=True,
+                     help="Allow a pass to delete more than --max-delete-fraction of the "
+                     "managed schedules."),
+        click.option("--max-delete-fraction", type=click.FloatRange(0.0, 1.0, min_open=True),
+                     envvar="SCHEDULED_MAX_DELETE_FRACTION",
+                     help="Share of managed schedules one pass may delete (default 0.5)."),
+        click.option("--respect-operator-pause/--override-operator-pause", default=None,
+                     envvar="SCHEDULED_RESPECT_OPERATOR_PAUSE",
+                     help="Keep a pause set in Temporal's UI/CLI until the file changes "
+                     "`enabled` (default: respect)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _connection(ctx: click.Context, settings: Settings) -> Any:
+    from scheduled.temporal_gateway import Connection
+
+    return Connection(
+        address=settings.address,
+        namespace=settings.namespace,
+        api_key=settings.api_key,
+        tls=settings.tls,
+        profile=ctx.params.get("profile"),
+    )
+
+
+async def _gateway(ctx: click.Context, settings: Settings) -> ScheduleGateway:
+    from scheduled.temporal_gateway import TemporalGateway
+
+    return await TemporalGateway.connect(_connection(ctx, settings))
+
+
+def _plan_options(ctx: click.Context, settings: Settings, project: str, generation: int) -> PlanOptions:
+    return PlanOptions(
+        project=project,
+        now=datetime.now(UTC),
+        prune=settings.prune,
+        allow_mass_delete=bool(ctx.params.get("allow_mass_delete")),
+        max_delete_fraction=settings.max_delete_fraction,
+        respect_operator_pause=settings.respect_operator_pause,
+        generation=generation,
+    )
+
+
+def _print_invalid(result: LoadResult) -> None:
+    if not result.readable:
+        click.echo(f"error: {result.root_problem}; nothing will be deleted", err=True)
+    for diagnostic in result.diagnostics:
+        if diagnostic.is_error:
+            click.echo(diagnostic.render(), err=True)
+    if result.invalid_files:
+        click.echo(
+            f"{len(result.invalid_files)} invalid file(s): their schedules are left as they are",
+            err=True,
+        )
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--detail/--no-detail", default=True, show_default=True,
+              help="Describe changed schedules for a field-by-field diff (one call each).")
+@click.option("-v", "--verbose", is_flag=True, help="Also list unchanged schedules.")
+@_reconcile_options
+@_temporal_options
+@click.pass_context
+def plan(ctx: click.Context, root: Path, output_format: str, detail: bool, verbose: bool,
+         **_: Any) -> None:
+    """Show what `apply` would do, as a diff per schedule; changes nothing.
+
+    Exit status: 0 no changes, 2 changes pending, 1 error (invalid files, unreachable Temporal,
+    conflicts or blocked deletions).
+    """
+    settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
+    options = load_options(settings, root)
+    load = load_tree(root, options, now=datetime.now(UTC))
+    revision = tree_revision(root)
+
+    async def run() -> Any:
+        gateway = await _gateway(ctx, settings)
+        observed = await observe(gateway, options.project)
+        made = make_plan(
+            desired_state(load, options.project), observed,
+            _plan_options(ctx, settings, options.project, revision.generation),
+        )
+        if detail:
+            made = await _with_detail(made, gateway)
+        return made
+
+    try:
+        made = anyio.run(run)
+    except (GatewayError, ScheduledError) as error:
+        _fail(str(error))
+    _print_invalid(load)
+    if output_format == "json":
+        click.echo(json.dumps(plan_json(made), indent=2))
+    else:
+        for line in render_plan(made, datetime.now(UTC), verbose=verbose):
+            click.echo(line)
+    failed = load.error_count > 0 or not load.readable or bool(
+        made.of_kind(Kind.CONFLICT, Kind.BLOCKED)
+    )
+    ctx.exit(EXIT_FAILED if failed else EXIT_CHANGES_PENDING if made.has_changes else EXIT_OK)
+
+
+async def _with_detail(made: Any, gateway: ScheduleGateway) -> Any:
+    """Describe each schedule to be updated, for a field-by-field diff."""
+    from dataclasses import replace
+
+    from scheduled.plan import field_changes
+
+    operations = []
+    for operation in made.operations:
+        if operation.kind is Kind.UPDATE and operation.desired is not None:
+            try:
+                described = await gateway.describe(operation.schedule_id)
+            except GatewayError:
+                operations.append(operation)
+                continue
+            changes = field_changes(
+                operation.desired, described, paused=operation.paused, note=operation.note
+            )
+            operation = replace(operation, observed=described, changes=tuple(changes))
+        operations.append(operation)
+    return replace(made, operations=tuple(operations))
+
+
+@main.command()
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@_reconcile_options
+@_temporal_options
+@click.pass_context
+def apply(ctx: click.Context, root: Path, output_format: str, **_: Any) -> None:
+    """Reconcile once: make Temporal's schedules equal to the tree.
+
+    Shows progress on a terminal and a summary at the end. Ctrl-C or SIGTERM stops starting new
+    calls, lets in-flight ones finish (5 s), and reports what was done; a second one stops at
+    once. Exit status: 0 converged, 1 anything not converged (invalid files, failed
+    operations, conflicts, blocked deletions, interrupted).
+    """
+    settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
+    options = load_options(settings, root)
+    load = load_tree(root, options, now=datetime.now(UTC))
+    _print_invalid(load)
+    revision = tree_revision(root)
+    progress = _Progress(enabled=sys.stderr.isatty() and output_format == "text")
+
+    async def run() -> ApplyReport:
+        stop = anyio.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(_stop_on_signals, stop, group.cancel_scope)
+            gateway = await _gateway(ctx, settings)
+            outcome = await reconcile_pass(
+                load,
+                gateway,
+                plan_options=_plan_options(ctx, settings, options.project, revision.generation),
+                apply_options=ApplyOptions(
+                    project=options.project,
+                    concurrency=settings.concurrency,
+                    rate_limit=settings.rate_limit,
+                    max_attempts=settings.max_attempts,
+                    revision=revision.name,
+                    generation=revision.generation,
+                ),
+                stop=stop,
+                on_plan=progress.start,
+                on_result=progress.result,
+            )
+            group.cancel_scope.cancel()
+        return outcome.report
+
+    try:
+        report = anyio.run(run)
+    except (GatewayError, ScheduledError) as error:
+        _fail(f"{error}; nothing was changed")
+    progress.finish()
+    if output_format == "json":
+        click.echo(json.dumps(report_json(report), indent=2))
+    else:
+        for result in report.results:
+            if result.outcome not in ("unchanged",):
+                click.echo(result_line(result))
+        click.echo(render_summary(report))
+    converged = report.converged and load.error_count == 0 and load.readable
+    ctx.exit(EXIT_OK if converged else EXIT_FAILED)
+
+
+async def _stop_on_signals(stop: anyio.Event, scope: anyio.CancelScope) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            if stop.is_set():
+                click.echo("second signal: stopping now", err=True)
+                scope.cancel()
+                return
+            click.echo(f"{signal.Signals(signum).name}: finishing calls in flight, starting "
+                       "no new ones (again to stop now)", err=True)
+            stop.set()
+
+
+class _Progress:
+    """`[done/total]` on one terminal line while apply runs."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.total = 0
+        self.done = 0
+
+    def start(self, made: Any) -> None:
+        self.total = len(made.operations)
+
+    def result(self, result: Result) -> None:
+        self.done += 1
+        if self.enabled:
+            click.echo(f"\r[{self.done}/{self.total}] {result.outcome:<9} {result.schedule_id[:60]:<60}",
+                       nl=False, err=True)
+
+    def finish(self) -> None:
+        if self.enabled and self.done:
+            click.echo("", err=True)
+
+
+@main.command(name="list")
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@_temporal_options
+@click.pass_context
+def list_command(ctx: click.Context, root: Path, output_format: str, **_: Any) -> None:
+    """Every schedule this project manages: workflow, when, pause state, next and last run,
+    source file, and whether it is in sync with the tree at ROOT."""
+    rows = _rows(ctx, root, None)
+    if output_format == "json":
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        for line in render_table(rows):
+            click.echo(line)
+
+
+@main.command()
+@click.argument("workflow_id")
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@_temporal_options
+@click.pass_context
+def get(ctx: click.Context, workflow_id: str, root: Path, **_: Any) -> None:
+    """One managed schedule by its workflow id (the file's `id`), as JSON."""
+    rows = _rows(ctx, root, workflow_id)
+    if not rows:
+        _fail(f"no schedule for workflow id {workflow_id!r} in this project")
+    click.echo(json.dumps(rows[0], indent=2))
+
+
+def _rows(ctx: click.Context, root: Path, only: str | None) -> list[dict[str, Any]]:
+    settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
+    options = load_options(settings, root)
+    load = load_tree(root, options, now=datetime.now(UTC))
+    made_options = _plan_options(ctx, settings, options.project, tree_revision(root).generation)
+
+    async def run() -> list[Any]:
+        gateway = await _gateway(ctx, settings)
+        return await observe(gateway, options.project)
+
+    try:
+        observed = anyio.run(run)
+    except (GatewayError, ScheduledError) as error:
+        _fail(str(error))
+    managed = [item for item in observed if item.owner == options.project]
+    made = make_plan(desired_state(load, options.project), managed, made_options)
+    kinds = {operation.schedule_id: operation.kind for operation in made.operations}
+    by_schedule = {schedule.schedule_id: schedule for schedule in load.desired.values()}
+    rows = []
+    for item in sorted(managed, key=lambda entry: entry.schedule_id):
+        workflow = item.schedule_id.removeprefix(f"schedule-{options.project}-")
+        if only is not None and workflow != only:
+            continue
+        kind = kinds.get(item.schedule_id)
+        in_sync = None if kind in (None, Kind.SKIP) else kind is Kind.UNCHANGED
+        rows.append(schedule_row(item, by_schedule.get(item.schedule_id), in_sync))
+    return rows

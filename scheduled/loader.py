@@ -341,7 +341,13 @@ class _FileBuilder:
                 f"({end_at.isoformat()}); the schedule could never fire",
                 path=("schedule", "end_at"),
             )
-        calendars = tuple(c.calendar for c in compiled if c.calendar is not None)
+        # Each calendar carries its cron text as the comment: Temporal's UI shows it, since the
+        # server keeps only the compiled calendar, never the string.
+        calendars = tuple(
+            replace(c.calendar, comment=text.strip())
+            for c, text in zip(compiled, _as_list(block.get("cron")), strict=False)
+            if c.calendar is not None
+        )
         intervals += tuple(c.interval for c in compiled if c.interval is not None)
         if zone is not None:
             self._check_timing(block, compiled, calendars, intervals, zone, jitter, end_at)

@@ -1,0 +1,329 @@
+"""Apply: carry out a plan's writes with bounded concurrency, a rate limit and retries.
+
+One anyio task group runs the writes; a CapacityLimiter bounds how many are in flight and a
+token bucket bounds calls per second. Transient errors (UNAVAILABLE, RESOURCE_EXHAUSTED, ...)
+are retried with exponential backoff and jitter; permanent ones are reported with the file they
+came from. Because `list` lags behind writes, create→exists becomes an update (after checking
+ownership), update→missing becomes a create and delete→missing is done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeVar
+
+import anyio
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from scheduled.gateway import (
+    GatewayError,
+    ScheduleExistsError,
+    ScheduleGateway,
+    ScheduleNotFoundError,
+    ScheduleWrite,
+    TransientGatewayError,
+)
+from scheduled.marker import WriteRecord
+from scheduled.plan import Kind, Operation, Plan
+
+T = TypeVar("T")
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    CONFLICT = "conflict"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+NOT_CONVERGED = frozenset({Outcome.CONFLICT, Outcome.BLOCKED, Outcome.FAILED, Outcome.CANCELLED})
+_PASSIVE = {
+    Kind.UNCHANGED: Outcome.UNCHANGED,
+    Kind.SKIP: Outcome.SKIPPED,
+    Kind.CONFLICT: Outcome.CONFLICT,
+    Kind.BLOCKED: Outcome.BLOCKED,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplyOptions:
+    project: str
+    concurrency: int = 10
+    rate_limit: float = 100.0  # calls per second, bursts up to one second's worth
+    max_attempts: int = 6
+    initial_backoff_s: float = 0.2
+    max_backoff_s: float = 10.0
+    call_timeout_s: float = 30.0
+    grace_s: float = 5.0  # after a stop request, how long in-flight calls may finish
+    revision: str = ""
+    generation: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Result:
+    schedule_id: str
+    workflow_id: str
+    source: str
+    outcome: Outcome
+    reason: str = ""
+    duration_s: float = 0.0
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplyReport:
+    results: tuple[Result, ...]
+    elapsed_s: float
+    stopped: bool = False  # a stop was requested before everything ran
+
+    @property
+    def converged(self) -> bool:
+        return not any(result.outcome in NOT_CONVERGED for result in self.results)
+
+    def counts(self) -> dict[str, int]:
+        counts = {str(outcome): 0 for outcome in Outcome}
+        for result in self.results:
+            counts[str(result.outcome)] += 1
+        return counts
+
+    @property
+    def writes(self) -> int:
+        done = (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED)
+        return sum(1 for result in self.results if result.outcome in done)
+
+
+class RateLimiter:
+    """A token bucket: at most `rate` calls per second, with bursts of up to `rate` calls."""
+
+    def __init__(self, rate: float) -> None:
+        self._rate = rate
+        self._capacity = max(1.0, rate)
+        self._tokens = self._capacity
+        self._updated = time.monotonic()
+        self._lock = anyio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
+            self._updated = now
+            self._tokens -= 1
+            wait = -self._tokens / self._rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            await anyio.sleep(wait)
+
+
+@dataclass(slots=True)
+class _Run:
+    """Mutable bookkeeping of one apply, owned by apply_plan."""
+
+    results: dict[str, Result] = field(default_factory=dict)
+    stopping: bool = False
+
+
+async def apply_plan(
+    plan: Plan,
+    gateway: ScheduleGateway,
+    options: ApplyOptions,
+    *,
+    stop: anyio.Event | None = None,
+    on_result: Callable[[Result], None] | None = None,
+) -> ApplyReport:
+    """Run every write of the plan; never raises for one schedule's failure."""
+    started = time.monotonic()
+    run = _Run()
+    limiter = anyio.CapacityLimiter(options.concurrency)
+    rate = RateLimiter(options.rate_limit)
+
+    def record(result: Result) -> None:
+        run.results[result.schedule_id] = result
+        if on_result is not None:
+            on_result(result)
+
+    for operation in plan.operations:
+        if not operation.writes:
+            record(_passive_result(operation))
+
+    writes = [operation for operation in plan.operations if operation.writes]
+    async with anyio.create_task_group() as supervisor:
+        with anyio.CancelScope() as work_scope:
+            if stop is not None:
+                supervisor.start_soon(_stop_after_grace, stop, run, work_scope, options.grace_s)
+            async with anyio.create_task_group() as workers:
+                for operation in writes:
+                    workers.start_soon(
+                        _run_operation, operation, gateway, options, limiter, rate, run, record
+                    )
+        supervisor.cancel_scope.cancel()  # the stop watcher is no longer needed
+
+    for operation in writes:  # writes interrupted by the grace deadline
+        if operation.schedule_id not in run.results:
+            record(_cancelled(operation, "stopped before it finished"))
+    ordered = tuple(
+        run.results[operation.schedule_id] for operation in plan.operations
+        if operation.schedule_id in run.results
+    )
+    return ApplyReport(
+        results=ordered, elapsed_s=time.monotonic() - started, stopped=run.stopping
+    )
+
+
+async def _stop_after_grace(
+    stop: anyio.Event, run: _Run, work_scope: anyio.CancelScope, grace_s: float
+) -> None:
+    await stop.wait()
+    run.stopping = True  # no new calls start from here on
+    await anyio.sleep(grace_s)
+    work_scope.cancel()
+
+
+def _passive_result(operation: Operation) -> Result:
+    return Result(
+        schedule_id=operation.schedule_id,
+        workflow_id=operation.workflow_id,
+        source=operation.source,
+        outcome=_PASSIVE[operation.kind],
+        reason="; ".join(operation.reasons),
+    )
+
+
+def _cancelled(operation: Operation, reason: str) -> Result:
+    return Result(
+        schedule_id=operation.schedule_id,
+        workflow_id=operation.workflow_id,
+        source=operation.source,
+        outcome=Outcome.CANCELLED,
+        reason=reason,
+    )
+
+
+async def _run_operation(
+    operation: Operation,
+    gateway: ScheduleGateway,
+    options: ApplyOptions,
+    limiter: anyio.CapacityLimiter,
+    rate: RateLimiter,
+    run: _Run,
+    record: Callable[[Result], None],
+) -> None:
+    async with limiter:
+        if run.stopping:
+            record(_cancelled(operation, "not started: stopping"))
+            return
+        started = time.monotonic()
+        attempts = 0
+
+        async def call(function: Callable[[], Awaitable[T]]) -> T:
+            nonlocal attempts
+            retrying = AsyncRetrying(
+                stop=stop_after_attempt(options.max_attempts),
+                wait=wait_exponential_jitter(
+                    initial=options.initial_backoff_s, max=options.max_backoff_s
+                ),
+                retry=retry_if_exception_type(TransientGatewayError),
+                sleep=anyio.sleep,
+                reraise=True,
+            )
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    await rate.acquire()
+                    try:
+                        with anyio.fail_after(options.call_timeout_s):
+                            return await function()
+                    except TimeoutError as error:
+                        raise TransientGatewayError(
+                            f"no answer from Temporal within {options.call_timeout_s:.0f} s",
+                            schedule_id=operation.schedule_id,
+                            status="DEADLINE_EXCEEDED",
+                        ) from error
+            raise AssertionError("unreachable: tenacity re-raises the last error")
+
+        try:
+            outcome, reason = await _carry_out(operation, gateway, options, call)
+        except GatewayError as error:
+            outcome, reason = Outcome.FAILED, _failure_reason(error, attempts)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                record(_cancelled(operation, "cancelled while in flight"))
+            raise
+        record(
+            Result(
+                schedule_id=operation.schedule_id,
+                workflow_id=operation.workflow_id,
+                source=operation.source,
+                outcome=outcome,
+                reason=reason,
+                duration_s=time.monotonic() - started,
+                attempts=attempts,
+            )
+        )
+
+
+def _failure_reason(error: GatewayError, attempts: int) -> str:
+    tail = f" (after {attempts} attempts)" if attempts > 1 else ""
+    if isinstance(error, TransientGatewayError):
+        return f"{error}{tail}; Temporal may be down or overloaded, the next pass retries"
+    return f"{error}{tail}"
+
+
+async def _carry_out(
+    operation: Operation,
+    gateway: ScheduleGateway,
+    options: ApplyOptions,
+    call: Callable[[Callable[[], Awaitable[T]]], Awaitable[T]],
+) -> tuple[Outcome, str]:
+    reason = "; ".join(operation.reasons)
+    if operation.kind is Kind.DELETE:
+        try:
+            await call(lambda: gateway.delete(operation.schedule_id))
+        except ScheduleNotFoundError:
+            return Outcome.DELETED, "already gone"
+        return Outcome.DELETED, reason
+    write = _write_for(operation, options)
+    if operation.kind is Kind.CREATE:
+        try:
+            await call(lambda: gateway.create(write))
+            return Outcome.CREATED, reason
+        except ScheduleExistsError:
+            # The list lagged behind: the schedule exists. Update it only if it is ours.
+            current = await call(lambda: gateway.describe(operation.schedule_id))
+            if current.owner != options.project:
+                return Outcome.CONFLICT, (
+                    "a schedule with this id already exists and is not managed by this project; "
+                    "left alone (use `scheduled adopt` to take it over)"
+                )
+            await call(lambda: gateway.update(write))
+            return Outcome.UPDATED, "existed already (list was behind); updated"
+    try:
+        await call(lambda: gateway.update(write))
+    except ScheduleNotFoundError:
+        await call(lambda: gateway.create(write))
+        return Outcome.CREATED, "was gone (deleted meanwhile); created again"
+    return Outcome.UPDATED, reason
+
+
+def _write_for(operation: Operation, options: ApplyOptions) -> ScheduleWrite:
+    schedule = operation.desired
+    assert schedule is not None, "create and update operations carry their desired schedule"
+    return ScheduleWrite(
+        project=options.project,
+        schedule=schedule,
+        paused=operation.paused,
+        note=operation.note,
+        record=WriteRecord(
+            fingerprint=schedule.fingerprint,
+            source=schedule.source,
+            enabled=schedule.enabled,
+            revision=options.revision,
+            generation=options.generation,
+        ),
+    )

@@ -1,0 +1,67 @@
+"""The port to Temporal: the calls the reconciler makes, and the errors they raise, by kind.
+
+`temporal_gateway.TemporalGateway` implements it against a real server; tests swap in an
+in-memory fake (tests/fakes.py) that can inject every error kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from scheduled.errors import ScheduledError
+from scheduled.marker import WriteRecord
+from scheduled.model import DesiredSchedule
+from scheduled.observed import ObservedSchedule
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleWrite:
+    """A complete schedule to send: Temporal replaces spec, action, policies and state whole."""
+
+    project: str
+    schedule: DesiredSchedule
+    paused: bool
+    note: str
+    record: WriteRecord
+
+
+class GatewayError(ScheduledError):
+    """A Temporal call failed; `schedule_id` says for which schedule ('' for list/connect)."""
+
+    def __init__(self, message: str, *, schedule_id: str = "", status: str = "") -> None:
+        super().__init__(message)
+        self.schedule_id = schedule_id
+        self.status = status
+
+
+class TransientGatewayError(GatewayError):
+    """Worth retrying: UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, a dropped connection."""
+
+
+class PermanentGatewayError(GatewayError):
+    """Retrying cannot help: INVALID_ARGUMENT, PERMISSION_DENIED and the like."""
+
+
+class ScheduleExistsError(GatewayError):
+    """Create found the id taken (list results lag behind writes)."""
+
+
+class ScheduleNotFoundError(GatewayError):
+    """Describe, update or delete found no schedule with the id."""
+
+
+class ScheduleGateway(Protocol):
+    async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
+        """Every schedule whose id starts with id_prefix, owned or not, from the list API."""
+        ...
+
+    async def describe(self, schedule_id: str) -> ObservedSchedule:
+        """One schedule with `detail` (policies and action) filled in."""
+        ...
+
+    async def create(self, write: ScheduleWrite) -> None: ...
+
+    async def update(self, write: ScheduleWrite) -> None: ...
+
+    async def delete(self, schedule_id: str) -> None: ...

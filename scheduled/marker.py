@@ -1,0 +1,91 @@
+"""What `scheduled` stores inside Temporal to recognise its schedules, and how it reads it back.
+
+Two places, both returned by `list_schedules` (checked against a real server), so a full resync
+needs no call per schedule:
+
+* Ownership lives in the schedule-level memo, `{"scheduled": {"project": ..., "managed_by":
+  "scheduled"}}`. Temporal accepts a schedule memo only at create ("memo updates are not
+  supported on workflow-backed schedules"), which suits a fact that never changes.
+* The record of the last write (fingerprint, source file, the file's `enabled`, revision) lives
+  in the comment of one extra *exclude* calendar that matches only the year 2000. Temporal
+  returns cron text nowhere and replaces spec, action, policies and state whole on update, so the
+  record must be part of the spec; the note would not do, since pausing in the UI or CLI
+  overwrites the note with the pause reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from scheduled.calendar import Calendar, Range
+
+MEMO_KEY = "scheduled"
+MANAGED_BY = "scheduled"
+COMMENT_PREFIX = "managed by scheduled: "
+# Far in the past and inside the server's accepted year range [2000, 2100]: never excludes a run.
+MARKER_YEAR = 2000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WriteRecord:
+    fingerprint: str
+    source: str
+    enabled: bool  # the file's `enabled` when this was written, to tell an operator's pause
+    revision: str = ""  # git commit or link target of the tree that was applied
+    generation: int = 0  # orders revisions (commit time); a replica never writes an older one
+
+
+def ownership_memo(project: str) -> dict[str, Any]:
+    return {MEMO_KEY: {"project": project, "managed_by": MANAGED_BY}}
+
+
+def owner_from_memo(memo: dict[str, Any] | None) -> str | None:
+    """The project that owns a schedule, or None when it is not managed by scheduled."""
+    entry = (memo or {}).get(MEMO_KEY)
+    if isinstance(entry, dict) and entry.get("managed_by") == MANAGED_BY:
+        project = entry.get("project")
+        return project if isinstance(project, str) else None
+    return None
+
+
+def record_calendar(record: WriteRecord) -> Calendar:
+    payload = {
+        "fp": record.fingerprint,
+        "src": record.source,
+        "en": record.enabled,
+        "rev": record.revision,
+        "gen": record.generation,
+    }
+    return Calendar(
+        second=(Range(0, 0, 1),),
+        minute=(Range(0, 0, 1),),
+        hour=(Range(0, 0, 1),),
+        day_of_month=(Range(1, 1, 1),),
+        month=(Range(1, 1, 1),),
+        year=(Range(MARKER_YEAR, MARKER_YEAR, 1),),
+        day_of_week=(Range(0, 6, 1),),
+        comment=COMMENT_PREFIX + json.dumps(payload, separators=(",", ":"), sort_keys=True),
+    )
+
+
+def is_record_calendar(calendar: Calendar) -> bool:
+    return calendar.comment.startswith(COMMENT_PREFIX)
+
+
+def parse_record(comment: str) -> WriteRecord | None:
+    """The record in a calendar comment; None for any other comment or a damaged one."""
+    if not comment.startswith(COMMENT_PREFIX):
+        return None
+    try:
+        payload = json.loads(comment.removeprefix(COMMENT_PREFIX))
+        return WriteRecord(
+            fingerprint=str(payload["fp"]),
+            source=str(payload["src"]),
+            enabled=bool(payload["en"]),
+            revision=str(payload.get("rev", "")),
+            generation=int(payload.get("gen", 0)),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,372 @@
+"""The plan: desired + observed → operations. A pure function; no I/O, no clock, no Temporal.
+
+Rules, each forced by how Temporal behaves (see ../shared/TEMPORAL_NOTES.md):
+
+* Compare structures, never cron text: the server keeps only compiled calendars.
+* Skip no-op updates: an update between the nominal and the jittered fire time has dropped runs,
+  and an unchanged tree must make zero writes. "Unchanged" = the stored write record carries the
+  desired fingerprint *and* the listed spec, workflow type, note and pause state still match
+  (a hand edit in the UI shows up there and is restored).
+* Touch only schedules whose ownership memo names this project: an id prefix is not ownership.
+* An operator's pause (or unpause) stands until the file changes `enabled`.
+* A file that exists but is invalid keeps its schedule exactly as it is.
+* Deletions are guarded: an unreadable or empty tree deletes nothing, and a pass that would
+  delete more than a share of the managed schedules is refused unless explicitly allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from scheduled.durations import format_duration
+from scheduled.model import DesiredSchedule, Spec, schedule_id_prefix
+from scheduled.observed import LIST_CALENDAR_LIMIT, ObservedSchedule
+
+
+class Kind(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    UNCHANGED = "unchanged"
+    SKIP = "skip"  # deliberately left alone (invalid file, ended, pruning off, newer replica)
+    CONFLICT = "conflict"  # the id is taken by a schedule this project does not own
+    BLOCKED = "blocked"  # a deletion refused by the prune guard
+
+
+WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE})
+NOT_CONVERGED = frozenset({Kind.CONFLICT, Kind.BLOCKED})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldChange:
+    name: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Operation:
+    kind: Kind
+    schedule_id: str
+    workflow_id: str
+    source: str
+    desired: DesiredSchedule | None = None
+    observed: ObservedSchedule | None = None
+    paused: bool = False  # the pause state to write (create/update)
+    note: str = ""  # the note to write (create/update)
+    reasons: tuple[str, ...] = ()
+    changes: tuple[FieldChange, ...] = ()
+
+    @property
+    def writes(self) -> bool:
+        return self.kind in WRITES
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredState:
+    """Everything the planner needs from the loaded tree."""
+
+    schedules: Mapping[str, DesiredSchedule]  # by schedule id
+    invalid_sources: frozenset[str] = frozenset()  # files that exist but failed validation
+    claimed_ids: frozenset[str] = frozenset()  # schedule ids named by invalid files
+    readable: bool = True
+    file_count: int = 0
+    scope: frozenset[str] | None = None  # only these files (a daemon's changed set)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanOptions:
+    project: str
+    now: datetime
+    prune: bool = True
+    allow_mass_delete: bool = False
+    max_delete_fraction: float = 0.5
+    respect_operator_pause: bool = True
+    generation: int = 0  # of the tree being applied; a newer one applied elsewhere is kept
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    operations: tuple[Operation, ...]
+    managed: int  # schedules owned by this project before the plan
+    guard_message: str = ""  # why deletions were refused, if they were
+
+    def of_kind(self, *kinds: Kind) -> list[Operation]:
+        return [operation for operation in self.operations if operation.kind in kinds]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(operation.writes for operation in self.operations)
+
+    def counts(self) -> dict[str, int]:
+        counts = {str(kind): 0 for kind in Kind}
+        for operation in self.operations:
+            counts[str(operation.kind)] += 1
+        return counts
+
+
+def make_plan(desired: DesiredState, observed: Iterable[ObservedSchedule], options: PlanOptions) -> Plan:
+    prefix = schedule_id_prefix(options.project)
+    observed_by_id = {item.schedule_id: item for item in observed if item.schedule_id.startswith(prefix)}
+    managed = [item for item in observed_by_id.values() if item.owner == options.project]
+    operations: list[Operation] = []
+
+    in_scope = _scope_filter(desired)
+    for schedule_id, schedule in sorted(desired.schedules.items()):
+        if not in_scope(schedule.source, schedule_id):
+            continue
+        operations.append(_plan_desired(schedule, observed_by_id.get(schedule_id), options))
+
+    deletions: list[Operation] = []
+    for item in sorted(managed, key=lambda entry: entry.schedule_id):
+        if item.schedule_id in desired.schedules:
+            continue
+        source = item.record.source if item.record else ""
+        if not in_scope(source, item.schedule_id):
+            continue
+        operation = _plan_orphan(item, source, desired, options, prefix)
+        (deletions if operation.kind is Kind.DELETE else operations).append(operation)
+
+    guard_message = _guard_message(desired, len(deletions), len(managed), options)
+    if guard_message:
+        deletions = [
+            _replace_kind(operation, Kind.BLOCKED, guard_message) for operation in deletions
+        ]
+    operations.extend(deletions)
+    operations.sort(key=lambda operation: operation.schedule_id)
+    return Plan(operations=tuple(operations), managed=len(managed), guard_message=guard_message)
+
+
+def _scope_filter(desired: DesiredState) -> Callable[[str, str], bool]:
+    if desired.scope is None:
+        return lambda source, schedule_id: True
+    scope = desired.scope
+    scoped_ids = {
+        schedule_id
+        for schedule_id, schedule in desired.schedules.items()
+        if schedule.source in scope
+    }
+    return lambda source, schedule_id: source in scope or schedule_id in scoped_ids
+
+
+def _plan_desired(
+    schedule: DesiredSchedule, observed: ObservedSchedule | None, options: PlanOptions
+) -> Operation:
+    base = {
+        "schedule_id": schedule.schedule_id,
+        "workflow_id": schedule.workflow_id,
+        "source": schedule.source,
+        "desired": schedule,
+        "observed": observed,
+    }
+    if observed is None:
+        end_at = schedule.spec.end_at
+        if end_at is not None and end_at <= options.now:
+            return Operation(kind=Kind.SKIP, reasons=("end_at is in the past: not created",), **base)
+        return Operation(
+            kind=Kind.CREATE, paused=schedule.paused, note=schedule.note,
+            reasons=("new in the tree",), **base,
+        )
+    if observed.owner != options.project:
+        owner = f"project {observed.owner!r}" if observed.owner else "no scheduled project"
+        return Operation(
+            kind=Kind.CONFLICT,
+            reasons=(
+                f"a schedule with this id already exists and belongs to {owner}; it is left "
+                "alone (use `scheduled adopt` to take it over)",
+            ),
+            **base,
+        )
+    record = observed.record
+    if record is not None and record.generation > options.generation:
+        return Operation(
+            kind=Kind.SKIP,
+            reasons=(
+                f"a newer revision ({record.revision or record.generation}) was applied, "
+                "probably by another replica; not overwritten with an older one",
+            ),
+            **base,
+        )
+    operator_override = record is not None and observed.paused != (not record.enabled)
+    file_changed_enabled = record is None or record.enabled != schedule.enabled
+    keep_operator_state = (
+        options.respect_operator_pause and operator_override and not file_changed_enabled
+    )
+    paused = observed.paused if keep_operator_state else schedule.paused
+    note = observed.note if keep_operator_state else schedule.note
+
+    reasons: list[str] = []
+    if record is None:
+        reasons.append("no write record of scheduled on the schedule (first write, or edited by hand)")
+    elif record.fingerprint != schedule.fingerprint:
+        reasons.append("the file changed")
+    if not spec_matches(schedule.spec, observed.spec):
+        reasons.append("the spec in Temporal differs from the file (edited outside scheduled?)")
+    if observed.workflow_type != schedule.action.workflow_type:
+        reasons.append("the workflow type in Temporal differs from the file")
+    if observed.paused != paused:
+        reasons.append("pause" if paused else "unpause")
+    if observed.note != note:
+        reasons.append("the note differs")
+    if record is not None and record.source != schedule.source:
+        reasons.append(f"the file moved from {record.source}")
+    changes = tuple(field_changes(schedule, observed, paused=paused, note=note))
+    if not reasons:
+        kept = ("paused by an operator; kept",) if keep_operator_state and paused else ()
+        return Operation(kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept, **base)
+    return Operation(
+        kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons), changes=changes, **base
+    )
+
+
+def _plan_orphan(
+    item: ObservedSchedule,
+    source: str,
+    desired: DesiredState,
+    options: PlanOptions,
+    prefix: str,
+) -> Operation:
+    base = {
+        "schedule_id": item.schedule_id,
+        "workflow_id": item.schedule_id.removeprefix(prefix),
+        "source": source,
+        "observed": item,
+        "paused": item.paused,
+        "note": item.note,
+    }
+    if source in desired.invalid_sources or item.schedule_id in desired.claimed_ids:
+        return Operation(
+            kind=Kind.SKIP,
+            reasons=("its file is invalid: the schedule is kept as it is until the file is fixed",),
+            **base,
+        )
+    if not options.prune:
+        return Operation(kind=Kind.SKIP, reasons=("its file is gone, but pruning is off",), **base)
+    return Operation(kind=Kind.DELETE, reasons=("its file is gone or has no schedule",), **base)
+
+
+def _guard_message(desired: DesiredState, deletions: int, managed: int, options: PlanOptions) -> str:
+    if deletions == 0:
+        return ""
+    if not desired.readable:
+        return "the tree cannot be read (unmounted or missing?): nothing is deleted"
+    if desired.file_count == 0 and desired.scope is None:
+        return "the tree has no workflow files (empty checkout?): nothing is deleted"
+    if options.allow_mass_delete:
+        return ""
+    if managed and deletions > options.max_delete_fraction * managed:
+        return (
+            f"this would delete {deletions} of the {managed} managed schedules, more than "
+            f"{options.max_delete_fraction:.0%}; check the tree, then pass --allow-mass-delete "
+            "if it is meant"
+        )
+    return ""
+
+
+def _replace_kind(operation: Operation, kind: Kind, reason: str) -> Operation:
+    return replace(operation, kind=kind, reasons=(reason,))
+
+
+def spec_matches(desired: Spec, observed: Spec) -> bool:
+    """Compare what `list` shows: the list cuts each calendar list to its first 10 entries."""
+    return (
+        desired.calendars[:LIST_CALENDAR_LIMIT] == observed.calendars[:LIST_CALENDAR_LIMIT]
+        and desired.intervals[:LIST_CALENDAR_LIMIT] == observed.intervals[:LIST_CALENDAR_LIMIT]
+        and desired.timezone == observed.timezone
+        and desired.jitter == observed.jitter
+        and desired.start_at == observed.start_at
+        and desired.end_at == observed.end_at
+    )
+
+
+def field_changes(
+    schedule: DesiredSchedule, observed: ObservedSchedule, *, paused: bool, note: str
+) -> list[FieldChange]:
+    """Field-by-field differences, from the list entry and, when described, the detail."""
+    from scheduled.calendar import describe
+
+    changes: list[FieldChange] = []
+
+    def compare(name: str, before: object, after: object) -> None:
+        if before != after:
+            changes.append(FieldChange(name=name, before=_show(before), after=_show(after)))
+
+    before_spec, after_spec = observed.spec, schedule.spec
+    compare(
+        "when",
+        "; ".join(describe(c) for c in before_spec.calendars)
+        + "; ".join(f"every {format_duration(i.every)}" for i in before_spec.intervals),
+        "; ".join(describe(c) for c in after_spec.calendars)
+        + "; ".join(f"every {format_duration(i.every)}" for i in after_spec.intervals),
+    )
+    compare("timezone", before_spec.timezone, after_spec.timezone)
+    compare("jitter", before_spec.jitter, after_spec.jitter)
+    compare("start_at", before_spec.start_at, after_spec.start_at)
+    compare("end_at", before_spec.end_at, after_spec.end_at)
+    compare("workflow", observed.workflow_type, schedule.action.workflow_type)
+    compare("paused", observed.paused, paused)
+    compare("note", observed.note, note)
+    if observed.detail is not None:
+        action, before_action = schedule.action, observed.detail.action
+        for name in ("task_queue", "workflow_id", "execution_timeout", "run_timeout",
+                     "task_timeout", "retry"):
+            compare(name, getattr(before_action, name), getattr(action, name))
+        compare("input", before_action.input_json, action.input_json)
+        compare("memo", before_action.memo_json, action.memo_json)
+        policies, before_policies = schedule.policies, observed.detail.policies
+        compare("overlap_policy", before_policies.overlap, policies.overlap)
+        compare("catchup_window", before_policies.catchup_window, policies.catchup_window)
+        compare("pause_on_failure", before_policies.pause_on_failure, policies.pause_on_failure)
+    return changes
+
+
+def _show(value: object) -> str:
+    from datetime import timedelta
+
+    if value is None:
+        return "(none)"
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value or '""'
+    return str(value)
+
+
+def desired_state_from(
+    schedules: Iterable[DesiredSchedule],
+    *,
+    invalid_sources: Iterable[str] = (),
+    claimed_workflow_ids: Iterable[str] = (),
+    project: str,
+    readable: bool = True,
+    file_count: int = 0,
+    scope: Iterable[str] | None = None,
+) -> DesiredState:
+    prefix = schedule_id_prefix(project)
+    return DesiredState(
+        schedules={schedule.schedule_id: schedule for schedule in schedules},
+        invalid_sources=frozenset(invalid_sources),
+        claimed_ids=frozenset(prefix + workflow_id for workflow_id in claimed_workflow_ids),
+        readable=readable,
+        file_count=file_count,
+        scope=frozenset(scope) if scope is not None else None,
+    )
+
+
+__all__ = [
+    "DesiredState",
+    "FieldChange",
+    "Kind",
+    "Operation",
+    "Plan",
+    "PlanOptions",
+    "desired_state_from",
+    "field_changes",
+    "make_plan",
+    "spec_matches",
+]

@@ -1,0 +1,192 @@
+"""Rendering for people and for tools: plans as diffs, apply summaries, schedule tables, JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduled.apply import ApplyReport, Result
+from scheduled.calendar import describe, next_fire_times
+from scheduled.durations import format_duration
+from scheduled.model import DesiredSchedule, Spec
+from scheduled.observed import ObservedSchedule
+from scheduled.plan import Kind, Operation, Plan
+
+_SIGNS = {
+    Kind.CREATE: "+",
+    Kind.UPDATE: "~",
+    Kind.DELETE: "-",
+    Kind.UNCHANGED: "=",
+    Kind.SKIP: "!",
+    Kind.CONFLICT: "x",
+    Kind.BLOCKED: "x",
+}
+
+
+def spec_in_words(spec: Spec) -> str:
+    parts = [describe(calendar) for calendar in spec.calendars]
+    for interval in spec.intervals:
+        offset = f" (+{format_duration(interval.offset)})" if interval.offset else ""
+        parts.append(f"every {format_duration(interval.every)}{offset}")
+    return "; ".join(parts) or "(never)"
+
+
+def upcoming(spec: Spec, now: datetime, count: int = 3) -> list[datetime]:
+    try:
+        zone = ZoneInfo(spec.timezone)
+    except (KeyError, ValueError):
+        return []
+    return next_fire_times(
+        spec.calendars, spec.intervals, zone, max(now, spec.start_at or now), count,
+        start_at=spec.start_at, end_at=spec.end_at,
+    )
+
+
+def _times(times: Sequence[datetime]) -> str:
+    return ", ".join(time.strftime("%Y-%m-%d %H:%M:%SZ") for time in times) or "(none)"
+
+
+def render_plan(plan: Plan, now: datetime, *, verbose: bool = False) -> list[str]:
+    lines: list[str] = []
+    for operation in plan.operations:
+        if operation.kind is Kind.UNCHANGED and not verbose and not operation.reasons:
+            continue
+        sign = _SIGNS[operation.kind]
+        source = f"  ({operation.source})" if operation.source else ""
+        lines.append(f"{sign} {operation.kind:<9} {operation.schedule_id}{source}")
+        for reason in operation.reasons:
+            lines.append(f"      {reason}")
+        for change in operation.changes:
+            lines.append(f"      {change.name}: {change.before} → {change.after}")
+        if operation.kind in (Kind.CREATE, Kind.UPDATE) and operation.desired is not None:
+            desired = operation.desired
+            if operation.kind is Kind.CREATE:
+                lines.append(f"      when: {spec_in_words(desired.spec)} ({desired.spec.timezone})")
+            if operation.observed is not None and operation.observed.spec != desired.spec:
+                lines.append(f"      next runs before: {_times(operation.observed.next_runs[:3])}")
+                lines.append(f"      next runs after:  {_times(upcoming(desired.spec, now))}")
+            elif operation.kind is Kind.CREATE:
+                lines.append(f"      next runs: {_times(upcoming(desired.spec, now))}")
+    if plan.guard_message:
+        lines.append(f"prune guard: {plan.guard_message}")
+    counts = plan.counts()
+    lines.append(
+        "plan: {create} to create, {update} to update, {delete} to delete, {unchanged} unchanged, "
+        "{skip} skipped, {conflict} conflicts, {blocked} deletions blocked".format(**counts)
+    )
+    return lines
+
+
+def operation_json(operation: Operation) -> dict[str, Any]:
+    return {
+        "kind": str(operation.kind),
+        "schedule_id": operation.schedule_id,
+        "workflow_id": operation.workflow_id,
+        "source": operation.source,
+        "reasons": list(operation.reasons),
+        "changes": [
+            {"field": change.name, "before": change.before, "after": change.after}
+            for change in operation.changes
+        ],
+        "paused": operation.paused if operation.writes else None,
+    }
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "changes_pending": plan.has_changes,
+        "counts": plan.counts(),
+        "managed": plan.managed,
+        "guard": plan.guard_message or None,
+        "operations": [operation_json(operation) for operation in plan.operations],
+    }
+
+
+def result_line(result: Result) -> str:
+    reason = f": {result.reason}" if result.reason else ""
+    timing = f" in {result.duration_s * 1000:.0f} ms" if result.duration_s else ""
+    return f"{result.outcome:<9} {result.schedule_id}{timing}{reason}"
+
+
+def render_summary(report: ApplyReport) -> str:
+    counts = report.counts()
+    parts = [f"{count} {name}" for name, count in counts.items() if count]
+    state = "converged" if report.converged else "NOT converged"
+    stopped = " (stopped early)" if report.stopped else ""
+    return f"apply {state}{stopped} in {report.elapsed_s:.1f} s: {', '.join(parts) or 'nothing to do'}"
+
+
+def report_json(report: ApplyReport) -> dict[str, Any]:
+    return {
+        "converged": report.converged,
+        "stopped": report.stopped,
+        "elapsed_s": round(report.elapsed_s, 3),
+        "counts": report.counts(),
+        "results": [
+            {
+                "schedule_id": result.schedule_id,
+                "workflow_id": result.workflow_id,
+                "source": result.source,
+                "outcome": str(result.outcome),
+                "reason": result.reason,
+                "duration_s": round(result.duration_s, 4),
+                "attempts": result.attempts,
+            }
+            for result in report.results
+        ],
+    }
+
+
+def schedule_row(
+    observed: ObservedSchedule, desired: DesiredSchedule | None, in_sync: bool | None
+) -> dict[str, Any]:
+    record = observed.record
+    if observed.paused and record is not None and record.enabled:
+        paused = "by operator"
+    elif observed.paused:
+        paused = "by file"
+    elif record is not None and not record.enabled:
+        paused = "no (unpaused by operator)"
+    else:
+        paused = "no"
+    last = observed.last_run
+    return {
+        "schedule_id": observed.schedule_id,
+        "workflow": observed.workflow_type,
+        "when": spec_in_words(observed.spec),
+        "timezone": observed.spec.timezone,
+        "paused": paused,
+        "next_runs": [time.isoformat() for time in observed.next_runs[:3]],
+        "last_run": last.scheduled_at.isoformat() if last else None,
+        "last_run_status": last.status if last else None,
+        "last_run_workflow_id": last.workflow_id if last else None,
+        "source": record.source if record else (desired.source if desired else None),
+        "in_sync": in_sync,
+        "note": observed.note,
+    }
+
+
+def render_table(rows: list[dict[str, Any]]) -> list[str]:
+    columns = [
+        ("SCHEDULE ID", lambda row: row["schedule_id"]),
+        ("WORKFLOW", lambda row: row["workflow"]),
+        ("WHEN", lambda row: row["when"]),
+        ("TZ", lambda row: row["timezone"]),
+        ("PAUSED", lambda row: row["paused"]),
+        ("NEXT RUN", lambda row: (row["next_runs"] or ["-"])[0][:19]),
+        ("LAST RUN", lambda row: (row["last_run"] or "-")[:19]),
+        ("SYNC", lambda row: {True: "yes", False: "NO", None: "?"}[row["in_sync"]]),
+        ("SOURCE", lambda row: row["source"] or "-"),
+    ]
+    cells = [[header for header, _ in columns]] + [
+        [str(getter(row)) for _, getter in columns] for row in rows
+    ]
+    widths = [max(len(line[index]) for line in cells) for index in range(len(columns))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+            for line in cells]
+
+
+def seconds(value: timedelta | None) -> float | None:
+    return value.total_seconds() if value is not None else None

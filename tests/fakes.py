@@ -1,0 +1,130 @@
+"""An in-memory ScheduleGateway that behaves like Temporal where `scheduled` depends on it.
+
+It stores what a write sends and lists it back the way the server does (record calendar in the
+spec's skip list, ownership memo, paused and note), counts every call, and injects errors: a
+queue of exceptions per (call, schedule id) raised before the call takes effect.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict, deque
+from dataclasses import dataclass, replace
+
+import anyio
+
+from scheduled.gateway import (
+    ScheduleExistsError,
+    ScheduleNotFoundError,
+    ScheduleWrite,
+)
+from scheduled.marker import owner_from_memo, ownership_memo
+from scheduled.observed import Detail, ObservedSchedule
+
+
+@dataclass
+class _Stored:
+    memo: dict[str, object]
+    write: ScheduleWrite
+    paused: bool
+    note: str
+
+
+class FakeGateway:
+    def __init__(self) -> None:
+        self.stored: dict[str, _Stored] = {}
+        self.foreign: dict[str, ObservedSchedule] = {}  # schedules not written through us
+        self.calls: Counter[str] = Counter()
+        self.faults: dict[tuple[str, str], deque[Exception]] = defaultdict(deque)
+        self.list_lag: set[str] = set()  # ids the list does not show yet (eventual consistency)
+        self.delay_s = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    # -- test controls -------------------------------------------------------------------
+
+    def fail(self, call: str, schedule_id: str, *errors: Exception) -> None:
+        """The next len(errors) `call`s for schedule_id raise these, in order."""
+        self.faults[(call, schedule_id)].extend(errors)
+
+    def operator_pause(self, schedule_id: str, note: str = "paused by operator") -> None:
+        stored = self.stored[schedule_id]
+        stored.paused, stored.note = True, note
+
+    @property
+    def writes(self) -> int:
+        return self.calls["create"] + self.calls["update"] + self.calls["delete"]
+
+    # -- the gateway ---------------------------------------------------------------------
+
+    async def _enter(self, call: str, schedule_id: str) -> None:
+        self.calls[call] += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay_s:
+                await anyio.sleep(self.delay_s)
+            else:
+                await anyio.lowlevel.checkpoint()
+        finally:
+            self.in_flight -= 1
+        queue = self.faults.get((call, schedule_id))
+        if queue:
+            raise queue.popleft()
+
+    async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
+        await self._enter("list", "")
+        found = [
+            self._observed(schedule_id)
+            for schedule_id in sorted(self.stored)
+            if schedule_id.startswith(id_prefix) and schedule_id not in self.list_lag
+        ]
+        found += [item for key, item in self.foreign.items() if key.startswith(id_prefix)]
+        return found
+
+    async def describe(self, schedule_id: str) -> ObservedSchedule:
+        await self._enter("describe", schedule_id)
+        if schedule_id in self.foreign:
+            return self.foreign[schedule_id]
+        if schedule_id not in self.stored:
+            raise ScheduleNotFoundError("not found", schedule_id=schedule_id, status="NOT_FOUND")
+        stored = self.stored[schedule_id]
+        schedule = stored.write.schedule
+        return replace(
+            self._observed(schedule_id),
+            detail=Detail(policies=schedule.policies, action=schedule.action),
+        )
+
+    async def create(self, write: ScheduleWrite) -> None:
+        schedule_id = write.schedule.schedule_id
+        await self._enter("create", schedule_id)
+        if schedule_id in self.stored or schedule_id in self.foreign:
+            raise ScheduleExistsError("exists", schedule_id=schedule_id)
+        self.stored[schedule_id] = _Stored(
+            memo=ownership_memo(write.project), write=write, paused=write.paused, note=write.note
+        )
+
+    async def update(self, write: ScheduleWrite) -> None:
+        schedule_id = write.schedule.schedule_id
+        await self._enter("update", schedule_id)
+        if schedule_id not in self.stored:
+            raise ScheduleNotFoundError("not found", schedule_id=schedule_id, status="NOT_FOUND")
+        stored = self.stored[schedule_id]
+        stored.write, stored.paused, stored.note = write, write.paused, write.note
+
+    async def delete(self, schedule_id: str) -> None:
+        await self._enter("delete", schedule_id)
+        if self.stored.pop(schedule_id, None) is None:
+            raise ScheduleNotFoundError("not found", schedule_id=schedule_id, status="NOT_FOUND")
+
+    def _observed(self, schedule_id: str) -> ObservedSchedule:
+        stored = self.stored[schedule_id]
+        schedule = stored.write.schedule
+        return ObservedSchedule(
+            schedule_id=schedule_id,
+            owner=owner_from_memo(stored.memo),
+            record=stored.write.record,
+            spec=schedule.spec,
+            workflow_type=schedule.action.workflow_type,
+            paused=stored.paused,
+            note=stored.note,
+        )
