@@ -1,2 +1,3 @@
 from scheduled.cli import main
+
 main()

@@ -13,10 +13,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any
 
 import anyio
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from scheduled.gateway import (
     GatewayError,
@@ -28,8 +33,6 @@ from scheduled.gateway import (
 )
 from scheduled.marker import WriteRecord
 from scheduled.plan import Kind, Operation, Plan
-
-T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -221,7 +224,7 @@ async def _run_operation(
         started = time.monotonic()
         attempts = 0
 
-        async def call(function: Callable[[], Awaitable[T]]) -> T:
+        async def call(function: Callable[[], Awaitable[Any]]) -> Any:
             nonlocal attempts
             retrying = AsyncRetrying(
                 stop=stop_after_attempt(options.max_attempts),
@@ -252,8 +255,7 @@ async def _run_operation(
         except GatewayError as error:
             outcome, reason = Outcome.FAILED, _failure_reason(error, attempts)
         except anyio.get_cancelled_exc_class():
-            with anyio.CancelScope(shield=True):
-                record(_cancelled(operation, "cancelled while in flight"))
+            record(_cancelled(operation, "cancelled while in flight"))  # synchronous: safe here
             raise
         record(
             Result(
@@ -279,7 +281,7 @@ async def _carry_out(
     operation: Operation,
     gateway: ScheduleGateway,
     options: ApplyOptions,
-    call: Callable[[Callable[[], Awaitable[T]]], Awaitable[T]],
+    call: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]],
 ) -> tuple[Outcome, str]:
     reason = "; ".join(operation.reasons)
     if operation.kind is Kind.DELETE:

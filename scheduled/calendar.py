@@ -26,7 +26,7 @@ from __future__ import annotations
 import calendar as _stdlib_calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduled.errors import ScheduledError
@@ -218,7 +218,8 @@ class _Zone:
         repeated wall time resolves to the first occurrence west of Greenwich and the second
         east of it, and a skipped one lands an hour off (the scheduler notices and skips it).
         """
-        wall = (date(y, mo, 1).toordinal() - _EPOCH_ORDINAL + d - 1) * _DAY + h * _HOUR + mi * 60 + s
+        days = date(y, mo, 1).toordinal() - _EPOCH_ORDINAL + d - 1
+        wall = days * _DAY + h * _HOUR + mi * 60 + s
         return wall - self.offset(wall - self.offset(wall))
 
     def weekday(self, instant: int) -> int:
@@ -321,7 +322,7 @@ def _interval_next(interval: Interval, ts: int) -> int:
 def _floor_seconds(moment: datetime) -> int:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{moment!r} has no time zone; pass an aware datetime")
-    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
     return delta.days * _DAY + delta.seconds
 
 
@@ -350,7 +351,7 @@ def next_fire_times(
         _floor_seconds(end_at)  # rejects a naive end_at
     zone = _Zone(tz)
     matchers = [c._matcher for c in calendars]
-    last_year = datetime.fromtimestamp(limit, timezone.utc).year + 1
+    last_year = datetime.fromtimestamp(limit, UTC).year + 1
     found: list[datetime] = []
     while len(found) < count:
         best: int | None = None
@@ -364,7 +365,7 @@ def next_fire_times(
                 best = nxt
         if best is None or best > limit:
             break
-        moment = datetime.fromtimestamp(best, timezone.utc)
+        moment = datetime.fromtimestamp(best, UTC)
         if end_at is not None and moment > end_at:
             break
         found.append(moment)
@@ -492,8 +493,8 @@ def _fall_back_problems(
     fired = [
         moment.astimezone(tz)
         for moment in next_fire_times(
-            [calendar], [], tz, datetime.fromtimestamp(instant - 3 * shift, timezone.utc), 1000,
-            end_at=datetime.fromtimestamp(instant + 3 * shift, timezone.utc),
+            [calendar], [], tz, datetime.fromtimestamp(instant - 3 * shift, UTC), 1000,
+            end_at=datetime.fromtimestamp(instant + 3 * shift, UTC),
         )
     ]
     problems: list[str] = []

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import click
-
-import signal
-
 import anyio
+import click
 
 from scheduled import __version__
 from scheduled.apply import ApplyOptions, ApplyReport, Result
 from scheduled.errors import ScheduledError
 from scheduled.gateway import GatewayError, ScheduleGateway
+from scheduled.loader import LoadOptions, LoadResult, derive_project_name, load_tree
 from scheduled.plan import Kind, PlanOptions, make_plan
 from scheduled.reconcile import desired_state, observe, reconcile_pass, tree_revision
 from scheduled.report import (
@@ -30,7 +29,6 @@ from scheduled.report import (
     result_line,
     schedule_row,
 )
-from scheduled.loader import LoadOptions, LoadResult, derive_project_name, load_tree
 from scheduled.schema import schema_text
 from scheduled.settings import (
     DEFAULT_CONFIG_FILE,
@@ -67,7 +65,7 @@ def _setting_options(func: F) -> F:
     return func
 
 
-def resolve_settings(ctx: click.Context, names: list[str]) -> Settings:
+def resolve_settings(ctx: click.Context, /, names: list[str]) -> Settings:
     """flag > environment > config file > default, in one place."""
     params = ctx.params
     config_file: Path | None = params.get("config_file")
@@ -121,7 +119,7 @@ def main() -> None:
               show_default=True, help="json is stable for CI tools.")
 @_setting_options
 @click.pass_context
-def validate(ctx: click.Context, root: Path, output_format: str, **_: Any) -> None:
+def validate(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
     """Check every workflow file under ROOT against the format.
 
     Prints each problem as FILE:LINE:COLUMN, like a compiler. Exit status: 0 when no file has
@@ -223,7 +221,7 @@ def _reconcile_options(func: F) -> F:
     return func
 
 
-def _connection(ctx: click.Context, settings: Settings) -> Any:
+def _connection(ctx: click.Context, /, settings: Settings) -> Any:
     from scheduled.temporal_gateway import Connection
 
     return Connection(
@@ -235,13 +233,13 @@ def _connection(ctx: click.Context, settings: Settings) -> Any:
     )
 
 
-async def _gateway(ctx: click.Context, settings: Settings) -> ScheduleGateway:
+async def _gateway(ctx: click.Context, /, settings: Settings) -> ScheduleGateway:
     from scheduled.temporal_gateway import TemporalGateway
 
     return await TemporalGateway.connect(_connection(ctx, settings))
 
 
-def _plan_options(ctx: click.Context, settings: Settings, project: str, generation: int) -> PlanOptions:
+def _plan_options(ctx: click.Context, /, settings: Settings, project: str, generation: int) -> PlanOptions:
     return PlanOptions(
         project=project,
         now=datetime.now(UTC),
@@ -281,7 +279,7 @@ def _fail(message: str) -> None:
 @_reconcile_options
 @_temporal_options
 @click.pass_context
-def plan(ctx: click.Context, root: Path, output_format: str, detail: bool, verbose: bool,
+def plan(ctx: click.Context, /, root: Path, output_format: str, detail: bool, verbose: bool,
          **_: Any) -> None:
     """Show what `apply` would do, as a diff per schedule; changes nothing.
 
@@ -349,7 +347,7 @@ async def _with_detail(made: Any, gateway: ScheduleGateway) -> Any:
 @_reconcile_options
 @_temporal_options
 @click.pass_context
-def apply(ctx: click.Context, root: Path, output_format: str, **_: Any) -> None:
+def apply(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
     """Reconcile once: make Temporal's schedules equal to the tree.
 
     Shows progress on a terminal and a summary at the end. Ctrl-C or SIGTERM stops starting new
@@ -444,7 +442,7 @@ class _Progress:
               show_default=True)
 @_temporal_options
 @click.pass_context
-def list_command(ctx: click.Context, root: Path, output_format: str, **_: Any) -> None:
+def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
     """Every schedule this project manages: workflow, when, pause state, next and last run,
     source file, and whether it is in sync with the tree at ROOT."""
     rows = _rows(ctx, root, None)
@@ -460,7 +458,7 @@ def list_command(ctx: click.Context, root: Path, output_format: str, **_: Any) -
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
 @_temporal_options
 @click.pass_context
-def get(ctx: click.Context, workflow_id: str, root: Path, **_: Any) -> None:
+def get(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -> None:
     """One managed schedule by its workflow id (the file's `id`), as JSON."""
     rows = _rows(ctx, root, workflow_id)
     if not rows:
@@ -468,7 +466,7 @@ def get(ctx: click.Context, workflow_id: str, root: Path, **_: Any) -> None:
     click.echo(json.dumps(rows[0], indent=2))
 
 
-def _rows(ctx: click.Context, root: Path, only: str | None) -> list[dict[str, Any]]:
+def _rows(ctx: click.Context, /, root: Path, only: str | None) -> list[dict[str, Any]]:
     settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
     options = load_options(settings, root)
     load = load_tree(root, options, now=datetime.now(UTC))

@@ -248,6 +248,10 @@ def _parse_part(part: str, column: int, spec: _Field) -> list[Range]:
             raise CronError(f"{spec.label} item '{part}' has more than one '/'", column=column)
         base, step_text = pieces
         step_column = column + len(base) + 1
+        if base == "":
+            raise CronError(
+                f"nothing before '/' in the {spec.label} field: write */{step_text}", column=column
+            )
         if not _INTEGER.fullmatch(step_text):
             raise CronError(
                 f"step '{step_text}' in the {spec.label} field is not a number", column=step_column
@@ -273,9 +277,10 @@ def _parse_part(part: str, column: int, spec: _Field) -> list[Range]:
             start = _parse_value(first, column, spec)
             end = _parse_value(last, column + len(first) + 1, spec)
             if end < start:
+                split = f"{first}-{spec.high},{spec.low}-{last}"
                 raise CronError(
                     f"{spec.label} range {first}-{last} goes backwards; Temporal does not wrap "
-                    f"around, so write it as two ranges (e.g. {first}-{spec.high},{spec.low}-{last})",
+                    f"around, so write it as two ranges ({split})",
                     column=column,
                 )
         else:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 
 from scheduled.durations import format_duration
 from scheduled.model import DesiredSchedule, Spec, schedule_id_prefix
@@ -155,41 +156,41 @@ def _scope_filter(desired: DesiredState) -> Callable[[str, str], bool]:
 def _plan_desired(
     schedule: DesiredSchedule, observed: ObservedSchedule | None, options: PlanOptions
 ) -> Operation:
-    base = {
-        "schedule_id": schedule.schedule_id,
-        "workflow_id": schedule.workflow_id,
-        "source": schedule.source,
-        "desired": schedule,
-        "observed": observed,
-    }
+    base = partial(
+        Operation,
+        schedule_id=schedule.schedule_id,
+        workflow_id=schedule.workflow_id,
+        source=schedule.source,
+        desired=schedule,
+        observed=observed,
+    )
     if observed is None:
         end_at = schedule.spec.end_at
         if end_at is not None and end_at <= options.now:
-            return Operation(kind=Kind.SKIP, reasons=("end_at is in the past: not created",), **base)
-        return Operation(
+            return base(
+kind=Kind.SKIP, reasons=("end_at is in the past: not created",))
+        return base(
             kind=Kind.CREATE, paused=schedule.paused, note=schedule.note,
-            reasons=("new in the tree",), **base,
+            reasons=("new in the tree",),
         )
     if observed.owner != options.project:
         owner = f"project {observed.owner!r}" if observed.owner else "no scheduled project"
-        return Operation(
+        return base(
             kind=Kind.CONFLICT,
             reasons=(
                 f"a schedule with this id already exists and belongs to {owner}; it is left "
                 "alone (use `scheduled adopt` to take it over)",
             ),
-            **base,
-        )
+                    )
     record = observed.record
     if record is not None and record.generation > options.generation:
-        return Operation(
+        return base(
             kind=Kind.SKIP,
             reasons=(
                 f"a newer revision ({record.revision or record.generation}) was applied, "
                 "probably by another replica; not overwritten with an older one",
             ),
-            **base,
-        )
+                    )
     operator_override = record is not None and observed.paused != (not record.enabled)
     file_changed_enabled = record is None or record.enabled != schedule.enabled
     keep_operator_state = (
@@ -216,9 +217,10 @@ def _plan_desired(
     changes = tuple(field_changes(schedule, observed, paused=paused, note=note))
     if not reasons:
         kept = ("paused by an operator; kept",) if keep_operator_state and paused else ()
-        return Operation(kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept, **base)
-    return Operation(
-        kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons), changes=changes, **base
+        return base(
+kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept)
+    return base(
+        kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons), changes=changes
     )
 
 
@@ -229,23 +231,25 @@ def _plan_orphan(
     options: PlanOptions,
     prefix: str,
 ) -> Operation:
-    base = {
-        "schedule_id": item.schedule_id,
-        "workflow_id": item.schedule_id.removeprefix(prefix),
-        "source": source,
-        "observed": item,
-        "paused": item.paused,
-        "note": item.note,
-    }
+    base = partial(
+        Operation,
+        schedule_id=item.schedule_id,
+        workflow_id=item.schedule_id.removeprefix(prefix),
+        source=source,
+        observed=item,
+        paused=item.paused,
+        note=item.note,
+    )
     if source in desired.invalid_sources or item.schedule_id in desired.claimed_ids:
-        return Operation(
+        return base(
             kind=Kind.SKIP,
             reasons=("its file is invalid: the schedule is kept as it is until the file is fixed",),
-            **base,
-        )
+                    )
     if not options.prune:
-        return Operation(kind=Kind.SKIP, reasons=("its file is gone, but pruning is off",), **base)
-    return Operation(kind=Kind.DELETE, reasons=("its file is gone or has no schedule",), **base)
+        return base(
+kind=Kind.SKIP, reasons=("its file is gone, but pruning is off",))
+    return base(
+kind=Kind.DELETE, reasons=("its file is gone or has no schedule",))
 
 
 def _guard_message(desired: DesiredState, deletions: int, managed: int, options: PlanOptions) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -169,7 +169,7 @@ def schedule_row(
 
 
 def render_table(rows: list[dict[str, Any]]) -> list[str]:
-    columns = [
+    columns: list[tuple[str, Callable[[dict[str, Any]], object]]] = [
         ("SCHEDULE ID", lambda row: row["schedule_id"]),
         ("WORKFLOW", lambda row: row["workflow"]),
         ("WHEN", lambda row: row["when"]),

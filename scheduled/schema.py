@@ -118,7 +118,7 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
     if validator == "type":
         expected = error.validator_value
         words = (
-            " or ".join(_TYPE_WORDS.get(kind, kind) for kind in expected)
+            " or ".join(_TYPE_WORDS.get(str(kind), str(kind)) for kind in expected)
             if isinstance(expected, list)
             else _TYPE_WORDS.get(str(expected), str(expected))
         )
@@ -132,7 +132,7 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
         yield SchemaProblem(path, message, "schema.type", at_key=False)
         return
     if validator == "enum":
-        choices = [str(choice) for choice in error.validator_value]
+        choices = [str(choice) for choice in schema.get("enum", [])]
         hint = did_you_mean(str(instance), choices)
         yield SchemaProblem(
             path,

@@ -99,11 +99,11 @@ class _Frame:
 def _scalar_value(event: ev.ScalarEvent) -> Any:
     tag = event.tag
     if tag in (None, "!"):
-        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
     if tag == "tag:yaml.org,2002:timestamp":
         return event.value  # kept as text: the format checks and interprets dates itself
     if tag in _STANDARD_SCALARS:
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        node = yaml.ScalarNode(tag, event.value, style=event.style)
         return _constructor.construct_object(node)
     _refuse_tag(tag, event)
     return event.value  # a local tag such as !Ref: keep the text, ignore the tag
