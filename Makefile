@@ -1,0 +1,31 @@
+# The two commands a newcomer needs; both install what they need into .venv first.
+#   make run    the daemon, with a local Temporal dev server, on the example tree
+#   make test   lint, types and the whole test suite against a real Temporal dev server
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test lint bench
+
+$(BIN)/scheduled: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/scheduled
+
+install: $(BIN)/scheduled
+
+run: install
+	$(BIN)/scheduled run --dev config/examples/workflows
+
+lint: install
+	$(BIN)/ruff check scheduled tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest --cov=scheduled --cov-report=term-missing:skip-covered
+
+bench: install
+	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_reconcile.py
+	$(BIN)/python bench/bench_daemon.py
