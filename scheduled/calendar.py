@@ -16,16 +16,16 @@ Daylight saving time, as Temporal does it (checked against a real server):
   scheduler's hour-by-hour walk sees an hour that lasted two hours it walks that hour again one
   hour later. Net effect: in America/New_York a schedule at 01:30 runs twice (01:30 EDT and 01:30
   EST); in Europe/Berlin a schedule at 02:30 runs once (02:30 CET), while one at 01:30 runs at 01:30
-  CEST and again one hour later, at 02:30 CEST.
+  CEST and again one hour later, at 02:30 CEST, and `*/15 1-2 * * *` even runs at 03:30 CET.
 
 `next_fire_times` reproduces all of this; `dst_problems` puts it into sentences.
 """
 
 from __future__ import annotations
 
-import calendar as _stdlib_calendar
+import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -145,7 +145,6 @@ class Calendar:
     year: tuple[Range, ...] = ()
     day_of_week: tuple[Range, ...] = (Range(0, 6),)
     comment: str = ""
-    _matcher: _Matcher = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         for name, low, high in _BOUNDS:
@@ -156,11 +155,10 @@ class Calendar:
                     raise CalendarError(
                         f"{_LABELS[name]} range {r.start}-{r.end} is outside {low}-{high}"
                     )
-        object.__setattr__(self, "_matcher", _Matcher(self))
 
     def matches(self, local: datetime) -> bool:
         """Whether this wall-clock time (its fields as they stand) is one of the fire times."""
-        m = self._matcher
+        m = _matcher(self)
         return (
             (m.years is None or local.year in m.years)
             and local.month in m.months
@@ -173,13 +171,19 @@ class Calendar:
 
     def matches_date(self, day: date) -> bool:
         """Whether some time on this civil date can match (year, month, day and weekday)."""
-        m = self._matcher
+        m = _matcher(self)
         return (
             (m.years is None or day.year in m.years)
             and day.month in m.months
             and day.day in m.dom
             and (day.weekday() + 1) % 7 in m.dow
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _matcher(calendar: Calendar) -> _Matcher:
+    """Expanded once per distinct calendar (kept out of the dataclass so asdict stays clean)."""
+    return _Matcher(calendar)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +199,7 @@ class Interval:
 
 
 class _Zone:
-    """A time zone with the three operations the Go scheduler needs, in Unix seconds."""
+    """A time zone with the operations the Go scheduler needs, in Unix seconds."""
 
     __slots__ = ("tz",)
 
@@ -228,7 +232,10 @@ class _Zone:
 
 
 def _days_in_month(mo: int, y: int) -> int:
-    return _stdlib_calendar.monthrange(y, mo)[1]
+    """Go's daysInMonth, which also answers 30 for the month 13 that carries produce."""
+    if mo == 2:
+        return 29 if y % 4 == 0 and (y % 100 != 0 or y % 400 == 0) else 28
+    return 30 + ((0b1010110101010 >> mo) & 1)
 
 
 def _calendar_next(m: _Matcher, zone: _Zone, ts: int, last_year: int) -> int | None:
@@ -350,7 +357,7 @@ def next_fire_times(
     if end_at is not None:
         _floor_seconds(end_at)  # rejects a naive end_at
     zone = _Zone(tz)
-    matchers = [c._matcher for c in calendars]
+    matchers = [_matcher(c) for c in calendars]
     last_year = datetime.fromtimestamp(limit, UTC).year + 1
     found: list[datetime] = []
     while len(found) < count:
@@ -382,7 +389,7 @@ def never_fires(calendar: Calendar) -> bool:
 
     Purely structural: a year list entirely in the past is left to next_fire_times.
     """
-    m = calendar._matcher
+    m = _matcher(calendar)
     if not (m.seconds and m.minutes and m.hours and m.dom and m.months and m.dow):
         return True  # a field other than year with no ranges matches nothing
     if m.years is None:
@@ -435,7 +442,7 @@ def _clock(moment: datetime) -> str:
 
 def _wall_times(calendar: Calendar, begin: int, end: int) -> list[datetime]:
     """Wall-clock times in [begin, end) (wall seconds) that the calendar matches."""
-    m = calendar._matcher
+    m = _matcher(calendar)
     found: list[datetime] = []
     hour_start = begin - begin % _HOUR
     for hour_wall in range(hour_start, end, _HOUR):
@@ -462,7 +469,7 @@ def dst_problems(calendar: Calendar, tz: ZoneInfo, years: range) -> list[str]:
     Schedules that fire in every hour of the day are left out: for them a skipped or repeated
     hour is the clock doing what it says.
     """
-    if len(calendar._matcher.hours) == 24 or never_fires(calendar):
+    if len(_matcher(calendar).hours) == 24 or never_fires(calendar):
         return []
     problems: list[str] = []
     for year in years:
@@ -553,7 +560,7 @@ def _every(unit: str, ranges: tuple[Range, ...], size: int) -> str | None:
 
 def describe(calendar: Calendar) -> str:
     """A short English rendering for tables: "at 09:00 on Mon–Fri", "every 15 minutes"."""
-    m = calendar._matcher
+    m = _matcher(calendar)
     every_hour = len(m.hours) == 24
     plural = "s" if len(m.hours) > 1 else ""
     hours = "" if every_hour else f" during hour{plural} {_spans(calendar.hour)}"

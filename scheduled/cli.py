@@ -545,6 +545,14 @@ def run(ctx: click.Context, /, root: Path, dev: bool, state_dir: Path, **_: Any)
         state_dir=state_dir,
         allow_mass_delete=bool(ctx.params.get("allow_mass_delete")),
         config_file=ctx.params.get("config_file"),
-        reload_settings=lambda: resolve_settings(ctx, DAEMON_SETTINGS),
+        reload_settings=lambda: _reload_settings(ctx),
     )
     ctx.exit(run_daemon(config))
+
+
+def _reload_settings(ctx: click.Context) -> Settings:
+    """SIGHUP: the config file again, under the same flags and environment."""
+    try:
+        return resolve_settings(ctx, DAEMON_SETTINGS)
+    except click.UsageError as error:
+        raise ConfigError(error.message) from error

@@ -32,6 +32,7 @@ from scheduled.calendar import (
     Calendar,
     Interval,
     Range,
+    format_duration,
     never_fires,
 )
 from scheduled.errors import ScheduledError
@@ -277,11 +278,14 @@ def _parse_part(part: str, column: int, spec: _Field) -> list[Range]:
             start = _parse_value(first, column, spec)
             end = _parse_value(last, column + len(first) + 1, spec)
             if end < start:
-                split = f"{first}-{spec.high},{spec.low}-{last}"
+                advice = (
+                    ""
+                    if spec.mode == "year"
+                    else "; Temporal does not wrap around, so write it as two ranges "
+                    f"({first}-{spec.high},{spec.low}-{last})"
+                )
                 raise CronError(
-                    f"{spec.label} range {first}-{last} goes backwards; Temporal does not wrap "
-                    f"around, so write it as two ranges ({split})",
-                    column=column,
+                    f"{spec.label} range {first}-{last} goes backwards{advice}", column=column
                 )
         else:
             start = _parse_value(base, column, spec)
@@ -340,11 +344,11 @@ def _parse_every(body: str, column: int) -> tuple[Interval, str]:
             "@every needs a duration after a space, e.g. '@every 15m' or '@every 1h/15m'",
             column=column,
         )
-    every_text, slash, offset_text = spelled.partition("/")
+    every_text, _, offset_text = spelled.partition("/")
     every_column = column + len(keyword) + 1
     every = _parse_duration(every_text, every_column)
     offset = timedelta(0)
-    if slash:
+    if offset_text:  # Temporal reads a bare trailing "/" as no offset
         offset = _parse_duration(offset_text, every_column + len(every_text) + 1)
     if every < timedelta(seconds=1):
         raise CronError("the @every interval must be at least 1 second", column=every_column)
@@ -412,9 +416,9 @@ def warnings_for(compiled: CompiledCron) -> list[str]:
         if compiled.comment:
             found.append("Temporal drops the comment of an @every schedule")
         seconds = int(compiled.interval.every.total_seconds())
-        if seconds < 86400 and 86400 % seconds:
+        if (86400 % seconds if seconds < 86400 else seconds % 86400) != 0:
             found.append(
-                f"@every {compiled.interval.every} does not divide a day evenly, so its run "
-                "times (counted from 1970-01-01 00:00 UTC) shift from day to day"
+                f"@every {format_duration(compiled.interval.every)} does not divide into days, "
+                "so its run times (counted from 1970-01-01 00:00 UTC) shift from day to day"
             )
     return found

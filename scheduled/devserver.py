@@ -50,6 +50,7 @@ class DevServer:
     address: str
     process: subprocess.Popen[bytes]
     db_file: Path
+    ui_url: str = ""
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process.poll() is not None:
@@ -76,14 +77,17 @@ def start_dev_server(
     *,
     port: int | None = None,
     search_attributes: tuple[str, ...] = (),
+    ui: bool = False,
     startup_timeout: float = 60.0,
 ) -> DevServer:
     """Start `temporal server start-dev` on loopback and wait until it answers health checks."""
     state_dir.mkdir(parents=True, exist_ok=True)
     grpc_port = port or free_port()
     db_file = state_dir / "temporal.sqlite"
+    ui_port = free_port()
     command = [
-        temporal_cli(), "server", "start-dev", "--headless",
+        temporal_cli(), "server", "start-dev",
+        *(["--ui-port", str(ui_port)] if ui else ["--headless"]),
         "--ip", "127.0.0.1",
         "--port", str(grpc_port),
         "--http-port", str(free_port()),
@@ -99,7 +103,12 @@ def start_dev_server(
         start_new_session=True, env={**os.environ},
     )
     log.close()
-    server = DevServer(address=f"127.0.0.1:{grpc_port}", process=process, db_file=db_file)
+    server = DevServer(
+        address=f"127.0.0.1:{grpc_port}",
+        process=process,
+        db_file=db_file,
+        ui_url=f"http://127.0.0.1:{ui_port}" if ui else "",
+    )
     deadline = time.monotonic() + startup_timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -1,0 +1,538 @@
+"""The daemon: lifecycle, signals, systemd, HTTP, and the watch → reconcile loop.
+
+One root task group owns everything: the signal receiver, the HTTP endpoints, the tree watcher,
+the watchdog pinger and the reconcile loop. Signal handlers only send a message to the loop; the
+first SIGTERM/SIGINT asks for a graceful stop (no new Temporal calls, in-flight ones get a
+grace period), a second one cancels at once. SIGHUP reloads the config and runs a full resync.
+
+Each pass is load → observe → plan → apply. A full pass lists every schedule of the project; a
+pass over a changed set of files describes only the schedules those files name, and plans them
+against the inventory of the last full list (the prune guard needs the total), so a single edit
+costs a few calls instead of a list of every schedule.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from loguru import logger
+
+from scheduled.apply import ApplyOptions, ApplyReport, Outcome, Result, apply_plan
+from scheduled.devserver import DevServer, start_dev_server
+from scheduled.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError
+from scheduled.http_api import Response, serve_http
+from scheduled.loader import FileCache, LoadOptions, LoadResult, derive_project_name, load_tree
+from scheduled.logs import configure_logging
+from scheduled.metrics import DaemonMetrics
+from scheduled.model import schedule_id_for
+from scheduled.observed import ObservedSchedule
+from scheduled.plan import PlanOptions, make_plan
+from scheduled.reconcile import Revision, desired_state, observe, tree_revision
+from scheduled.settings import ConfigError, Settings
+from scheduled.systemd import SystemdNotifier, watchdog_interval_s
+from scheduled.temporal_gateway import Connection, TemporalGateway
+from scheduled.watcher import FilesChanged, TreeGone, TreeReplaced, TreeWatcher, Trigger
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+SCOPED_DESCRIBE_LIMIT = 200  # past this many schedules in a changed set, one list is cheaper
+RETRY_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    force: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Reload:
+    pass
+
+
+_Message = Trigger | _Stop | _Reload
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DaemonConfig:
+    root: Path
+    settings: Settings
+    connection: Connection
+    dev: bool = False
+    state_dir: Path = Path(".scheduled-state")
+    allow_mass_delete: bool = False
+    config_file: Path | None = None
+    reload_settings: Callable[[], Settings] | None = None
+
+
+@dataclass(slots=True)
+class DaemonStatus:
+    """What /status, /readyz and the metrics report. Owned and written by the Daemon."""
+
+    started_at: float = field(default_factory=time.time)
+    ready: bool = False
+    temporal_up: bool = False
+    degraded: str = ""
+    revision: Revision = field(default_factory=Revision)
+    first_full_done: bool = False
+    last_pass: dict[str, Any] = field(default_factory=dict)
+    invalid: dict[str, list[str]] = field(default_factory=dict)
+    managed: int = 0
+    activity: str = "starting"
+
+    def to_json(self, watcher_mode: str) -> dict[str, Any]:
+        return {
+            "ready": self.ready,
+            "temporal_up": self.temporal_up,
+            "degraded": self.degraded or None,
+            "activity": self.activity,
+            "revision": self.revision.name or None,
+            "watcher_mode": watcher_mode,
+            "managed_schedules": self.managed,
+            "invalid_files": self.invalid,
+            "last_reconcile": self.last_pass or None,
+            "uptime_s": round(time.time() - self.started_at, 1),
+        }
+
+
+GatewayFactory = Callable[[], Awaitable[ScheduleGateway]]
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: DaemonConfig,
+        *,
+        gateway_factory: GatewayFactory | None = None,
+        notifier: SystemdNotifier | None = None,
+        watcher_factory: Callable[[Path, MemoryObjectSendStream[Trigger]], TreeWatcher] | None = None,
+    ) -> None:
+        self.config = config
+        self.settings = config.settings
+        self.project = config.settings.project or derive_project_name(config.root)
+        self.status = DaemonStatus()
+        self.metrics = DaemonMetrics()
+        self.notifier = notifier or SystemdNotifier()
+        self._gateway_factory = gateway_factory or (
+            lambda: TemporalGateway.connect(config.connection)
+        )
+        self._watcher_factory = watcher_factory or (
+            lambda root, send: TreeWatcher(
+                root, send, quiet_ms=self.settings.debounce_ms, max_wait_ms=self.settings.max_wait_ms
+            )
+        )
+        self._gateway: ScheduleGateway | None = None
+        self._cache = FileCache()
+        self._inventory: dict[str, ObservedSchedule] = {}
+        self._last_load: LoadResult | None = None
+        self._stop = anyio.Event()
+        self.watcher: TreeWatcher | None = None
+        self.http_port: int | None = None
+        self.passes = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def serve(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> int:
+        send, receive = anyio.create_memory_object_stream[_Message](max_buffer_size=10_000)
+        logger.bind(root=str(self.config.root), project=self.project,
+                    temporal=self._temporal_label()).info("scheduled daemon starting")
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._receive_signals, send.clone(), group.cancel_scope)
+            if self.settings.http_address:
+                self.http_port = await group.start(serve_http, self.settings.http_address, self._route)
+            self.watcher = self._watcher_factory(self.config.root, send.clone())
+            self.metrics.set_watcher_mode("inotify")
+            group.start_soon(self.watcher.run)
+            interval = watchdog_interval_s()
+            if interval:
+                group.start_soon(self._watchdog, interval)
+            task_status.started()
+            await self._reconcile_loop(receive)
+            group.cancel_scope.cancel()
+        self.notifier.stopping()
+        logger.info("scheduled daemon stopped")
+        return EXIT_OK
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def _temporal_label(self) -> str:
+        try:
+            return self.config.connection.describe()
+        except GatewayError as error:
+            return f"(unresolved: {error})"
+
+    async def _receive_signals(self, send: MemoryObjectSendStream[_Message], scope: anyio.CancelScope) -> None:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+            async for signum in signals:
+                name = signal.Signals(signum).name
+                if signum == signal.SIGHUP:
+                    logger.bind(signal=name).info("reload requested: re-reading config, full resync")
+                    await send.send(_Reload())
+                    continue
+                if self._stop.is_set():
+                    logger.bind(signal=name).warning("second stop signal: stopping now")
+                    scope.cancel()
+                    return
+                logger.bind(signal=name).info(
+                    "stop requested: finishing calls in flight, starting no new ones"
+                )
+                self.notifier.stopping()
+                self._stop.set()
+                await send.send(_Stop(force=False))
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            self.notifier.watchdog()
+            await anyio.sleep(interval)
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _route(self, path: str) -> Response:
+        if path == "/healthz":
+            return Response(200, b"ok\n")
+        if path == "/readyz":
+            if self.status.ready:
+                return Response(200, b"ready\n")
+            reason = self.status.degraded or (
+                "first full reconcile not done" if not self.status.first_full_done
+                else "Temporal unreachable"
+            )
+            return Response(503, f"not ready: {reason}\n".encode())
+        if path == "/metrics":
+            return Response(200, self.metrics.exposition(), "text/plain; version=0.0.4; charset=utf-8")
+        if path == "/status":
+            body = json.dumps(self.status.to_json(self._watcher_mode()), indent=2).encode()
+            return Response(200, body + b"\n", "application/json")
+        return Response(404, b"not found: try /healthz, /readyz, /metrics or /status\n")
+
+    def _watcher_mode(self) -> str:
+        return self.watcher.state.mode if self.watcher else "starting"
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def _reconcile_loop(self, receive: MemoryObjectReceiveStream[_Message]) -> None:
+        full_needed = True
+        pending: set[str] = set()
+        failures = 0
+        next_full = math.inf
+        while not self._stop.is_set():
+            if not full_needed and not pending:
+                timeout = max(0.0, next_full - time.monotonic())
+                with anyio.move_on_after(timeout) as waited:
+                    message = await receive.receive()
+                if waited.cancelled_caught:
+                    full_needed = True
+                    logger.debug("periodic full resync")
+                else:
+                    full_needed, pending = self._absorb(message, full_needed, pending)
+            while True:  # take everything already queued: one pass for all of it
+                try:
+                    message = receive.receive_nowait()
+                except anyio.WouldBlock:
+                    break
+                full_needed, pending = self._absorb(message, full_needed, pending)
+            if self._stop.is_set():
+                break
+            if self.status.degraded.startswith("root"):
+                full_needed, pending = False, set()
+                continue  # nothing is decided while the tree is gone; TreeReplaced resumes
+            ok = await self._pass(None if full_needed else frozenset(pending))
+            if ok:
+                failures = 0
+                if full_needed:
+                    next_full = time.monotonic() + self.settings.resync_interval_s
+                full_needed, pending = False, set()
+            else:
+                delay = RETRY_BACKOFF_S[min(failures, len(RETRY_BACKOFF_S) - 1)]
+                failures += 1
+                full_needed = True  # after trouble, trust nothing partial
+                self._set_activity(f"retrying in {delay:.0f} s")
+                with anyio.move_on_after(delay):
+                    message = await receive.receive()
+                    full_needed, pending = self._absorb(message, full_needed, pending)
+
+    def _absorb(self, message: _Message, full: bool, pending: set[str]) -> tuple[bool, set[str]]:
+        if isinstance(message, _Stop):
+            return full, pending
+        if isinstance(message, _Reload):
+            self._reload()
+            return True, pending
+        if isinstance(message, TreeGone):
+            self.status.degraded = f"root missing: {message.reason}"
+            self.status.ready = False
+            self.metrics.ready.set(0)
+            self.metrics.set_watcher_mode("stopped")
+            logger.bind(reason=message.reason).error(
+                "the tree is gone or unreadable: nothing is deleted; waiting for it to return"
+            )
+            self._set_activity("waiting for the tree to return")
+            return False, set()
+        if isinstance(message, TreeReplaced):
+            if self.status.degraded.startswith("root"):
+                self.status.degraded = ""
+            logger.bind(target=message.target).info("the tree was replaced: full rescan")
+            return True, set()
+        assert isinstance(message, FilesChanged)
+        if message.rescan:
+            return True, pending
+        return full, pending | set(message.paths)
+
+    def _reload(self) -> None:
+        self.notifier.reloading()
+        if self.config.reload_settings is not None:
+            try:
+                self.settings = self.config.reload_settings()
+                logger.info("config reloaded")
+            except ConfigError as error:
+                logger.bind(error=str(error)).error("config reload failed; keeping the old config")
+        self._cache = FileCache()
+
+    def _set_activity(self, text: str) -> None:
+        self.status.activity = text
+        self.notifier.status(text)
+
+    # -- one pass --------------------------------------------------------------------------
+
+    async def _pass(self, scope: frozenset[str] | None) -> bool:
+        kind = "full" if scope is None else "changed"
+        started = time.monotonic()
+        self._set_activity(f"reconciling ({kind})")
+        options = LoadOptions(
+            project=self.project,
+            default_workflow=self.settings.default_workflow,
+            default_task_queue=self.settings.default_task_queue,
+        )
+        load = await anyio.to_thread.run_sync(
+            lambda: load_tree(self.config.root, options, now=datetime.now(UTC), cache=self._cache)
+        )
+        if not load.readable:
+            self.status.degraded = f"root unreadable: {load.root_problem}"
+            self.status.ready = False
+            logger.bind(reason=load.root_problem).error("cannot read the tree; nothing is deleted")
+            return True  # not a Temporal problem: wait for the watcher to say it is back
+        self._report_invalid(load, scope)
+        revision = await anyio.to_thread.run_sync(tree_revision, self.config.root)
+        if revision != self.status.revision:
+            logger.bind(revision=revision.name or "(none)").info("applying revision")
+        self.status.revision = revision
+        try:
+            gateway = await self._connected()
+            observed = await self._observe(gateway, load, scope)
+        except GatewayError as error:
+            self._temporal_down(error)
+            return False
+        self._last_load = load
+        plan = make_plan(
+            desired_state(load, self.project, scope),
+            observed,
+            PlanOptions(
+                project=self.project,
+                now=datetime.now(UTC),
+                prune=self.settings.prune,
+                allow_mass_delete=self.config.allow_mass_delete,
+                max_delete_fraction=self.settings.max_delete_fraction,
+                respect_operator_pause=self.settings.respect_operator_pause,
+                generation=revision.generation,
+            ),
+        )
+        if plan.guard_message:
+            logger.bind(reason=plan.guard_message).warning("deletions refused by the prune guard")
+        report = await apply_plan(
+            plan,
+            gateway,
+            ApplyOptions(
+                project=self.project,
+                concurrency=self.settings.concurrency,
+                rate_limit=self.settings.rate_limit,
+                max_attempts=self.settings.max_attempts,
+                revision=revision.name,
+                generation=revision.generation,
+            ),
+            stop=self._stop,
+            on_result=self._log_result,
+        )
+        self._after_pass(kind, scope, report, plan.managed, started, len(load.files))
+        return not any(result.outcome is Outcome.FAILED for result in report.results)
+
+    async def _connected(self) -> ScheduleGateway:
+        if self._gateway is None:
+            self._gateway = await self._gateway_factory()
+        return self._gateway
+
+    async def _observe(
+        self, gateway: ScheduleGateway, load: LoadResult, scope: frozenset[str] | None
+    ) -> list[ObservedSchedule]:
+        if scope is not None:
+            ids = self._ids_for(scope, load)
+            if len(ids) <= SCOPED_DESCRIBE_LIMIT and self.status.first_full_done:
+                fresh = await self._describe_all(gateway, ids)
+                for schedule_id in ids:
+                    if schedule_id in fresh:
+                        self._inventory[schedule_id] = fresh[schedule_id]
+                    else:
+                        self._inventory.pop(schedule_id, None)
+                return list(self._inventory.values())
+        listed = await observe(gateway, self.project)
+        self._inventory = {item.schedule_id: item for item in listed}
+        return listed
+
+    def _ids_for(self, scope: frozenset[str], load: LoadResult) -> set[str]:
+        """Schedule ids the changed files name now, named before, or are recorded against."""
+        ids = {
+            schedule_id_for(self.project, result.workflow_id)
+            for result in load.files
+            if result.relative in scope and result.workflow_id
+        }
+        if self._last_load is not None:
+            ids |= {
+                schedule_id_for(self.project, result.workflow_id)
+                for result in self._last_load.files
+                if result.relative in scope and result.workflow_id
+            }
+        ids |= {
+            schedule_id
+            for schedule_id, item in self._inventory.items()
+            if item.record is not None and item.record.source in scope
+        }
+        return ids
+
+    async def _describe_all(self, gateway: ScheduleGateway, ids: Iterable[str]) -> dict[str, ObservedSchedule]:
+        found: dict[str, ObservedSchedule] = {}
+        limiter = anyio.CapacityLimiter(self.settings.concurrency)
+
+        async def one(schedule_id: str) -> None:
+            async with limiter:
+                try:
+                    found[schedule_id] = await gateway.describe(schedule_id)
+                except ScheduleNotFoundError:
+                    return
+
+        async with anyio.create_task_group() as group:
+            for schedule_id in ids:
+                group.start_soon(one, schedule_id)
+        return found
+
+    def _temporal_down(self, error: GatewayError) -> None:
+        if self.status.temporal_up or self.status.activity.startswith("reconciling"):
+            logger.bind(error=str(error)).error("Temporal is unreachable; retrying with backoff")
+        self.status.temporal_up = False
+        self.status.ready = False
+        self.metrics.temporal_up.set(0)
+        self.metrics.ready.set(0)
+
+    def _report_invalid(self, load: LoadResult, scope: frozenset[str] | None) -> None:
+        invalid: dict[str, list[str]] = {}
+        for result in load.files:
+            if result.valid:
+                continue
+            invalid[result.relative] = [d.render() for d in result.diagnostics if d.is_error]
+            if scope is None or result.relative in scope:
+                for diagnostic in result.diagnostics:
+                    if diagnostic.is_error:
+                        logger.bind(file=diagnostic.file, line=diagnostic.line, code=diagnostic.code).error(
+                            "{}: its schedule is kept as it is until the file is fixed", diagnostic.render()
+                        )
+        self.status.invalid = invalid
+        self.metrics.invalid_files.set(len(invalid))
+
+    def _log_result(self, result: Result) -> None:
+        bound = logger.bind(
+            schedule_id=result.schedule_id,
+            workflow_id=result.workflow_id,
+            file=result.source,
+            outcome=str(result.outcome),
+            duration_ms=round(result.duration_s * 1000, 1),
+        )
+        if result.outcome is Outcome.UNCHANGED:
+            bound.debug("unchanged")
+        elif result.outcome in (Outcome.FAILED, Outcome.CONFLICT, Outcome.BLOCKED):
+            bound.error("{}: {}", result.outcome, result.reason)
+        else:
+            bound.info("{}{}", result.outcome, f": {result.reason}" if result.reason else "")
+
+    def _after_pass(
+        self,
+        kind: str,
+        scope: frozenset[str] | None,
+        report: ApplyReport,
+        managed: int,
+        started: float,
+        files: int,
+    ) -> None:
+        for result in report.results:
+            if result.outcome is Outcome.DELETED:
+                self._inventory.pop(result.schedule_id, None)
+        self.passes += 1
+        self.status.temporal_up = True
+        self.metrics.temporal_up.set(1)
+        counts = {name: count for name, count in report.counts().items() if count}
+        self.status.managed = managed + counts.get("created", 0) - counts.get("deleted", 0)
+        self.status.last_pass = {
+            "kind": kind,
+            "finished_at": datetime.now(UTC).isoformat(),
+            "duration_s": round(time.monotonic() - started, 3),
+            "files": files if scope is None else len(scope),
+            "converged": report.converged,
+            "counts": counts,
+            "failures": [
+                {"schedule_id": r.schedule_id, "file": r.source, "outcome": str(r.outcome),
+                 "reason": r.reason}
+                for r in report.results
+                if r.outcome in (Outcome.FAILED, Outcome.CONFLICT, Outcome.BLOCKED)
+            ],
+        }
+        self.metrics.record_pass(kind, report, self.status.managed, time.time())
+        if kind == "full":
+            was_ready = self.status.first_full_done
+            self.status.first_full_done = True
+            if not was_ready:
+                self.notifier.ready(f"watching {self.config.root}: {self.status.managed} schedules")
+        if not self.status.degraded.startswith("root"):
+            self.status.degraded = ""
+        self.status.ready = self.status.first_full_done and self.status.temporal_up
+        self.metrics.ready.set(1 if self.status.ready else 0)
+        if self.watcher is not None:
+            self.metrics.set_watcher_mode(self.watcher.state.mode)
+        summary = ", ".join(f"{count} {name}" for name, count in counts.items()) or "nothing"
+        logger.bind(kind=kind, duration_ms=round((time.monotonic() - started) * 1000, 1),
+                    revision=self.status.revision.name or None).info("reconciled: {}", summary)
+        self._set_activity(
+            f"watching {self.config.root}: {self.status.managed} schedules, "
+            f"{len(self.status.invalid)} invalid files, last pass {summary}"
+        )
+
+
+def _dev_address_needed(config: DaemonConfig) -> bool:
+    return config.dev and not config.settings.address and not os.environ.get("TEMPORAL_ADDRESS")
+
+
+def run_daemon(config: DaemonConfig) -> int:
+    """Entry point of `scheduled run`: logging, the optional dev server, then the daemon."""
+    configure_logging(config.settings.log_format, config.settings.log_level)
+    dev_server: DevServer | None = None
+    if _dev_address_needed(config):
+        logger.bind(state_dir=str(config.state_dir)).info("starting a local Temporal dev server")
+        dev_server = start_dev_server(config.state_dir, ui=True)
+        logger.bind(address=dev_server.address, ui=dev_server.ui_url or "").info(
+            "Temporal dev server is up"
+        )
+        config = replace(config, connection=replace(config.connection, address=dev_server.address))
+    try:
+        return anyio.run(Daemon(config).serve)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    finally:
+        if dev_server is not None:
+            dev_server.stop()
+            logger.info("Temporal dev server stopped")

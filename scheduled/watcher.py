@@ -1,0 +1,194 @@
+"""Watching the tree: batches of changed workflow files, root swaps, and a root that vanishes.
+
+watchfiles does the debouncing: `step` is the quiet period (a change, then `step` ms with no
+other change, yields the batch) and `debounce` the longest a stream of changes is grouped, so a
+burst of saves or a `git pull` arrives as one batch.
+
+The root may be a symlink that git-sync swaps atomically to a new checkout. inotify watches the
+resolved folder, so the old target's later deletion would look like every file being deleted;
+instead the link is polled, and a new target is announced as `TreeReplaced` (one full rescan of
+the new generation), after which only the new target is watched. A root that disappears (an
+unmounted volume) is announced as `TreeGone`; it must never be read as "all files deleted".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import anyio
+import watchfiles
+from anyio.streams.memory import MemoryObjectSendStream
+from loguru import logger
+
+from scheduled.tree import is_ignored_dir_name, is_workflow_file_name
+
+
+@dataclass(frozen=True, slots=True)
+class FilesChanged:
+    paths: frozenset[str]  # workflow files, relative to the root
+    rescan: bool = False  # a folder changed as a whole (moved, removed): reconcile everything
+
+
+@dataclass(frozen=True, slots=True)
+class TreeReplaced:
+    target: str  # the root's new real path (a git-sync swap, or the root came back)
+
+
+@dataclass(frozen=True, slots=True)
+class TreeGone:
+    reason: str
+
+
+Trigger = FilesChanged | TreeReplaced | TreeGone
+
+
+class WatchFunction(Protocol):
+    """The part of `watchfiles.awatch` used here, so tests can script it."""
+
+    def __call__(
+        self,
+        *paths: Path,
+        watch_filter: Callable[[watchfiles.Change, str], bool] | None = ...,
+        debounce: int = ...,
+        step: int = ...,
+        stop_event: Any = ...,
+        force_polling: bool | None = ...,
+        poll_delay_ms: int = ...,
+        recursive: bool = ...,
+    ) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]: ...
+
+
+@dataclass(slots=True)
+class WatcherState:
+    """Read by the daemon for /status and metrics."""
+
+    mode: str = "starting"  # inotify | polling | stopped
+    target: str = ""
+    detail: str = ""
+
+
+def _is_watch_limit(error: BaseException) -> bool:
+    text = str(error).lower()
+    return "watch limit" in text or "too many open files" in text or "inotify" in text
+
+
+class TreeWatcher:
+    def __init__(
+        self,
+        root: Path,
+        send: MemoryObjectSendStream[Trigger],
+        *,
+        quiet_ms: int = 300,
+        max_wait_ms: int = 2000,
+        link_poll_s: float = 0.5,
+        watch: WatchFunction = watchfiles.awatch,
+        force_polling: bool = False,
+    ) -> None:
+        self.root = root
+        self.send = send
+        self.quiet_ms = quiet_ms
+        self.max_wait_ms = max_wait_ms
+        self.link_poll_s = link_poll_s
+        self.watch = watch
+        self.polling = force_polling or os.environ.get("SCHEDULED_FORCE_POLLING") == "1"
+        self.state = WatcherState()
+
+    def _current_target(self) -> Path | None:
+        try:
+            target = self.root.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        return target if target.is_dir() and os.access(target, os.R_OK | os.X_OK) else None
+
+    async def run(self) -> None:
+        """Watch until cancelled. Never returns on its own."""
+        announced_gone = False
+        while True:
+            target = self._current_target()
+            if target is None:
+                if not announced_gone:
+                    self.state.mode, self.state.detail = "stopped", "root missing or unreadable"
+                    await self.send.send(TreeGone(f"{self.root} is missing or unreadable"))
+                    announced_gone = True
+                await anyio.sleep(self.link_poll_s)
+                continue
+            if announced_gone or (self.state.target and self.state.target != str(target)):
+                await self.send.send(TreeReplaced(str(target)))
+            announced_gone = False
+            self.state.target = str(target)
+            await self._watch_target(target)
+
+    async def _watch_target(self, target: Path) -> None:
+        stop = anyio.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._wait_for_swap, target, stop)
+            try:
+                await self._stream_changes(target, stop)
+            except OSError as error:
+                if _is_watch_limit(error) and not self.polling:
+                    self.polling = True
+                    logger.bind(error=str(error)).warning(
+                        "the inotify watch limit is reached: falling back to polling "
+                        "(raise fs.inotify.max_user_watches to watch efficiently)"
+                    )
+                else:
+                    logger.bind(error=str(error)).warning("file watching failed; restarting it")
+                    await anyio.sleep(self.link_poll_s)
+            group.cancel_scope.cancel()
+
+    async def _stream_changes(self, target: Path, stop: anyio.Event) -> None:
+        self.state.mode = "polling" if self.polling else "inotify"
+        self.state.detail = ""
+        async for changes in self.watch(
+            target,
+            watch_filter=_interesting,
+            debounce=self.max_wait_ms,
+            step=self.quiet_ms,
+            stop_event=stop,
+            force_polling=self.polling,
+            poll_delay_ms=300,
+            recursive=True,
+        ):
+            batch = _batch(target, changes)
+            if batch is not None:
+                await self.send.send(batch)
+
+    async def _wait_for_swap(self, target: Path, stop: anyio.Event) -> None:
+        """Stop the watch when the root's real path changes or the root goes away."""
+        # Polling on purpose: inotify does not report a symlink swap in the root's parent
+        # without watching that whole parent folder (git-sync keeps every worktree there).
+        while self._current_target() == target:  # noqa: ASYNC110
+            await anyio.sleep(self.link_poll_s)
+        stop.set()
+
+
+def _interesting(change: watchfiles.Change, path: str) -> bool:
+    name = os.path.basename(path)
+    if is_workflow_file_name(name):
+        return True
+    # A folder renamed or removed as a whole reports only the folder: keep such events.
+    return not is_ignored_dir_name(name) and "." not in name
+
+
+def _batch(target: Path, changes: set[tuple[watchfiles.Change, str]]) -> FilesChanged | None:
+    paths: set[str] = set()
+    rescan = False
+    for _, raw in changes:
+        path = Path(raw)
+        try:
+            relative = path.relative_to(target)
+        except ValueError:
+            continue
+        if any(is_ignored_dir_name(part) for part in relative.parts[:-1]):
+            continue
+        if is_workflow_file_name(path.name):
+            paths.add(relative.as_posix())
+        else:
+            rescan = True
+    if not paths and not rescan:
+        return None
+    return FilesChanged(frozenset(paths), rescan=rescan)

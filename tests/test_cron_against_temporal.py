@@ -1,0 +1,210 @@
+"""The cron compiler against a real Temporal server: same calendars, same rejections, same times.
+
+One schedule per corpus string, created paused, described and deleted, 16 at a time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import anyio
+import pytest
+from cron_corpus import ACCEPTED, REJECTED, STRICTER_THAN_TEMPORAL
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleCalendarSpec,
+    ScheduleDescription,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleState,
+)
+from temporalio.service import RPCError
+
+from scheduled.calendar import Calendar, Interval, Range, next_fire_times
+from scheduled.cron import compile_cron
+
+pytestmark = pytest.mark.temporal
+
+CONCURRENCY = 16
+
+
+def _ranges(ranges: Sequence[ScheduleRange]) -> tuple[Range, ...]:
+    return tuple(Range(r.start, r.end, r.step) for r in ranges)
+
+
+def _calendar(spec: ScheduleCalendarSpec) -> Calendar:
+    return Calendar(
+        second=_ranges(spec.second),
+        minute=_ranges(spec.minute),
+        hour=_ranges(spec.hour),
+        day_of_month=_ranges(spec.day_of_month),
+        month=_ranges(spec.month),
+        year=_ranges(spec.year),
+        day_of_week=_ranges(spec.day_of_week),
+        comment=spec.comment or "",
+    )
+
+
+def _temporal_equivalent(text: str) -> str:
+    """What to send Temporal for a string scheduled rejects: 6 seconds-first fields get a year."""
+    rest = text.strip()
+    prefix = ""
+    if rest.startswith(("TZ=", "CRON_TZ=")) and " " in rest:
+        zone, rest = rest.split(" ", 1)
+        prefix = zone + " "
+    body, hash_sign, comment = rest.partition("#")
+    if len(body.split()) == 6 and not body.lstrip().startswith("@"):
+        body = body.rstrip() + " * "
+    return prefix + body + hash_sign + comment
+
+
+async def _each(items: Sequence[str], work: Callable[[int, str], Awaitable[None]]) -> None:
+    limiter = anyio.CapacityLimiter(CONCURRENCY)
+
+    async def one(index: int, item: str) -> None:
+        async with limiter:
+            await work(index, item)
+
+    async with anyio.create_task_group() as group:
+        for index, item in enumerate(items):
+            group.start_soon(one, index, item)
+
+
+async def _create_describe_delete(
+    client: Client, schedule_id: str, spec: ScheduleSpec
+) -> ScheduleDescription:
+    handle = await client.create_schedule(
+        schedule_id,
+        Schedule(
+            action=ScheduleActionStartWorkflow(
+                "cron-corpus", id=f"wf-{schedule_id}", task_queue="cron-corpus"
+            ),
+            spec=spec,
+            state=ScheduleState(paused=True),
+        ),
+    )
+    try:
+        return await handle.describe()
+    finally:
+        await handle.delete()
+
+
+def test_temporal_compiles_every_accepted_string_as_we_do(temporal_address: str) -> None:
+    run = uuid.uuid4().hex[:8]
+    mismatches: list[str] = []
+
+    async def check(index: int, text: str) -> None:
+        compiled = compile_cron(text)
+        description = await _create_describe_delete(
+            client, f"cron-ok-{run}-{index}", ScheduleSpec(cron_expressions=[compiled.temporal_form])
+        )
+        spec = description.schedule.spec
+        theirs = (
+            [_calendar(c) for c in spec.calendars],
+            [Interval(i.every, i.offset or timedelta(0)) for i in spec.intervals],
+            spec.time_zone_name or None,
+        )
+        ours = (
+            [compiled.calendar] if compiled.calendar else [],
+            [compiled.interval] if compiled.interval else [],
+            # Temporal drops CRON_TZ on @every (intervals count in UTC)
+            compiled.timezone if compiled.calendar else None,
+        )
+        if theirs != ours:
+            mismatches.append(f"{text!r}:\n  temporal {theirs}\n  ours     {ours}")
+
+    async def main() -> None:
+        nonlocal client
+        client = await Client.connect(temporal_address)
+        await _each(ACCEPTED, check)
+
+    client: Client
+    anyio.run(main)
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_temporal_rejects_what_we_reject(temporal_address: str) -> None:
+    run = uuid.uuid4().hex[:8]
+    wrong: list[str] = []
+
+    async def check(index: int, text: str) -> None:
+        sent = _temporal_equivalent(text)
+        try:
+            await _create_describe_delete(
+                client, f"cron-bad-{run}-{index}", ScheduleSpec(cron_expressions=[sent])
+            )
+        except (RPCError, ValueError):
+            if text in STRICTER_THAN_TEMPORAL:
+                wrong.append(f"{sent!r}: Temporal rejects it; drop it from STRICTER_THAN_TEMPORAL")
+        else:
+            if text not in STRICTER_THAN_TEMPORAL:
+                wrong.append(f"{sent!r}: Temporal accepts it but we reject {text!r}")
+
+    async def main() -> None:
+        nonlocal client
+        client = await Client.connect(temporal_address)
+        await _each([text for text, _ in REJECTED], check)
+
+    client: Client
+    anyio.run(main)
+    assert not wrong, "\n".join(wrong)
+
+
+# Around the 2027 DST changes (start times in the future, so the server lists them).
+DST_CASES: list[tuple[str, str, datetime]] = [
+    (cron, zone, start)
+    for zone, starts in (
+        ("America/New_York", (datetime(2027, 3, 13, 12), datetime(2027, 11, 6, 12),
+                              datetime(2027, 11, 7, 5, 50))),
+        ("Europe/Berlin", (datetime(2027, 3, 27, 12), datetime(2027, 10, 30, 12),
+                           datetime(2027, 10, 31, 0, 50))),
+        ("Australia/Lord_Howe", (datetime(2027, 4, 3, 12), datetime(2027, 10, 2, 12))),
+    )
+    for start in starts
+    for cron in (
+        "30 1 * * *", "30 2 * * *", "0 2 * * *", "*/15 1-2 * * *", "*/20 * * * *",
+        "15 1,2 * * *", "0 30 2 * * *", "59 59 1 * * * *", "0 9 * * 1-5",
+        # carries across months and years
+        "0 9 31 * *", "0 0 29 2 *", "0 12 * JAN-MAR MON", "0 0 0 1 1 * */3", "0 9 13 * 5",
+    )
+]
+
+
+def test_next_fire_times_match_temporal_across_dst(temporal_address: str) -> None:
+    run = uuid.uuid4().hex[:8]
+    mismatches: list[str] = []
+    labels = [f"{cron}|{zone}|{start.isoformat()}" for cron, zone, start in DST_CASES]
+
+    async def check(index: int, label: str) -> None:
+        cron, zone, start = DST_CASES[index]
+        start_at = start.replace(tzinfo=UTC)
+        compiled = compile_cron(cron)
+        description = await _create_describe_delete(
+            client,
+            f"cron-dst-{run}-{index}",
+            ScheduleSpec(
+                cron_expressions=[compiled.temporal_form], time_zone_name=zone, start_at=start_at
+            ),
+        )
+        theirs = list(description.info.next_action_times)
+        assert compiled.calendar is not None
+        ours = next_fire_times(
+            [compiled.calendar], [], ZoneInfo(zone), datetime.now(UTC), len(theirs),
+            start_at=start_at, horizon=timedelta(days=366 * 80),  # the server has no horizon
+        )
+        if theirs != ours:
+            mismatches.append(f"{label}:\n  temporal {theirs}\n  ours     {ours}")
+
+    async def main() -> None:
+        nonlocal client
+        client = await Client.connect(temporal_address)
+        await _each(labels, check)
+
+    client: Client
+    anyio.run(main)
+    assert not mismatches, "\n".join(mismatches)
