@@ -284,9 +284,17 @@ class Daemon:
             logger.bind(target=message.target).info("the tree was replaced: full rescan")
             return True, set()
         assert isinstance(message, FilesChanged)
-        if message.rescan:
+        if any(self._held_workflows(other) for other in message.others):
             return True, pending
         return full, pending | set(message.paths)
+
+    def _held_workflows(self, relative: str) -> bool:
+        """Whether a changed non-YAML path is (or was) a folder with workflow files in it."""
+        if (self.config.root / relative).is_dir():
+            return True
+        prefix = relative.rstrip("/") + "/"
+        known = self._last_load.files if self._last_load is not None else ()
+        return any(result.relative.startswith(prefix) for result in known)
 
     def _reload(self) -> None:
         self.notifier.reloading()

@@ -199,12 +199,7 @@ def load_file(found: tree.FoundFile, options: LoadOptions, *, now: datetime) -> 
         return reporter.result()
     text = tree.read_text(found.path, options.max_file_bytes)
     if isinstance(text, tree.ReadProblem):
-        line, column = (
-            tree.position_of_offset(found.path, text.offset)
-            if text.offset is not None
-            else (0, 0)
-        )
-        reporter.error(text.code, text.message, line=line, column=column)
+        reporter.error(text.code, text.message, line=text.line, column=text.column)
         return reporter.result()
     try:
         document = read_yaml(text)

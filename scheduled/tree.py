@@ -29,6 +29,8 @@ class ReadProblem:
     message: str
     code: str
     offset: int | None = None  # byte offset of the problem, when there is one
+    line: int = 0  # 1-based line and column of that byte; 0 when there is none
+    column: int = 0
 
 
 def is_workflow_file_name(name: str) -> bool:
@@ -123,24 +125,35 @@ def _os_problem(error: OSError, what: str) -> str:
 def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | ReadProblem:
     """The file's text, or why it is not acceptable (size, binary, encoding, I/O)."""
     try:
-        with path.open("rb") as handle:
-            info = os.fstat(handle.fileno())
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+        descriptor = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
+    except OSError as error:
+        return ReadProblem(_os_problem(error, "file"), "file.unreadable")
+    try:
+        with open(descriptor, "rb", closefd=True) as handle:
+            info = os.fstat(descriptor)
             if not stat.S_ISREG(info.st_mode):
-                return ReadProblem("this is not a regular file", "file.not-regular")
+                return ReadProblem(
+                    "this is not a regular file (a pipe, socket or device); it is not read",
+                    "file.not-regular",
+                )
             raw = handle.read(max_bytes + 1)
     except OSError as error:
         return ReadProblem(_os_problem(error, "file"), "file.unreadable")
     if len(raw) > max_bytes:
         return ReadProblem(
-            f"the file is larger than {max_bytes // 1024} KiB; workflow files are small, "
+            f"the file is larger than {_size(max_bytes)}; workflow files are small, "
             "so this one is not read",
             "file.too-large",
         )
     if b"\x00" in raw:
+        offset = raw.index(b"\x00")
         return ReadProblem(
-            "the file holds NUL bytes: it looks binary, not like YAML text",
+            "the file holds NUL bytes: it looks binary, not like YAML text (a UTF-16 file "
+            "looks like this too; save it as UTF-8)",
             "file.binary",
-            raw.index(b"\x00"),
+            offset,
+            *line_and_column(raw[:offset]),
         )
     try:
         return raw.decode("utf-8-sig")
@@ -149,13 +162,29 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | ReadProblem:
             f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8",
             "file.encoding",
             error.start,
+            *line_and_column(raw[: error.start]),
         )
 
 
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_NOCTTY = getattr(os, "O_NOCTTY", 0)
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024 and count % (1024 * 1024) == 0:
+        return f"{count // (1024 * 1024)} MiB"
+    if count >= 1024:
+        return f"{count // 1024} KiB"
+    return f"{count} bytes"
+
+
 def line_and_column(raw_prefix: bytes) -> tuple[int, int]:
-    """1-based line and column of the byte after raw_prefix."""
+    """1-based line and column of the byte after raw_prefix, counted in characters like YAML's."""
     line = raw_prefix.count(b"\n") + 1
-    column = len(raw_prefix) - (raw_prefix.rfind(b"\n") + 1) + 1
+    last_line = raw_prefix[raw_prefix.rfind(b"\n") + 1 :]
+    if line == 1 and last_line.startswith(b"\xef\xbb\xbf"):
+        last_line = last_line[3:]  # the UTF-8 byte order mark is not a character of the text
+    column = len(last_line.decode("utf-8", errors="replace")) + 1
     return line, column
 
 

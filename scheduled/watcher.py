@@ -30,7 +30,9 @@ from scheduled.tree import is_ignored_dir_name, is_workflow_file_name
 @dataclass(frozen=True, slots=True)
 class FilesChanged:
     paths: frozenset[str]  # workflow files, relative to the root
-    rescan: bool = False  # a folder changed as a whole (moved, removed): reconcile everything
+    # Other changed paths, relative: a folder moved or removed as a whole reports only itself,
+    # so the daemon rescans when one of these held workflow files.
+    others: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +178,7 @@ def _interesting(change: watchfiles.Change, path: str) -> bool:
 
 def _batch(target: Path, changes: set[tuple[watchfiles.Change, str]]) -> FilesChanged | None:
     paths: set[str] = set()
-    rescan = False
+    others: set[str] = set()
     for _, raw in changes:
         path = Path(raw)
         try:
@@ -188,7 +190,7 @@ def _batch(target: Path, changes: set[tuple[watchfiles.Change, str]]) -> FilesCh
         if is_workflow_file_name(path.name):
             paths.add(relative.as_posix())
         else:
-            rescan = True
-    if not paths and not rescan:
+            others.add(relative.as_posix())
+    if not paths and not others:
         return None
-    return FilesChanged(frozenset(paths), rescan=rescan)
+    return FilesChanged(frozenset(paths), frozenset(others))
