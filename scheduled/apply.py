@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -32,7 +33,7 @@ from scheduled.gateway import (
     TransientGatewayError,
 )
 from scheduled.marker import WriteRecord
-from scheduled.plan import Kind, Operation, Plan
+from scheduled.plan import Kind, Operation, Plan, PlanOptions, plan_schedule
 
 
 class Outcome(StrEnum):
@@ -68,6 +69,7 @@ class ApplyOptions:
     grace_s: float = 5.0  # after a stop request, how long in-flight calls may finish
     revision: str = ""
     generation: int = 0
+    respect_operator_pause: bool = True  # for a create that finds the schedule already there
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +124,10 @@ class RateLimiter:
             wait = -self._tokens / self._rate if self._tokens < 0 else 0.0
         if wait > 0:
             await anyio.sleep(wait)
+
+
+class _Stopping(Exception):
+    """Raised instead of starting a retry once a stop was requested."""
 
 
 @dataclass(slots=True)
@@ -237,6 +243,8 @@ async def _run_operation(
             )
             async for attempt in retrying:
                 with attempt:
+                    if run.stopping and attempt.retry_state.attempt_number > 1:
+                        raise _Stopping  # a stop request ends retries: no new call starts
                     attempts += 1
                     await rate.acquire()
                     try:
@@ -254,6 +262,8 @@ async def _run_operation(
             outcome, reason = await _carry_out(operation, gateway, options, call)
         except GatewayError as error:
             outcome, reason = Outcome.FAILED, _failure_reason(error, attempts)
+        except _Stopping:
+            outcome, reason = Outcome.CANCELLED, "stopped before retrying"
         except anyio.get_cancelled_exc_class():
             record(_cancelled(operation, "cancelled while in flight"))  # synchronous: safe here
             raise
@@ -290,21 +300,13 @@ async def _carry_out(
         except ScheduleNotFoundError:
             return Outcome.DELETED, "already gone"
         return Outcome.DELETED, reason
-    write = _write_for(operation, options)
+    write = write_for(operation, options)
     if operation.kind is Kind.CREATE:
         try:
             await call(lambda: gateway.create(write))
             return Outcome.CREATED, reason
         except ScheduleExistsError:
-            # The list lagged behind: the schedule exists. Update it only if it is ours.
-            current = await call(lambda: gateway.describe(operation.schedule_id))
-            if current.owner != options.project:
-                return Outcome.CONFLICT, (
-                    "a schedule with this id already exists and is not managed by this project; "
-                    "left alone (use `scheduled adopt` to take it over)"
-                )
-            await call(lambda: gateway.update(write))
-            return Outcome.UPDATED, "existed already (list was behind); updated"
+            return await _create_found_existing(operation, gateway, options, call)
     try:
         await call(lambda: gateway.update(write))
     except ScheduleNotFoundError:
@@ -313,7 +315,43 @@ async def _carry_out(
     return Outcome.UPDATED, reason
 
 
-def _write_for(operation: Operation, options: ApplyOptions) -> ScheduleWrite:
+async def _create_found_existing(
+    operation: Operation,
+    gateway: ScheduleGateway,
+    options: ApplyOptions,
+    call: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]],
+) -> tuple[Outcome, str]:
+    """The list was behind and the schedule exists: plan it again against what describe says
+    (ownership, operator pause, fingerprint) and write only if that plan asks for it."""
+    assert operation.desired is not None
+    current = await call(lambda: gateway.describe(operation.schedule_id))
+    replanned = plan_schedule(
+        operation.desired,
+        current,
+        PlanOptions(
+            project=options.project,
+            now=datetime.now(UTC),
+            respect_operator_pause=options.respect_operator_pause,
+            generation=options.generation,
+        ),
+    )
+    reason = "; ".join(replanned.reasons)
+    if replanned.kind is Kind.UPDATE:
+        write = write_for(replanned, options)
+        try:
+            await call(lambda: gateway.update(write))
+        except ScheduleNotFoundError:  # deleted again in between: create it after all
+            await call(lambda: gateway.create(write))
+            return Outcome.CREATED, "was deleted while being created; created again"
+        return Outcome.UPDATED, f"existed already (list was behind); updated: {reason}"
+    if replanned.kind is Kind.CONFLICT:
+        return Outcome.CONFLICT, reason
+    prefix = "existed already (list was behind)"
+    return _PASSIVE[replanned.kind], f"{prefix}; {reason}" if reason else prefix
+
+
+def write_for(operation: Operation, options: ApplyOptions) -> ScheduleWrite:
+    """The complete schedule a create or update sends, built fresh from the file."""
     schedule = operation.desired
     assert schedule is not None, "create and update operations carry their desired schedule"
     return ScheduleWrite(

@@ -472,11 +472,14 @@ class _FileBuilder:
         cron_path: Path_ = ("schedule", "cron")
         for index, item in enumerate(compiled):
             path = (*cron_path, index) if isinstance(block.get("cron"), list) else cron_path
-            for message in warnings_for(item):
-                self.reporter.warning("cron.warning", message, path=path)
-            if item.calendar is not None and not next_fire_times(
+            never = item.calendar is not None and not next_fire_times(
                 [item.calendar], [], zone, self.now, 1
-            ):
+            )
+            for message in warnings_for(item):
+                if never and "never fire" in message:
+                    continue  # said once, as the error below
+                self.reporter.warning("cron.warning", message, path=path)
+            if never:
                 self.reporter.error(
                     "cron.never-fires",
                     f"cron {_as_list(block.get('cron'))[index]!r} can never fire "

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
+from typing import Any
 
+from scheduled.calendar import describe, describe_interval
 from scheduled.durations import format_duration
-from scheduled.model import DesiredSchedule, Spec, schedule_id_prefix
+from scheduled.model import DesiredSchedule, RetryPolicy, Spec, schedule_id_prefix
 from scheduled.observed import LIST_CALENDAR_LIMIT, ObservedSchedule
 
 
@@ -119,7 +121,7 @@ def make_plan(desired: DesiredState, observed: Iterable[ObservedSchedule], optio
     for schedule_id, schedule in sorted(desired.schedules.items()):
         if not in_scope(schedule.source, schedule_id):
             continue
-        operations.append(_plan_desired(schedule, observed_by_id.get(schedule_id), options))
+        operations.append(plan_schedule(schedule, observed_by_id.get(schedule_id), options))
 
     deletions: list[Operation] = []
     for item in sorted(managed, key=lambda entry: entry.schedule_id):
@@ -153,9 +155,11 @@ def _scope_filter(desired: DesiredState) -> Callable[[str, str], bool]:
     return lambda source, schedule_id: source in scope or schedule_id in scoped_ids
 
 
-def _plan_desired(
+def plan_schedule(
     schedule: DesiredSchedule, observed: ObservedSchedule | None, options: PlanOptions
 ) -> Operation:
+    """The operation for one desired schedule. Also used by apply when a create finds the
+    schedule already there (the list was behind) and it has been described."""
     base = partial(
         Operation,
         schedule_id=schedule.schedule_id,
@@ -167,8 +171,7 @@ def _plan_desired(
     if observed is None:
         end_at = schedule.spec.end_at
         if end_at is not None and end_at <= options.now:
-            return base(
-kind=Kind.SKIP, reasons=("end_at is in the past: not created",))
+            return base(kind=Kind.SKIP, reasons=("end_at is in the past: not created",))
         return base(
             kind=Kind.CREATE, paused=schedule.paused, note=schedule.note,
             reasons=("new in the tree",),
@@ -181,16 +184,8 @@ kind=Kind.SKIP, reasons=("end_at is in the past: not created",))
                 f"a schedule with this id already exists and belongs to {owner}; it is left "
                 "alone (use `scheduled adopt` to take it over)",
             ),
-                    )
+        )
     record = observed.record
-    if record is not None and record.generation > options.generation:
-        return base(
-            kind=Kind.SKIP,
-            reasons=(
-                f"a newer revision ({record.revision or record.generation}) was applied, "
-                "probably by another replica; not overwritten with an older one",
-            ),
-                    )
     operator_override = record is not None and observed.paused != (not record.enabled)
     file_changed_enabled = record is None or record.enabled != schedule.enabled
     keep_operator_state = (
@@ -200,25 +195,35 @@ kind=Kind.SKIP, reasons=("end_at is in the past: not created",))
     note = observed.note if keep_operator_state else schedule.note
 
     reasons: list[str] = []
+    file_changed = record is None or record.fingerprint != schedule.fingerprint
     if record is None:
         reasons.append("no write record of scheduled on the schedule (first write, or edited by hand)")
     elif record.fingerprint != schedule.fingerprint:
         reasons.append("the file changed")
-    if not spec_matches(schedule.spec, observed.spec):
+    # With an unchanged file, a difference in what Temporal lists can only be an edit made
+    # outside scheduled (the UI, the CLI): say so, and restore the file's version.
+    if not spec_matches(schedule.spec, observed.spec) and not file_changed:
         reasons.append("the spec in Temporal differs from the file (edited outside scheduled?)")
-    if observed.workflow_type != schedule.action.workflow_type:
-        reasons.append("the workflow type in Temporal differs from the file")
+    if observed.workflow_type != schedule.action.workflow_type and not file_changed:
+        reasons.append("the workflow type in Temporal differs from the file (edited outside scheduled?)")
     if observed.paused != paused:
         reasons.append("pause" if paused else "unpause")
-    if observed.note != note:
-        reasons.append("the note differs")
+    if observed.note != note and not file_changed:
+        reasons.append("the note in Temporal differs")
     if record is not None and record.source != schedule.source:
         reasons.append(f"the file moved from {record.source}")
-    changes = tuple(field_changes(schedule, observed, paused=paused, note=note))
     if not reasons:
         kept = ("paused by an operator; kept",) if keep_operator_state and paused else ()
+        return base(kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept)
+    if record is not None and record.generation > options.generation:
         return base(
-kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept)
+            kind=Kind.SKIP,
+            reasons=(
+                f"a newer revision ({record.revision or record.generation}) was applied, "
+                "probably by another replica; not overwritten with an older one",
+            ),
+        )
+    changes = tuple(field_changes(schedule, observed, paused=paused, note=note))
     return base(
         kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons), changes=changes
     )
@@ -244,12 +249,10 @@ def _plan_orphan(
         return base(
             kind=Kind.SKIP,
             reasons=("its file is invalid: the schedule is kept as it is until the file is fixed",),
-                    )
+        )
     if not options.prune:
-        return base(
-kind=Kind.SKIP, reasons=("its file is gone, but pruning is off",))
-    return base(
-kind=Kind.DELETE, reasons=("its file is gone or has no schedule",))
+        return base(kind=Kind.SKIP, reasons=("its file is gone, but pruning is off",))
+    return base(kind=Kind.DELETE, reasons=("its file is gone or has no schedule",))
 
 
 def _guard_message(desired: DesiredState, deletions: int, managed: int, options: PlanOptions) -> str:
@@ -286,26 +289,76 @@ def spec_matches(desired: Spec, observed: Spec) -> bool:
     )
 
 
+# What the server stores when a field is left out (checked against a real server): a plan diff
+# compares the file's value *as Temporal will hold it*, so an unset field is not a change.
+SERVER_CATCHUP_DEFAULT = timedelta(days=365)
+SERVER_CATCHUP_MINIMUM = timedelta(seconds=10)  # a shorter window is stored as 10 s
+SERVER_RETRY_INITIAL = timedelta(seconds=1)
+SERVER_RETRY_BACKOFF = 2.0
+SERVER_RETRY_MAX_INTERVAL_FACTOR = 100  # maximum_interval defaults to 100 x initial_interval
+
+
+def effective_catchup_window(value: timedelta | None) -> timedelta:
+    """The catchup window Temporal holds for the file's value (None: the server's default)."""
+    if value is None:
+        return SERVER_CATCHUP_DEFAULT
+    return max(value, SERVER_CATCHUP_MINIMUM)
+
+
+def effective_retry(policy: RetryPolicy | None) -> RetryPolicy | None:
+    """The retry policy Temporal holds for the file's (or a described) one, defaults filled in."""
+    if policy is None:
+        return None
+    initial = policy.initial_interval or SERVER_RETRY_INITIAL
+    return RetryPolicy(
+        maximum_attempts=policy.maximum_attempts or 0,
+        initial_interval=initial,
+        backoff_coefficient=policy.backoff_coefficient or SERVER_RETRY_BACKOFF,
+        maximum_interval=policy.maximum_interval or initial * SERVER_RETRY_MAX_INTERVAL_FACTOR,
+        non_retryable_error_types=tuple(policy.non_retryable_error_types),
+    )
+
+
+def _show_retry(policy: RetryPolicy | None) -> str:
+    if policy is None:
+        return "(none)"
+    parts = [
+        f"maximum_attempts={policy.maximum_attempts or 'unlimited'}",
+        f"initial_interval={_show(policy.initial_interval)}",
+        f"backoff_coefficient={policy.backoff_coefficient:g}" if policy.backoff_coefficient else "",
+        f"maximum_interval={_show(policy.maximum_interval)}",
+    ]
+    if policy.non_retryable_error_types:
+        parts.append("non_retryable_error_types=" + ",".join(policy.non_retryable_error_types))
+    return " ".join(part for part in parts if part)
+
+
+def _spec_words(spec: Spec) -> str:
+    parts = [describe(calendar) for calendar in spec.calendars]
+    parts += [describe_interval(interval) for interval in spec.intervals]
+    return "; ".join(parts) or "(never)"
+
+
 def field_changes(
     schedule: DesiredSchedule, observed: ObservedSchedule, *, paused: bool, note: str
 ) -> list[FieldChange]:
-    """Field-by-field differences, from the list entry and, when described, the detail."""
-    from scheduled.calendar import describe
+    """Field-by-field differences, from the list entry and, when described, the detail.
 
+    Values are compared as Temporal holds them (server defaults filled in on both sides), so
+    only real changes show up.
+    """
     changes: list[FieldChange] = []
 
-    def compare(name: str, before: object, after: object) -> None:
+    def compare(name: str, before: object, after: object, show: Callable[[Any], str] | None = None) -> None:
         if before != after:
-            changes.append(FieldChange(name=name, before=_show(before), after=_show(after)))
+            render = show or _show
+            changes.append(FieldChange(name=name, before=render(before), after=render(after)))
 
     before_spec, after_spec = observed.spec, schedule.spec
-    compare(
-        "when",
-        "; ".join(describe(c) for c in before_spec.calendars)
-        + "; ".join(f"every {format_duration(i.every)}" for i in before_spec.intervals),
-        "; ".join(describe(c) for c in after_spec.calendars)
-        + "; ".join(f"every {format_duration(i.every)}" for i in after_spec.intervals),
-    )
+    compare("when", _spec_words(before_spec), _spec_words(after_spec))
+    if before_spec.calendars != after_spec.calendars and _spec_words(before_spec) == _spec_words(after_spec):
+        compare("cron", "; ".join(c.comment for c in before_spec.calendars),
+                "; ".join(c.comment for c in after_spec.calendars))
     compare("timezone", before_spec.timezone, after_spec.timezone)
     compare("jitter", before_spec.jitter, after_spec.jitter)
     compare("start_at", before_spec.start_at, after_spec.start_at)
@@ -316,22 +369,25 @@ def field_changes(
     if observed.detail is not None:
         action, before_action = schedule.action, observed.detail.action
         for name in ("task_queue", "workflow_id", "execution_timeout", "run_timeout",
-                     "task_timeout", "retry"):
+                     "task_timeout"):
             compare(name, getattr(before_action, name), getattr(action, name))
+        compare("retry", effective_retry(before_action.retry), effective_retry(action.retry),
+                _show_retry)
         compare("input", before_action.input_json, action.input_json)
         compare("memo", before_action.memo_json, action.memo_json)
         policies, before_policies = schedule.policies, observed.detail.policies
         compare("overlap_policy", before_policies.overlap, policies.overlap)
-        compare("catchup_window", before_policies.catchup_window, policies.catchup_window)
+        compare("catchup_window", effective_catchup_window(before_policies.catchup_window),
+                effective_catchup_window(policies.catchup_window))
         compare("pause_on_failure", before_policies.pause_on_failure, policies.pause_on_failure)
     return changes
 
 
 def _show(value: object) -> str:
-    from datetime import timedelta
-
     if value is None:
         return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, timedelta):
         return format_duration(value)
     if isinstance(value, datetime):
@@ -370,7 +426,10 @@ __all__ = [
     "Plan",
     "PlanOptions",
     "desired_state_from",
+    "effective_catchup_window",
+    "effective_retry",
     "field_changes",
     "make_plan",
+    "plan_schedule",
     "spec_matches",
 ]

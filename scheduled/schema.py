@@ -144,6 +144,8 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
     if validator == "pattern":
         yield SchemaProblem(path, _pattern_message(path, instance), "schema.pattern", at_key=False)
         return
+    if validator == "oneOf" and path == ("schedule",) and not isinstance(instance, dict):
+        return  # the `type` error already says that the block must be a mapping
     if validator == "oneOf" and path == ("schedule",) and isinstance(instance, dict):
         if "cron" in instance and "every" in instance:
             message = "the schedule has both `cron` and `every`; keep exactly one of them"
@@ -170,15 +172,17 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
         limits = {
             "minimum": f"at least {error.validator_value}",
             "maximum": f"at most {error.validator_value}",
-            "minLength": "not empty" if error.validator_value == 1 else
-            f"at least {error.validator_value} characters long",
+            "minLength": f"at least {error.validator_value} characters long",
             "maxLength": f"at most {error.validator_value} characters long",
             "minItems": f"a list of at least {error.validator_value} items",
             "maxItems": f"a list of at most {error.validator_value} items",
         }
-        yield SchemaProblem(
-            path, f"{_name(path)} must be {limits[str(validator)]}", "schema.range", at_key=False
+        requirement = (
+            "must not be empty"
+            if validator == "minLength" and error.validator_value == 1
+            else f"must be {limits[str(validator)]}"
         )
+        yield SchemaProblem(path, f"{_name(path)} {requirement}", "schema.range", at_key=False)
         return
     yield SchemaProblem(path, f"{_name(path)}: {error.message}", f"schema.{validator}", False)
 

@@ -2,11 +2,13 @@
 
 Which files count: `*.yaml` and `*.yml`, recursively; hidden files and folders (so `.git`),
 editor swap and backup files are skipped. Symlinks are followed only while they stay inside the
-root, and each real file or folder is visited once, so a link loop ends.
+root, and each real file or folder is visited once, so a link loop ends and a link to a file
+that is already in the tree does not count it twice.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -49,50 +51,81 @@ def relative_name(root: Path, path: Path) -> str:
 
 
 def find_workflow_files(root: Path) -> Iterator[FoundFile]:
-    """Yield the workflow files under root, sorted, each once. Raises OSError if root is unreadable."""
-    real_root = root.resolve(strict=True)
+    """Yield the workflow files under root, sorted by name, each real file once.
+
+    Raises OSError when the root itself is missing or cannot be listed; any other folder or file
+    that cannot be read becomes a FoundFile with a `problem`, so the rest of the tree still loads.
+    The walk keeps its own stack (no recursion), so a very deep tree cannot exhaust Python's.
+    """
+    return iter(sorted(_walk(root, root.resolve(strict=True)), key=lambda item: item.relative))
+
+
+def _walk(root: Path, real_root: Path) -> list[FoundFile]:
+    found: list[FoundFile] = []
     seen_dirs: set[tuple[int, int]] = set()
-    yield from _walk(root, real_root, root, seen_dirs)
-
-
-def _walk(
-    root: Path, real_root: Path, folder: Path, seen_dirs: set[tuple[int, int]]
-) -> Iterator[FoundFile]:
-    info = folder.stat()
-    identity = (info.st_dev, info.st_ino)
-    if identity in seen_dirs:
-        return  # a link loop, or a second link to a folder already walked
-    seen_dirs.add(identity)
-    try:
-        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-    except OSError as error:
-        yield FoundFile(relative_name(root, folder) + "/", folder, _os_problem(error, "folder"))
-        return
-    for entry in entries:
-        path = Path(entry.path)
+    seen_files: set[tuple[int, int]] = set()
+    linked_files: list[tuple[FoundFile, tuple[int, int]]] = []
+    # Real folders are walked before linked ones, and real files win over links to them, so a
+    # link to something already in the tree adds nothing (and never a second copy of an id).
+    folders: list[Path] = [root]
+    linked_folders: list[Path] = []
+    while folders or linked_folders:
+        folder = folders.pop() if folders else linked_folders.pop()
         try:
-            is_link = entry.is_symlink()
-            is_dir = entry.is_dir(follow_symlinks=True)
-        except OSError as error:  # pragma: no cover - a race with deletion
-            if is_workflow_file_name(entry.name):
-                yield FoundFile(relative_name(root, path), path, _os_problem(error, "file"))
+            info = folder.stat()
+            entries = list(os.scandir(folder))
+        except OSError as error:
+            if folder == root:
+                raise
+            problem = _os_problem(error, "folder")
+            found.append(FoundFile(relative_name(root, folder) + "/", folder, problem))
             continue
-        if is_dir:
-            if is_ignored_dir_name(entry.name):
+        identity = (info.st_dev, info.st_ino)
+        if identity in seen_dirs:
+            continue  # a link loop, or a second link to a folder already walked
+        seen_dirs.add(identity)
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_link = entry.is_symlink()
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError as error:  # a link loop, or a race with deletion
+                if is_workflow_file_name(entry.name):
+                    problem = (
+                        _link_problem(path, real_root) if _is_symlink(entry) else None
+                    ) or _os_problem(error, "file")
+                    found.append(FoundFile(relative_name(root, path), path, problem))
                 continue
-            if is_link and not _inside(path, real_root):
+            if is_dir:
+                if is_ignored_dir_name(entry.name):
+                    continue
+                if not is_link:
+                    folders.append(path)
+                elif _inside(path, real_root):
+                    linked_folders.append(path)
                 continue  # a linked folder outside the tree is not part of it
-            yield from _walk(root, real_root, path, seen_dirs)
-            continue
-        if not is_workflow_file_name(entry.name):
-            continue
-        relative = relative_name(root, path)
-        if is_link:
-            problem = _link_problem(path, real_root)
-            if problem is not None:
-                yield FoundFile(relative, path, problem)
+            if not is_workflow_file_name(entry.name):
                 continue
-        yield FoundFile(relative, path)
+            relative = relative_name(root, path)
+            if not is_link:
+                seen_files.add((info.st_dev, entry.inode()))
+                found.append(FoundFile(relative, path))
+                continue
+            link_problem = _link_problem(path, real_root)
+            if link_problem is not None:
+                found.append(FoundFile(relative, path, link_problem))
+                continue
+            try:
+                target = path.stat()
+            except OSError as error:  # pragma: no cover - a race with deletion
+                found.append(FoundFile(relative, path, _os_problem(error, "file")))
+                continue
+            linked_files.append((FoundFile(relative, path), (target.st_dev, target.st_ino)))
+    for item, identity in linked_files:
+        if identity not in seen_files:
+            seen_files.add(identity)
+            found.append(item)
+    return found
 
 
 def _inside(path: Path, real_root: Path) -> bool:
@@ -102,12 +135,21 @@ def _inside(path: Path, real_root: Path) -> bool:
         return False
 
 
+def _is_symlink(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:  # pragma: no cover - only when the file system gives no file type
+        return False
+
+
 def _link_problem(path: Path, real_root: Path) -> str | None:
     try:
         target = path.resolve(strict=True)
-    except RuntimeError:
+    except RuntimeError:  # Python 3.11 and 3.12 say "symlink loop" this way
         return "the symlink loops back on itself"
-    except OSError:
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "the symlink loops back on itself"
         return "the symlink points to a file that does not exist"
     if not target.is_relative_to(real_root):
         return f"the symlink points outside the tree (to {target}); it is not read"

@@ -129,6 +129,7 @@ def read_yaml(text: str) -> Document:
     total = 0
     root: Any = None
     have_root = False
+    empty_root = False  # the document is a bare `---`: nothing but an implicit null
     try:
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, ev.DocumentStartEvent):
@@ -198,6 +199,7 @@ def read_yaml(text: str) -> Document:
                 _attach(stack, document, value, 1, path, position)
                 if not stack:
                     root, have_root = value, True
+                    empty_root = event.value == "" and not event.style and event.tag is None
                 continue
 
             if isinstance(event, ev.MappingStartEvent | ev.SequenceStartEvent):
@@ -238,9 +240,12 @@ def read_yaml(text: str) -> Document:
         ) from error
     except yaml.YAMLError as error:
         raise YamlReadError(f"YAML error: {error}", code="yaml.syntax") from error
-    if document is None or not have_root:
-        raise YamlReadError("the file is empty; a workflow file needs at least an `id`",
-                            code="yaml.empty")
+    if document is None or not have_root or (root is None and empty_root):
+        raise YamlReadError(
+            "the file has no content (it is empty or holds only comments); "
+            "a workflow file needs at least an `id`",
+            code="yaml.empty",
+        )
     document.data = root
     return document
 
