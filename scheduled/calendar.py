@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from scheduled.durations import format_duration
 from scheduled.errors import ScheduledError
 
 # Temporal only recognises these years; the scheduler never looks past the last one
@@ -595,15 +596,6 @@ def describe(calendar: Calendar) -> str:
     if calendar.year:
         parts.append(f"in {_spans(calendar.year)}")
     return " ".join(parts)
-
-
-def format_duration(value: timedelta) -> str:
-    """Go-style duration text: 1h30m, 90s -> 1m30s, 1d -> 24h."""
-    seconds = int(value.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
-    return text + (f"{seconds}s" if seconds or not text else "")
 
 
 def describe_interval(interval: Interval) -> str:

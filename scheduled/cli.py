@@ -19,7 +19,16 @@ from scheduled.errors import ScheduledError
 from scheduled.gateway import GatewayError, ScheduleGateway
 from scheduled.loader import LoadOptions, LoadResult, derive_project_name, load_tree
 from scheduled.plan import Kind, PlanOptions, make_plan
-from scheduled.reconcile import desired_state, observe, reconcile_pass, tree_revision
+from scheduled.reconcile import (
+    AdoptError,
+    PassResult,
+    adopt,
+    desired_state,
+    observe,
+    reconcile_pass,
+    tree_revision,
+    with_detail,
+)
 from scheduled.report import (
     plan_json,
     render_plan,
@@ -299,7 +308,7 @@ def plan(ctx: click.Context, /, root: Path, output_format: str, detail: bool, ve
             _plan_options(ctx, settings, options.project, revision.generation),
         )
         if detail:
-            made = await _with_detail(made, gateway)
+            made = await with_detail(made, gateway, concurrency=settings.concurrency)
         return made
 
     try:
@@ -316,28 +325,6 @@ def plan(ctx: click.Context, /, root: Path, output_format: str, detail: bool, ve
         made.of_kind(Kind.CONFLICT, Kind.BLOCKED)
     )
     ctx.exit(EXIT_FAILED if failed else EXIT_CHANGES_PENDING if made.has_changes else EXIT_OK)
-
-
-async def _with_detail(made: Any, gateway: ScheduleGateway) -> Any:
-    """Describe each schedule to be updated, for a field-by-field diff."""
-    from dataclasses import replace
-
-    from scheduled.plan import field_changes
-
-    operations = []
-    for operation in made.operations:
-        if operation.kind is Kind.UPDATE and operation.desired is not None:
-            try:
-                described = await gateway.describe(operation.schedule_id)
-            except GatewayError:
-                operations.append(operation)
-                continue
-            changes = field_changes(
-                operation.desired, described, paused=operation.paused, note=operation.note
-            )
-            operation = replace(operation, observed=described, changes=tuple(changes))
-        operations.append(operation)
-    return replace(made, operations=tuple(operations))
 
 
 @main.command()
@@ -364,26 +351,36 @@ def apply(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> No
 
     async def run() -> ApplyReport:
         stop = anyio.Event()
+        gateway = await _gateway(ctx, settings)
+        outcome: PassResult | None = None
+        failure: GatewayError | ScheduledError | None = None
         async with anyio.create_task_group() as group:
             group.start_soon(_stop_on_signals, stop, group.cancel_scope)
-            gateway = await _gateway(ctx, settings)
-            outcome = await reconcile_pass(
-                load,
-                gateway,
-                plan_options=_plan_options(ctx, settings, options.project, revision.generation),
-                apply_options=ApplyOptions(
-                    project=options.project,
-                    concurrency=settings.concurrency,
-                    rate_limit=settings.rate_limit,
-                    max_attempts=settings.max_attempts,
-                    revision=revision.name,
-                    generation=revision.generation,
-                ),
-                stop=stop,
-                on_plan=progress.start,
-                on_result=progress.result,
-            )
+            try:  # caught here: out of the task group it would arrive as an ExceptionGroup
+                outcome = await reconcile_pass(
+                    load,
+                    gateway,
+                    plan_options=_plan_options(ctx, settings, options.project, revision.generation),
+                    apply_options=ApplyOptions(
+                        project=options.project,
+                        concurrency=settings.concurrency,
+                        rate_limit=settings.rate_limit,
+                        max_attempts=settings.max_attempts,
+                        revision=revision.name,
+                        generation=revision.generation,
+                        respect_operator_pause=settings.respect_operator_pause,
+                    ),
+                    stop=stop,
+                    on_plan=progress.start,
+                    on_result=progress.result,
+                )
+            except (GatewayError, ScheduledError) as error:
+                failure = error
             group.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+        if outcome is None:  # a second signal cancelled the pass before it could report
+            raise ScheduledError("stopped at once by a second signal; the plan was not finished")
         return outcome.report
 
     try:
@@ -493,6 +490,49 @@ def _rows(ctx: click.Context, /, root: Path, only: str | None) -> list[dict[str,
         in_sync = None if kind in (None, Kind.SKIP) else kind is Kind.UNCHANGED
         rows.append(schedule_row(item, by_schedule.get(item.schedule_id), in_sync))
     return rows
+
+
+@main.command(name="adopt")
+@click.argument("workflow_id")
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@_temporal_options
+@click.pass_context
+def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -> None:
+    """Take over an existing schedule that scheduled did not create.
+
+    The schedule must have this project's id for WORKFLOW_ID (schedule-{project}-{id}), carry no
+    ownership marker, and its workflow file must exist and be valid under ROOT. A schedule owned
+    by another project is refused.
+
+    Temporal accepts the ownership marker (the schedule memo) only when a schedule is created, so
+    adopt DELETES the schedule and CREATES it again from the file: the recent-action history that
+    Temporal shows for it is reset (the workflows it started are not touched). Exit status: 0
+    adopted or already managed, 1 refused or failed.
+    """
+    settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
+    options = load_options(settings, root)
+    load = load_tree(root, options, now=datetime.now(UTC))
+    revision = tree_revision(root)
+
+    async def run() -> Any:
+        gateway = await _gateway(ctx, settings)
+        return await adopt(
+            load, gateway, project=options.project, workflow_id=workflow_id, revision=revision
+        )
+
+    try:
+        adopted = anyio.run(run)
+    except (AdoptError, GatewayError, ScheduledError) as error:
+        _fail(str(error))
+    if adopted.already_managed:
+        click.echo(f"{adopted.schedule_id} is already managed by project {options.project}; "
+                   "nothing to do")
+        return
+    click.echo(
+        f"adopted {adopted.schedule_id} from {adopted.source}: deleted and created again with "
+        "the ownership marker (Temporal sets a schedule memo only at create); its recent-action "
+        "history in Temporal is reset"
+    )
 
 
 # -- the daemon ------------------------------------------------------------------------------

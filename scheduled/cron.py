@@ -32,9 +32,9 @@ from scheduled.calendar import (
     Calendar,
     Interval,
     Range,
-    format_duration,
     never_fires,
 )
+from scheduled.durations import format_duration
 from scheduled.errors import ScheduledError
 
 # Temporal's limit on one calendar comment, in bytes (maxCommentLen).

@@ -21,7 +21,7 @@ from typing import Any
 
 from scheduled import tree
 from scheduled.calendar import Calendar, Interval, dst_problems, next_fire_times
-from scheduled.cron import CompiledCron, CronError, compile_cron, warnings_for
+from scheduled.cron import MAX_COMMENT_BYTES, CompiledCron, CronError, compile_cron, warnings_for
 from scheduled.diagnostics import Diagnostic, Severity, format_path, sort_key
 from scheduled.durations import parse_duration
 from scheduled.model import (
@@ -279,6 +279,16 @@ def _zone(name: str) -> zoneinfo.ZoneInfo | None:
         return None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Cron:
+    """One cron string of the file that compiled, with where it stands."""
+
+    path: Path_
+    text: str
+    compiled: CompiledCron
+    calendar: Calendar | None  # with the cron text as its comment; None for @every
+
+
 class _FileBuilder:
     """Turns one parsed document into a DesiredSchedule, collecting every problem on the way."""
 
@@ -320,8 +330,8 @@ class _FileBuilder:
             return name in block and ("schedule", name) not in bad
 
         timezone_name = block.get("timezone", "UTC") if ok("timezone") or "timezone" not in block else "UTC"
-        compiled = self._crons(block.get("cron")) if ok("cron") else []
-        cron_zones = {c.timezone for c in compiled if c.timezone}
+        crons = self._crons(block.get("cron")) if ok("cron") else []
+        cron_zones = {cron.compiled.timezone for cron in crons if cron.compiled.timezone}
         if cron_zones:
             timezone_name = self._cron_zone(cron_zones, block, timezone_name)
         zone = self._timezone(timezone_name)
@@ -338,14 +348,12 @@ class _FileBuilder:
             )
         # Each calendar carries its cron text as the comment: Temporal's UI shows it, since the
         # server keeps only the compiled calendar, never the string.
-        calendars = tuple(
-            replace(c.calendar, comment=text.strip())
-            for c, text in zip(compiled, _as_list(block.get("cron")), strict=False)
-            if c.calendar is not None
+        calendars = tuple(cron.calendar for cron in crons if cron.calendar is not None)
+        intervals += tuple(
+            cron.compiled.interval for cron in crons if cron.compiled.interval is not None
         )
-        intervals += tuple(c.interval for c in compiled if c.interval is not None)
         if zone is not None:
-            self._check_timing(block, compiled, calendars, intervals, zone, jitter, end_at)
+            self._check_timing(crons, zone, jitter, end_at)
         action = self._action(data, block, bad)
         policies = Policies(
             overlap=OverlapPolicy(block.get("overlap_policy", "skip"))
@@ -379,13 +387,13 @@ class _FileBuilder:
             )
         )
 
-    def _crons(self, value: Any) -> list[CompiledCron]:
-        compiled: list[CompiledCron] = []
+    def _crons(self, value: Any) -> list[_Cron]:
+        crons: list[_Cron] = []
         items = _as_list(value)
         for index, text in enumerate(items):
             path: Path_ = ("schedule", "cron", index) if isinstance(value, list) else ("schedule", "cron")
             try:
-                compiled.append(compile_cron(text))
+                compiled = compile_cron(text)
             except CronError as error:
                 self.reporter.error(
                     "cron.invalid",
@@ -393,7 +401,26 @@ class _FileBuilder:
                     path=path,
                     column_offset=error.column,
                 )
-        return compiled
+                continue
+            # Each calendar carries its cron text as the comment: Temporal's UI shows it, since
+            # the server keeps only the compiled calendar, never the string.
+            comment = text.strip()
+            if compiled.calendar is not None and len(comment.encode()) > MAX_COMMENT_BYTES:
+                self.reporter.error(
+                    "cron.too-long",
+                    f"cron {text!r} is {len(comment.encode())} bytes long; Temporal keeps the "
+                    f"cron text as the calendar's comment, which holds at most "
+                    f"{MAX_COMMENT_BYTES} bytes, so shorten its `# comment`",
+                    path=path,
+                )
+                continue
+            calendar = (
+                replace(compiled.calendar, comment=comment)
+                if compiled.calendar is not None
+                else None
+            )
+            crons.append(_Cron(path=path, text=text, compiled=compiled, calendar=calendar))
+        return crons
 
     def _cron_zone(self, zones: set[str], block: dict[str, Any], declared: str) -> str:
         if len(zones) > 1 or ("timezone" in block and declared not in zones):
@@ -461,35 +488,32 @@ class _FileBuilder:
 
     def _check_timing(
         self,
-        block: dict[str, Any],
-        compiled: list[CompiledCron],
-        calendars: tuple[Calendar, ...],
-        intervals: tuple[Interval, ...],
+        crons: list[_Cron],
         zone: zoneinfo.ZoneInfo,
         jitter: timedelta | None,
         end_at: datetime | None,
     ) -> None:
         cron_path: Path_ = ("schedule", "cron")
-        for index, item in enumerate(compiled):
-            path = (*cron_path, index) if isinstance(block.get("cron"), list) else cron_path
-            never = item.calendar is not None and not next_fire_times(
-                [item.calendar], [], zone, self.now, 1
+        for cron in crons:
+            never = cron.calendar is not None and not next_fire_times(
+                [cron.calendar], [], zone, self.now, 1
             )
-            for message in warnings_for(item):
+            for message in warnings_for(cron.compiled):
                 if never and "never fire" in message:
                     continue  # said once, as the error below
-                self.reporter.warning("cron.warning", message, path=path)
+                self.reporter.warning("cron.warning", message, path=cron.path)
             if never:
                 self.reporter.error(
                     "cron.never-fires",
-                    f"cron {_as_list(block.get('cron'))[index]!r} can never fire "
-                    "(no date matches it); Temporal would accept it and later delete the schedule",
-                    path=path,
+                    f"cron {cron.text!r} can never fire (no date matches it); Temporal would "
+                    "accept it and later delete the schedule",
+                    path=cron.path,
                 )
-        if str(zone.key) != "UTC":
-            for calendar in calendars:
-                for message in dst_problems(calendar, zone, range(self.now.year, self.now.year + 2)):
-                    self.reporter.warning("schedule.dst", message, path=cron_path)
+            elif cron.calendar is not None and str(zone.key) != "UTC":
+                years = range(self.now.year, self.now.year + 2)
+                for message in dst_problems(cron.calendar, zone, years):
+                    self.reporter.warning("schedule.dst", message, path=cron.path)
+        calendars = [cron.calendar for cron in crons if cron.calendar is not None]
         if calendars and not (jitter and jitter > timedelta(0)) and any(
             _top_of_hour(calendar) for calendar in calendars
         ):

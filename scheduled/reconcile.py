@@ -15,11 +15,21 @@ from pathlib import Path
 import anyio
 
 from scheduled.apply import ApplyOptions, ApplyReport, Result, apply_plan
-from scheduled.gateway import ScheduleGateway
+from scheduled.errors import ScheduledError
+from scheduled.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError, ScheduleWrite
 from scheduled.loader import LoadResult
-from scheduled.model import schedule_id_prefix
+from scheduled.marker import WriteRecord
+from scheduled.model import schedule_id_for, schedule_id_prefix
 from scheduled.observed import ObservedSchedule
-from scheduled.plan import DesiredState, Plan, PlanOptions, desired_state_from, make_plan
+from scheduled.plan import (
+    DesiredState,
+    Kind,
+    Plan,
+    PlanOptions,
+    desired_state_from,
+    field_changes,
+    make_plan,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +98,102 @@ async def reconcile_pass(
         on_plan(plan)
     report = await apply_plan(plan, gateway, apply_options, stop=stop, on_result=on_result)
     return PassResult(plan=plan, report=report)
+
+
+async def with_detail(plan: Plan, gateway: ScheduleGateway, *, concurrency: int = 10) -> Plan:
+    """Describe each schedule to be updated (one call each), for a field-by-field diff of the
+    parts `list` does not show (action, policies). A describe that fails keeps the list view."""
+    from dataclasses import replace
+
+    operations = list(plan.operations)
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def detail(index: int) -> None:
+        operation = operations[index]
+        assert operation.desired is not None
+        async with limiter:
+            try:
+                described = await gateway.describe(operation.schedule_id)
+            except GatewayError:
+                return
+        changes = field_changes(
+            operation.desired, described, paused=operation.paused, note=operation.note
+        )
+        operations[index] = replace(operation, observed=described, changes=tuple(changes))
+
+    async with anyio.create_task_group() as group:
+        for index, operation in enumerate(operations):
+            if operation.kind is Kind.UPDATE and operation.desired is not None:
+                group.start_soon(detail, index)
+    return replace(plan, operations=tuple(operations))
+
+
+class AdoptError(ScheduledError):
+    """`adopt` cannot take the schedule over (no file, not found, owned elsewhere, failed)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Adopted:
+    schedule_id: str
+    source: str
+    already_managed: bool = False
+
+
+async def adopt(
+    load: LoadResult,
+    gateway: ScheduleGateway,
+    *,
+    project: str,
+    workflow_id: str,
+    revision: Revision = Revision(),
+) -> Adopted:
+    """Take over an unmarked schedule with this project's id for workflow_id.
+
+    Temporal accepts a schedule memo (the ownership marker) only at create, so the schedule is
+    deleted and created again from its file: its recent-action history is reset.
+    """
+    schedule_id = schedule_id_for(project, workflow_id)
+    schedule = load.desired.get(workflow_id)
+    if schedule is None:
+        if workflow_id in load.claimed_ids:
+            raise AdoptError(f"the file of {workflow_id!r} is invalid; fix it first")
+        raise AdoptError(
+            f"no valid workflow file with id {workflow_id!r} and a schedule block in the tree"
+        )
+    try:
+        current = await gateway.describe(schedule_id)
+    except ScheduleNotFoundError as error:
+        raise AdoptError(
+            f"there is no schedule {schedule_id} to adopt; `scheduled apply` creates it"
+        ) from error
+    if current.owner == project:
+        return Adopted(schedule_id=schedule_id, source=schedule.source, already_managed=True)
+    if current.owner is not None:
+        raise AdoptError(
+            f"{schedule_id} belongs to project {current.owner!r}; refusing to take it over"
+        )
+    write = ScheduleWrite(
+        project=project,
+        schedule=schedule,
+        paused=schedule.paused,
+        note=schedule.note,
+        record=WriteRecord(
+            fingerprint=schedule.fingerprint,
+            source=schedule.source,
+            enabled=schedule.enabled,
+            revision=revision.name,
+            generation=revision.generation,
+        ),
+    )
+    await gateway.delete(schedule_id)
+    try:
+        await gateway.create(write)
+    except GatewayError as error:
+        raise AdoptError(
+            f"{schedule_id} was deleted but could not be created again ({error}); "
+            "run `scheduled apply` to create it"
+        ) from error
+    return Adopted(schedule_id=schedule_id, source=schedule.source)
 
 
 def now_utc() -> datetime:

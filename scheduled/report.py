@@ -8,8 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduled.apply import ApplyReport, Result
-from scheduled.calendar import describe, next_fire_times
-from scheduled.durations import format_duration
+from scheduled.calendar import describe, describe_interval, next_fire_times
 from scheduled.model import DesiredSchedule, Spec
 from scheduled.observed import ObservedSchedule
 from scheduled.plan import Kind, Operation, Plan
@@ -27,9 +26,7 @@ _SIGNS = {
 
 def spec_in_words(spec: Spec) -> str:
     parts = [describe(calendar) for calendar in spec.calendars]
-    for interval in spec.intervals:
-        offset = f" (+{format_duration(interval.offset)})" if interval.offset else ""
-        parts.append(f"every {format_duration(interval.every)}{offset}")
+    parts += [describe_interval(interval) for interval in spec.intervals]
     return "; ".join(parts) or "(never)"
 
 
@@ -176,7 +173,7 @@ def render_table(rows: list[dict[str, Any]]) -> list[str]:
         ("TZ", lambda row: row["timezone"]),
         ("PAUSED", lambda row: row["paused"]),
         ("NEXT RUN", lambda row: (row["next_runs"] or ["-"])[0][:19]),
-        ("LAST RUN", lambda row: (row["last_run"] or "-")[:19]),
+        ("LAST RUN", _last_run_cell),
         ("SYNC", lambda row: {True: "yes", False: "NO", None: "?"}[row["in_sync"]]),
         ("SOURCE", lambda row: row["source"] or "-"),
     ]
@@ -186,6 +183,13 @@ def render_table(rows: list[dict[str, Any]]) -> list[str]:
     widths = [max(len(line[index]) for line in cells) for index in range(len(columns))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
             for line in cells]
+
+
+def _last_run_cell(row: dict[str, Any]) -> str:
+    if not row["last_run"]:
+        return "-"
+    status = f" ({row['last_run_status']})" if row["last_run_status"] else ""
+    return f"{row['last_run'][:19]}{status}"
 
 
 def seconds(value: timedelta | None) -> float | None:

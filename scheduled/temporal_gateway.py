@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, timedelta
 from typing import Any
 
+import temporalio.api.common.v1
+import temporalio.api.enums.v1
+import temporalio.api.schedule.v1
 import temporalio.api.workflowservice.v1 as workflowservice
 import temporalio.client as tc
 import temporalio.common
@@ -151,7 +154,7 @@ class TemporalGateway:
             paused=bool(schedule and schedule.state.paused),
             note=(schedule.state.note or "") if schedule else "",
             next_runs=tuple(entry.info.next_action_times) if entry.info else (),
-            recent=entry.info.recent_actions if entry.info else (),
+            recent=entry.raw_entry.info.recent_actions if entry.raw_entry.HasField("info") else (),
         )
 
     async def describe(self, schedule_id: str) -> ObservedSchedule:
@@ -166,12 +169,13 @@ class TemporalGateway:
             raise PermanentGatewayError(
                 "the schedule's action does not start a workflow", schedule_id=schedule_id
             )
-        converter = self._client.data_converter
-        args = await converter.decode(list(action.args)) if action.args else []
-        memo_values = {
-            key: (await converter.decode([value]))[0] if hasattr(value, "metadata") else value
-            for key, value in (action.memo or {}).items()
-        }
+        try:
+            input_json, memo_json = await self._decode_action(action)
+        except Exception as error:  # a payload this client's data converter cannot read
+            raise PermanentGatewayError(
+                f"cannot decode the schedule's workflow input or memo: {error}",
+                schedule_id=schedule_id,
+            ) from error
         observed = _observed(
             schedule_id,
             await description.memo(),
@@ -180,7 +184,7 @@ class TemporalGateway:
             paused=schedule.state.paused,
             note=schedule.state.note or "",
             next_runs=tuple(description.info.next_action_times),
-            recent=description.info.recent_actions,
+            recent=description.raw_description.info.recent_actions,
         )
         detail = Detail(
             policies=Policies(
@@ -192,17 +196,32 @@ class TemporalGateway:
                 workflow_type=action.workflow,
                 task_queue=action.task_queue or "",
                 workflow_id=action.id or "",
-                input_json=canonical_json(args[0] if args else {}),
+                input_json=input_json,
                 execution_timeout=action.execution_timeout,
                 run_timeout=action.run_timeout,
                 task_timeout=action.task_timeout,
                 retry=_retry_back(action.retry_policy),
-                memo_json=canonical_json(memo_values),
+                memo_json=memo_json,
             ),
         )
-        from dataclasses import replace
-
         return replace(observed, detail=detail)
+
+    async def _decode_action(self, action: tc.ScheduleActionStartWorkflow) -> tuple[str, str]:
+        """The single workflow argument and the workflow memo, as canonical JSON text.
+
+        From a describe, both are raw payloads; `scheduled` writes one argument (the file's
+        `input`, `{}` when absent), so no argument reads back as `{}` too.
+        """
+        converter = self._client.data_converter
+        payloads = [arg for arg in action.args if isinstance(arg, temporalio.api.common.v1.Payload)]
+        args = await converter.decode(payloads) if payloads else list(action.args)
+        memo: dict[str, Any] = {}
+        for key, value in (action.memo or {}).items():
+            if isinstance(value, temporalio.api.common.v1.Payload):
+                memo[key] = (await converter.decode([value]))[0]
+            else:
+                memo[key] = value
+        return canonical_json(args[0] if args else {}), canonical_json(memo)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -347,7 +366,7 @@ def _observed(
     paused: bool,
     note: str,
     next_runs: tuple[Any, ...],
-    recent: Sequence[tc.ScheduleActionResult],
+    recent: Sequence[temporalio.api.schedule.v1.ScheduleActionResult],
 ) -> ObservedSchedule:
     record = None
     for skip in spec.skip:
@@ -378,14 +397,19 @@ def _observed(
     )
 
 
-def _recent_run(result: tc.ScheduleActionResult) -> RecentRun:
-    action = result.action
-    workflow_id = action.workflow_id if isinstance(action, tc.ScheduleActionExecutionStartWorkflow) else ""
+def _recent_run(result: temporalio.api.schedule.v1.ScheduleActionResult) -> RecentRun:
+    """From the raw proto: the SDK's ScheduleActionResult drops the run's status."""
+    status = result.start_workflow_status
+    name = (
+        temporalio.api.enums.v1.WorkflowExecutionStatus.Name(status)
+        .removeprefix("WORKFLOW_EXECUTION_STATUS_")
+        .lower()
+    )
     return RecentRun(
-        scheduled_at=result.scheduled_at,
-        started_at=result.started_at,
-        workflow_id=workflow_id,
-        status="started",
+        scheduled_at=result.schedule_time.ToDatetime(tzinfo=UTC),
+        started_at=result.actual_time.ToDatetime(tzinfo=UTC) if result.HasField("actual_time") else None,
+        workflow_id=result.start_workflow_result.workflow_id,
+        status="unknown" if name == "unspecified" else name,
     )
 
 

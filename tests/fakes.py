@@ -2,11 +2,13 @@
 
 It stores what a write sends and lists it back the way the server does (record calendar in the
 spec's skip list, ownership memo, paused and note), counts every call, and injects errors: a
-queue of exceptions per (call, schedule id) raised before the call takes effect.
+queue of exceptions per (call, schedule id) raised before the call takes effect. Calls can be
+slowed (all of them, or the next few of one schedule) to test concurrency and cancellation.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, replace
 
@@ -37,14 +39,21 @@ class FakeGateway:
         self.faults: dict[tuple[str, str], deque[Exception]] = defaultdict(deque)
         self.list_lag: set[str] = set()  # ids the list does not show yet (eventual consistency)
         self.delay_s = 0.0
+        self.delays: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self.in_flight = 0
         self.max_in_flight = 0
+        self.log: list[tuple[float, str, str]] = []  # (monotonic start time, call, schedule id)
+        self.finished: list[tuple[str, str]] = []  # calls that ran to the end (no fault, no cancel)
 
     # -- test controls -------------------------------------------------------------------
 
     def fail(self, call: str, schedule_id: str, *errors: Exception) -> None:
         """The next len(errors) `call`s for schedule_id raise these, in order."""
         self.faults[(call, schedule_id)].extend(errors)
+
+    def slow(self, call: str, schedule_id: str, *delays: float) -> None:
+        """The next len(delays) `call`s for schedule_id take these many seconds, in order."""
+        self.delays[(call, schedule_id)].extend(delays)
 
     def operator_pause(self, schedule_id: str, note: str = "paused by operator") -> None:
         stored = self.stored[schedule_id]
@@ -58,11 +67,14 @@ class FakeGateway:
 
     async def _enter(self, call: str, schedule_id: str) -> None:
         self.calls[call] += 1
+        self.log.append((time.monotonic(), call, schedule_id))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        delays = self.delays.get((call, schedule_id))
+        delay = delays.popleft() if delays else self.delay_s
         try:
-            if self.delay_s:
-                await anyio.sleep(self.delay_s)
+            if delay:
+                await anyio.sleep(delay)
             else:
                 await anyio.lowlevel.checkpoint()
         finally:
@@ -70,6 +82,7 @@ class FakeGateway:
         queue = self.faults.get((call, schedule_id))
         if queue:
             raise queue.popleft()
+        self.finished.append((call, schedule_id))
 
     async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
         await self._enter("list", "")

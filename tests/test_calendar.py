@@ -6,7 +6,6 @@ schedules around the 2027 changes); tests/test_cron_against_temporal.py re-check
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -213,17 +212,6 @@ def test_every_fifteen_minutes_runs_through_the_repeated_hour() -> None:
     times = next_fire_times([cal("*/15 * * * *")], [], NEW_YORK, utc(2027, 11, 7, 5, 50), 6)
     assert [t.strftime("%H:%M") for t in times] == ["06:00", "06:15", "06:30", "06:45", "07:00",
                                                     "07:15"]
-
-
-def test_typical_crons_are_fast() -> None:
-    weekdays, quarter_hours = cal("0 9 * * 1-5"), cal("*/15 * * * *")
-    start = utc(2027, 1, 1)
-    began = time.perf_counter()
-    for i in range(5000):
-        after = start + timedelta(seconds=i * 3607)
-        next_fire_times([weekdays], [], NEW_YORK, after, 1)
-        next_fire_times([quarter_hours], [], NEW_YORK, after, 1)
-    assert time.perf_counter() - began < 2.0  # about 0.15 s on a 2-core machine
 
 
 # --- never_fires ------------------------------------------------------------------------------
