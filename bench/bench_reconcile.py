@@ -263,6 +263,8 @@ class ScheduledRun:
     list_s: float
     plan_s: float
     apply_s: float
+    load_cpu_s: float  # process CPU of the load: wall >> CPU means the machine was contended
+    cpu_s: float  # process CPU of the whole pass (all threads, incl. the SDK's core)
     calls: dict[str, int]
     outcomes: dict[str, int]
 
@@ -290,10 +292,10 @@ async def scheduled_pass(
 
     if profiler is not None:
         profiler.enable()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     load = load_tree(root, LoadOptions(project=project), now=datetime.now(UTC))
     revision = tree_revision(root)
-    loaded = time.perf_counter()
+    loaded, cpu_loaded = time.perf_counter(), time.process_time()
     result = await reconcile_pass(
         load,
         gateway,
@@ -309,7 +311,7 @@ async def scheduled_pass(
         ),
         on_plan=on_plan,
     )
-    finished = time.perf_counter()
+    finished, cpu_finished = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.disable()
         print_profile(profiler, profile_label)
@@ -322,6 +324,8 @@ async def scheduled_pass(
         list_s=gateway.list_s,
         plan_s=planned - loaded - gateway.list_s,
         apply_s=finished - planned,
+        load_cpu_s=cpu_loaded - cpu_started,
+        cpu_s=cpu_finished - cpu_started,
         calls=dict(gateway.calls),
         outcomes=_nonzero(result.report.counts()),
     )
@@ -605,7 +609,8 @@ async def default_rate_runs(client: tc.Client, config: Config, phases: list[Phas
 
 def _describe(run: ScheduledRun) -> str:
     return (
-        f"{run.total_s:.2f} s (load {run.load_s:.2f}, list {run.list_s:.2f}, "
+        f"{run.total_s:.2f} s (load {run.load_s:.2f} [cpu {run.load_cpu_s:.2f}], "
+        f"list {run.list_s:.2f}, "
         f"plan {run.plan_s:.2f}, apply {run.apply_s:.2f}) calls {run.calls} "
         f"outcomes {run.outcomes}"
     )
@@ -654,11 +659,14 @@ def render(phases: list[Phase], config: Config) -> str:
                 f"{'(info, default rate)':<24} {'pass' if ratio <= phase.target_ratio else 'over':<6}"
             )
     lines += ["", "where scheduled's time goes (medians, s):",
-              f"{'phase':<34} {'load':>6} {'list':>6} {'plan':>6} {'apply':>6}  calls (last rep)"]
+              f"{'phase':<34} {'load':>6} {'(cpu)':>6} {'list':>6} {'plan':>6} {'apply':>6} "
+              f"{'cpu':>6}  calls (last rep)"]
     for phase in phases:
         lines.append(
-            f"{phase.name:<34} {phase.median_of('load_s'):>6.2f} {phase.median_of('list_s'):>6.2f} "
-            f"{phase.median_of('plan_s'):>6.2f} {phase.median_of('apply_s'):>6.2f}  "
+            f"{phase.name:<34} {phase.median_of('load_s'):>6.2f} "
+            f"{phase.median_of('load_cpu_s'):>6.2f} {phase.median_of('list_s'):>6.2f} "
+            f"{phase.median_of('plan_s'):>6.2f} {phase.median_of('apply_s'):>6.2f} "
+            f"{phase.median_of('cpu_s'):>6.2f}  "
             f"{phase.scheduled[-1].calls}"
         )
     noop = phases[2].scheduled

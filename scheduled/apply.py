@@ -21,7 +21,8 @@ from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from scheduled.gateway import (
@@ -234,9 +235,12 @@ async def _run_operation(
             nonlocal attempts
             retrying = AsyncRetrying(
                 stop=stop_after_attempt(options.max_attempts),
-                wait=wait_exponential_jitter(
-                    initial=options.initial_backoff_s, max=options.max_backoff_s
-                ),
+                # Exponential backoff plus up to one initial step of jitter. (Spelled with the
+                # long-standing wait_exponential + wait_random: wait_exponential_jitter's
+                # `initial` is deprecated in tenacity 9.2 and its jitter defaults to 1 s.)
+                wait=wait_exponential(
+                    multiplier=options.initial_backoff_s, max=options.max_backoff_s
+                ) + wait_random(0, options.initial_backoff_s),
                 retry=retry_if_exception_type(TransientGatewayError),
                 sleep=anyio.sleep,
                 reraise=True,

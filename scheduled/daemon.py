@@ -13,12 +13,13 @@ costs a few calls instead of a list of every schedule.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,10 +30,18 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from loguru import logger
 
 from scheduled.apply import ApplyOptions, ApplyReport, Outcome, Result, apply_plan
-from scheduled.devserver import DevServer, start_dev_server
+from scheduled.devserver import DevServer, DevServerError, start_dev_server
+from scheduled.errors import ScheduledError
 from scheduled.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError
 from scheduled.http_api import Response, serve_http
-from scheduled.loader import FileCache, LoadOptions, LoadResult, derive_project_name, load_tree
+from scheduled.loader import (
+    FileCache,
+    FileResult,
+    LoadOptions,
+    LoadResult,
+    derive_project_name,
+    load_tree,
+)
 from scheduled.logs import configure_logging
 from scheduled.metrics import DaemonMetrics
 from scheduled.model import schedule_id_for
@@ -42,12 +51,24 @@ from scheduled.reconcile import Revision, desired_state, observe, tree_revision
 from scheduled.settings import ConfigError, Settings
 from scheduled.systemd import SystemdNotifier, watchdog_interval_s
 from scheduled.temporal_gateway import Connection, TemporalGateway
-from scheduled.watcher import FilesChanged, TreeGone, TreeReplaced, TreeWatcher, Trigger
+from scheduled.watcher import (
+    FilesChanged,
+    RescanNeeded,
+    TreeGone,
+    TreeReplaced,
+    TreeWatcher,
+    Trigger,
+)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 SCOPED_DESCRIBE_LIMIT = 200  # past this many schedules in a changed set, one list is cheaper
 RETRY_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+STOP_GRACE_S = 5.0  # after SIGTERM, how long writes in flight may finish
+STOP_BACKSTOP_S = STOP_GRACE_S + 3.0  # then the pass is cancelled, whatever it is doing
+# A file modified this recently is never served from the cache: two saves within one tick of
+# the file system clock, with the same size, would otherwise look unchanged ("racy git").
+RACY_WINDOW_NS = 2_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +129,15 @@ class DaemonStatus:
 GatewayFactory = Callable[[], Awaitable[ScheduleGateway]]
 
 
+class _DaemonCache(FileCache):
+    """The loader's cache, minus entries for files modified in the last RACY_WINDOW_NS."""
+
+    def put(self, relative: str, signature: tuple[int, int, int], result: FileResult) -> None:
+        if time.time_ns() - signature[0] < RACY_WINDOW_NS:
+            return
+        super().put(relative, signature, result)
+
+
 class Daemon:
     def __init__(
         self,
@@ -132,10 +162,15 @@ class Daemon:
             )
         )
         self._gateway: ScheduleGateway | None = None
-        self._cache = FileCache()
+        self._cache: FileCache = _DaemonCache()
         self._inventory: dict[str, ObservedSchedule] = {}
         self._last_load: LoadResult | None = None
         self._stop = anyio.Event()
+        self._wake: MemoryObjectSendStream[_Message] | None = None
+        self._pass_scope: anyio.CancelScope | None = None
+        self._applying = False  # the pass in progress is writing (SIGTERM gives it a grace)
+        self._root_gone = False  # the watcher said the root vanished; nothing is decided
+        self._reloading = False  # RELOADING=1 was sent; READY=1 follows the next full pass
         self.watcher: TreeWatcher | None = None
         self.http_port: int | None = None
         self.passes = 0
@@ -144,6 +179,7 @@ class Daemon:
 
     async def serve(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> int:
         send, receive = anyio.create_memory_object_stream[_Message](max_buffer_size=10_000)
+        self._wake = send
         logger.bind(root=str(self.config.root), project=self.project,
                     temporal=self._temporal_label()).info("scheduled daemon starting")
         async with anyio.create_task_group() as group:
@@ -151,7 +187,6 @@ class Daemon:
             if self.settings.http_address:
                 self.http_port = await group.start(serve_http, self.settings.http_address, self._route)
             self.watcher = self._watcher_factory(self.config.root, send.clone())
-            self.metrics.set_watcher_mode("inotify")
             group.start_soon(self.watcher.run)
             interval = watchdog_interval_s()
             if interval:
@@ -164,7 +199,22 @@ class Daemon:
         return EXIT_OK
 
     def request_stop(self) -> None:
+        """A graceful stop (what SIGTERM does): no new Temporal calls, in-flight writes get
+        STOP_GRACE_S, reads are abandoned at once. Call from the daemon's event loop."""
+        if self._stop.is_set():
+            return
         self._stop.set()
+        self.notifier.stopping()
+        scope = self._pass_scope
+        if scope is not None:
+            if self._applying:  # apply_plan cancels its own stragglers after the grace
+                scope.deadline = min(scope.deadline, anyio.current_time() + STOP_BACKSTOP_S)
+            else:  # listing or describing: nothing is lost by abandoning it
+                scope.cancel()
+        if self._wake is not None:
+            with contextlib.suppress(anyio.WouldBlock, anyio.BrokenResourceError,
+                                     anyio.ClosedResourceError):
+                self._wake.send_nowait(_Stop(force=False))
 
     def _temporal_label(self) -> str:
         try:
@@ -187,9 +237,7 @@ class Daemon:
                 logger.bind(signal=name).info(
                     "stop requested: finishing calls in flight, starting no new ones"
                 )
-                self.notifier.stopping()
-                self._stop.set()
-                await send.send(_Stop(force=False))
+                self.request_stop()
 
     async def _watchdog(self, interval: float) -> None:
         while True:
@@ -210,6 +258,7 @@ class Daemon:
             )
             return Response(503, f"not ready: {reason}\n".encode())
         if path == "/metrics":
+            self.metrics.set_watcher_mode(self._watcher_mode())
             return Response(200, self.metrics.exposition(), "text/plain; version=0.0.4; charset=utf-8")
         if path == "/status":
             body = json.dumps(self.status.to_json(self._watcher_mode()), indent=2).encode()
@@ -244,23 +293,63 @@ class Daemon:
                 full_needed, pending = self._absorb(message, full_needed, pending)
             if self._stop.is_set():
                 break
-            if self.status.degraded.startswith("root"):
+            if self._root_gone:
+                # Nothing is decided while the tree is gone; TreeReplaced asks for a full pass.
                 full_needed, pending = False, set()
-                continue  # nothing is decided while the tree is gone; TreeReplaced resumes
-            ok = await self._pass(None if full_needed else frozenset(pending))
+                self._finish_reload()
+                continue
+            was_full = full_needed
+            ok = await self._guarded_pass(None if full_needed else frozenset(pending))
+            if was_full:
+                self._finish_reload()
+            if ok is None:  # cancelled by a stop request
+                break
             if ok:
                 failures = 0
-                if full_needed:
+                if was_full:
                     next_full = time.monotonic() + self.settings.resync_interval_s
                 full_needed, pending = False, set()
             else:
                 delay = RETRY_BACKOFF_S[min(failures, len(RETRY_BACKOFF_S) - 1)]
                 failures += 1
                 full_needed = True  # after trouble, trust nothing partial
-                self._set_activity(f"retrying in {delay:.0f} s")
-                with anyio.move_on_after(delay):
+                self._set_activity(f"retrying in {delay:.0f} s ({self.status.degraded or 'see the log'})")
+                with anyio.move_on_after(delay):  # a change or a signal ends the wait early
                     message = await receive.receive()
                     full_needed, pending = self._absorb(message, full_needed, pending)
+
+    async def _guarded_pass(self, scope: frozenset[str] | None) -> bool | None:
+        """One pass that cannot take the daemon down: True converged, False retry later,
+        None cancelled by a stop request."""
+        with anyio.CancelScope() as pass_scope:
+            self._pass_scope = pass_scope
+            failure: BaseException | None = None
+            try:
+                return await self._pass(scope)
+            except (ScheduledError, OSError) as error:
+                failure = error
+            except ExceptionGroup as group:  # from a task group inside one of the phases
+                _, rest = group.split((ScheduledError, OSError))
+                if rest is not None:
+                    raise
+                failure = group
+            finally:
+                self._pass_scope = None
+                self._applying = False
+            self.status.ready = False
+            self.metrics.ready.set(0)
+            self.status.degraded = self.status.degraded or f"last pass failed: {failure}"
+            logger.opt(exception=failure).bind(error=str(failure)).error(
+                "the reconcile pass failed; retrying with backoff"
+            )
+            return False
+        return None
+
+    def _finish_reload(self) -> None:
+        """After RELOADING=1, systemd waits for READY=1: sent once the reload's pass is over."""
+        if self._reloading:
+            self._reloading = False
+            self.notifier.ready(self.status.activity)
 
     def _absorb(self, message: _Message, full: bool, pending: set[str]) -> tuple[bool, set[str]]:
         if isinstance(message, _Stop):
@@ -269,6 +358,7 @@ class Daemon:
             self._reload()
             return True, pending
         if isinstance(message, TreeGone):
+            self._root_gone = True
             self.status.degraded = f"root missing: {message.reason}"
             self.status.ready = False
             self.metrics.ready.set(0)
@@ -279,10 +369,18 @@ class Daemon:
             self._set_activity("waiting for the tree to return")
             return False, set()
         if isinstance(message, TreeReplaced):
+            if self._root_gone:
+                logger.bind(target=message.target).info("the tree is back: full rescan")
+            else:
+                logger.bind(target=message.target).info("the tree was replaced: full rescan")
+            self._root_gone = False
             if self.status.degraded.startswith("root"):
                 self.status.degraded = ""
-            logger.bind(target=message.target).info("the tree was replaced: full rescan")
+            self._cache = _DaemonCache()  # a new checkout: inode numbers mean nothing now
             return True, set()
+        if isinstance(message, RescanNeeded):
+            logger.bind(reason=message.reason).info("full rescan")
+            return True, pending
         assert isinstance(message, FilesChanged)
         if any(self._held_workflows(other) for other in message.others):
             return True, pending
@@ -290,6 +388,8 @@ class Daemon:
 
     def _held_workflows(self, relative: str) -> bool:
         """Whether a changed non-YAML path is (or was) a folder with workflow files in it."""
+        if relative in ("", "."):
+            return False  # the root itself: the watcher reports its loss and return
         if (self.config.root / relative).is_dir():
             return True
         prefix = relative.rstrip("/") + "/"
@@ -297,6 +397,7 @@ class Daemon:
         return any(result.relative.startswith(prefix) for result in known)
 
     def _reload(self) -> None:
+        self._reloading = True
         self.notifier.reloading()
         if self.config.reload_settings is not None:
             try:
@@ -304,7 +405,7 @@ class Daemon:
                 logger.info("config reloaded")
             except ConfigError as error:
                 logger.bind(error=str(error)).error("config reload failed; keeping the old config")
-        self._cache = FileCache()
+        self._cache = _DaemonCache()
 
     def _set_activity(self, text: str) -> None:
         self.status.activity = text
@@ -325,10 +426,15 @@ class Daemon:
             lambda: load_tree(self.config.root, options, now=datetime.now(UTC), cache=self._cache)
         )
         if not load.readable:
+            # Never read as "every file was deleted": decide nothing, retry with backoff (the
+            # watcher also reports the root's loss and return).
             self.status.degraded = f"root unreadable: {load.root_problem}"
             self.status.ready = False
+            self.metrics.ready.set(0)
             logger.bind(reason=load.root_problem).error("cannot read the tree; nothing is deleted")
-            return True  # not a Temporal problem: wait for the watcher to say it is back
+            return False
+        if self.status.degraded.startswith("root unreadable"):
+            self.status.degraded = ""
         self._report_invalid(load, scope)
         revision = await anyio.to_thread.run_sync(tree_revision, self.config.root)
         if revision != self.status.revision:
@@ -356,6 +462,7 @@ class Daemon:
         )
         if plan.guard_message:
             logger.bind(reason=plan.guard_message).warning("deletions refused by the prune guard")
+        self._applying = True
         report = await apply_plan(
             plan,
             gateway,
@@ -364,12 +471,14 @@ class Daemon:
                 concurrency=self.settings.concurrency,
                 rate_limit=self.settings.rate_limit,
                 max_attempts=self.settings.max_attempts,
+                grace_s=STOP_GRACE_S,
                 revision=revision.name,
                 generation=revision.generation,
             ),
             stop=self._stop,
             on_result=self._log_result,
         )
+        self._applying = False
         self._after_pass(kind, scope, report, plan.managed, started, len(load.files))
         return not any(result.outcome is Outcome.FAILED for result in report.results)
 
@@ -417,18 +526,24 @@ class Daemon:
 
     async def _describe_all(self, gateway: ScheduleGateway, ids: Iterable[str]) -> dict[str, ObservedSchedule]:
         found: dict[str, ObservedSchedule] = {}
+        errors: list[GatewayError] = []
         limiter = anyio.CapacityLimiter(self.settings.concurrency)
 
-        async def one(schedule_id: str) -> None:
+        async def one(schedule_id: str, cancel: anyio.CancelScope) -> None:
             async with limiter:
                 try:
                     found[schedule_id] = await gateway.describe(schedule_id)
                 except ScheduleNotFoundError:
                     return
+                except GatewayError as error:  # not raised here: a task group would wrap it
+                    errors.append(error)
+                    cancel.cancel()  # the pass fails as a whole; the rest is not needed
 
         async with anyio.create_task_group() as group:
-            for schedule_id in ids:
-                group.start_soon(one, schedule_id)
+            for schedule_id in sorted(ids):
+                group.start_soon(one, schedule_id, group.cancel_scope)
+        if errors:
+            raise errors[0]
         return found
 
     def _temporal_down(self, error: GatewayError) -> None:
@@ -500,15 +615,19 @@ class Daemon:
                 if r.outcome in (Outcome.FAILED, Outcome.CONFLICT, Outcome.BLOCKED)
             ],
         }
-        self.metrics.record_pass(kind, report, self.status.managed, time.time())
+        self.metrics.record_pass(
+            kind, report, self.status.managed, time.time(), time.monotonic() - started
+        )
         if kind == "full":
             was_ready = self.status.first_full_done
             self.status.first_full_done = True
             if not was_ready:
                 self.notifier.ready(f"watching {self.config.root}: {self.status.managed} schedules")
-        if not self.status.degraded.startswith("root"):
+        if not self._root_gone:
             self.status.degraded = ""
-        self.status.ready = self.status.first_full_done and self.status.temporal_up
+        self.status.ready = (
+            self.status.first_full_done and self.status.temporal_up and not self.status.degraded
+        )
         self.metrics.ready.set(1 if self.status.ready else 0)
         if self.watcher is not None:
             self.metrics.set_watcher_mode(self.watcher.state.mode)
@@ -529,18 +648,39 @@ def run_daemon(config: DaemonConfig) -> int:
     """Entry point of `scheduled run`: logging, the optional dev server, then the daemon."""
     configure_logging(config.settings.log_format, config.settings.log_level)
     dev_server: DevServer | None = None
-    if _dev_address_needed(config):
-        logger.bind(state_dir=str(config.state_dir)).info("starting a local Temporal dev server")
-        dev_server = start_dev_server(config.state_dir, ui=True)
-        logger.bind(address=dev_server.address, ui=dev_server.ui_url or "").info(
-            "Temporal dev server is up"
-        )
-        config = replace(config, connection=replace(config.connection, address=dev_server.address))
     try:
+        if _dev_address_needed(config):
+            logger.bind(state_dir=str(config.state_dir)).info("starting a local Temporal dev server")
+            with _stop_signals_interrupt():
+                dev_server = start_dev_server(config.state_dir, ui=True)
+            logger.bind(address=dev_server.address, ui=dev_server.ui_url or "").info(
+                "Temporal dev server is up"
+            )
+            config = replace(
+                config, connection=replace(config.connection, address=dev_server.address)
+            )
         return anyio.run(Daemon(config).serve)
+    except DevServerError as error:
+        logger.bind(error=str(error)).error("cannot start the Temporal dev server")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_OK
     finally:
         if dev_server is not None:
             dev_server.stop()
             logger.info("Temporal dev server stopped")
+
+
+@contextlib.contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """Outside the event loop (starting the dev server), SIGTERM must still unwind through
+    `finally`, so the server process is not left behind: raise KeyboardInterrupt for it."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -109,19 +109,29 @@ def start_dev_server(
         db_file=db_file,
         ui_url=f"http://127.0.0.1:{ui_port}" if ui else "",
     )
+    try:
+        _wait_healthy(server, state_dir, startup_timeout)
+    except BaseException:  # also KeyboardInterrupt/SIGTERM: never leave the server behind
+        server.stop()
+        raise
+    return server
+
+
+def _wait_healthy(server: DevServer, state_dir: Path, startup_timeout: float) -> None:
     deadline = time.monotonic() + startup_timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if server.process.poll() is not None:
             raise DevServerError(
-                f"`temporal server start-dev` exited with {process.returncode}; "
+                f"`temporal server start-dev` exited with {server.process.returncode}; "
                 f"see {state_dir / 'temporal-server.log'}"
             )
         with contextlib.suppress(subprocess.TimeoutExpired):
             if server.is_healthy():
-                return server
+                return
         time.sleep(0.3)
-    server.stop()
-    raise DevServerError(f"the dev server on {server.address} was not healthy after {startup_timeout:.0f} s")
+    raise DevServerError(
+        f"the dev server on {server.address} was not healthy after {startup_timeout:.0f} s"
+    )
 
 
 @contextlib.contextmanager

@@ -15,12 +15,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from scheduled import tree
-from scheduled.calendar import Calendar, Interval, dst_problems, next_fire_times
+from scheduled.calendar import (
+    MAX_YEAR,
+    Calendar,
+    Interval,
+    dst_problems,
+    never_fires,
+    next_fire_times,
+)
 from scheduled.cron import MAX_COMMENT_BYTES, CompiledCron, CronError, compile_cron, warnings_for
 from scheduled.diagnostics import Diagnostic, Severity, format_path, sort_key
 from scheduled.durations import parse_duration
@@ -31,7 +38,6 @@ from scheduled.model import (
     Policies,
     RetryPolicy,
     Spec,
-    canonical_json,
     schedule_id_for,
     with_fingerprint,
     workflow_id_for,
@@ -270,6 +276,40 @@ def _zone_names() -> list[str]:
     return sorted(zoneinfo.available_timezones())
 
 
+@lru_cache(maxsize=4096)
+def _compile(text: str) -> tuple[CompiledCron, Calendar | None]:
+    """compile_cron, once per distinct text (a tree repeats its crons). The calendar carries the
+    cron text as its comment: Temporal's UI shows it, since the server keeps only the compiled
+    calendar, never the string."""
+    compiled = compile_cron(text)
+    if compiled.calendar is None:
+        return compiled, None
+    return compiled, replace(compiled.calendar, comment=text.strip())
+
+
+def _never_fires(calendar: Calendar, zone: zoneinfo.ZoneInfo, now: datetime) -> bool:
+    """No fire time from now on. Without a year the structural check is exact (every real date
+    recurs, on every weekday, within 2000-2100), and no horizon can miss a rare date such as
+    February 29 on a Monday; with years, search up to Temporal's last year."""
+    if never_fires(calendar):
+        return True
+    if not calendar.year:
+        return False
+    horizon = datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC) - now
+    return not next_fire_times([calendar], [], zone, now, 1, horizon=horizon)
+
+
+@lru_cache(maxsize=4096)
+def _dst_problems_cached(calendar: Calendar, zone: zoneinfo.ZoneInfo, year: int) -> tuple[str, ...]:
+    return tuple(dst_problems(calendar, zone, range(year, year + 2)))
+
+
+def _dst_problems(calendar: Calendar, zone: zoneinfo.ZoneInfo, year: int) -> tuple[str, ...]:
+    """DST sentences for this year and the next; a tree repeats its crons, so each is worked out
+    once (finding a zone's transitions is the costly part, and the comment plays no role)."""
+    return _dst_problems_cached(replace(calendar, comment=""), zone, year)
+
+
 def _zone(name: str) -> zoneinfo.ZoneInfo | None:
     if not name or name.startswith(("/", ".")) or ".." in name:
         return None
@@ -393,7 +433,7 @@ class _FileBuilder:
         for index, text in enumerate(items):
             path: Path_ = ("schedule", "cron", index) if isinstance(value, list) else ("schedule", "cron")
             try:
-                compiled = compile_cron(text)
+                compiled, calendar = _compile(text)
             except CronError as error:
                 self.reporter.error(
                     "cron.invalid",
@@ -402,23 +442,16 @@ class _FileBuilder:
                     column_offset=error.column,
                 )
                 continue
-            # Each calendar carries its cron text as the comment: Temporal's UI shows it, since
-            # the server keeps only the compiled calendar, never the string.
-            comment = text.strip()
-            if compiled.calendar is not None and len(comment.encode()) > MAX_COMMENT_BYTES:
+            size = len(text.strip().encode())
+            if calendar is not None and size > MAX_COMMENT_BYTES:
                 self.reporter.error(
                     "cron.too-long",
-                    f"cron {text!r} is {len(comment.encode())} bytes long; Temporal keeps the "
-                    f"cron text as the calendar's comment, which holds at most "
-                    f"{MAX_COMMENT_BYTES} bytes, so shorten its `# comment`",
+                    f"cron {text!r} is {size} bytes long; Temporal keeps the cron text as the "
+                    f"calendar's comment, which holds at most {MAX_COMMENT_BYTES} bytes, so "
+                    "shorten its `# comment`",
                     path=path,
                 )
                 continue
-            calendar = (
-                replace(compiled.calendar, comment=comment)
-                if compiled.calendar is not None
-                else None
-            )
             crons.append(_Cron(path=path, text=text, compiled=compiled, calendar=calendar))
         return crons
 
@@ -495,9 +528,7 @@ class _FileBuilder:
     ) -> None:
         cron_path: Path_ = ("schedule", "cron")
         for cron in crons:
-            never = cron.calendar is not None and not next_fire_times(
-                [cron.calendar], [], zone, self.now, 1
-            )
+            never = cron.calendar is not None and _never_fires(cron.calendar, zone, self.now)
             for message in warnings_for(cron.compiled):
                 if never and "never fire" in message:
                     continue  # said once, as the error below
@@ -510,8 +541,7 @@ class _FileBuilder:
                     path=cron.path,
                 )
             elif cron.calendar is not None and str(zone.key) != "UTC":
-                years = range(self.now.year, self.now.year + 2)
-                for message in dst_problems(cron.calendar, zone, years):
+                for message in _dst_problems(cron.calendar, zone, self.now.year):
                     self.reporter.warning("schedule.dst", message, path=cron.path)
         calendars = [cron.calendar for cron in crons if cron.calendar is not None]
         if calendars and not (jitter and jitter > timedelta(0)) and any(
@@ -584,7 +614,7 @@ class _FileBuilder:
                 path=("schedule", name),
             )
             return None
-        return canonical_json(json.loads(text)) if text else "{}"
+        return text  # sorted keys, no spaces: canonical_json's form
 
     def _retry(self, value: Any) -> RetryPolicy | None:
         if not isinstance(value, dict):

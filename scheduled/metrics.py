@@ -46,8 +46,11 @@ class DaemonMetrics:
             registry=self.registry,
         )
 
-    def record_pass(self, kind: str, report: ApplyReport, managed: int, now: float) -> None:
-        self.reconcile_duration.labels(kind).observe(report.elapsed_s)
+    def record_pass(
+        self, kind: str, report: ApplyReport, managed: int, now: float, duration_s: float
+    ) -> None:
+        """One finished pass: load, observe, plan and apply took duration_s in all."""
+        self.reconcile_duration.labels(kind).observe(duration_s)
         for outcome, count in report.counts().items():
             if count and outcome != "unchanged":
                 self.operations.labels(outcome).inc(count)

@@ -8,6 +8,7 @@ updates whose fingerprint already matches.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -120,8 +121,22 @@ def workflow_id_for(project: str, workflow_id: str) -> str:
     return f"{project}-{workflow_id}"
 
 
+_COMPARED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _compared_fields(cls: type) -> tuple[str, ...]:
+    """The fields that take part in equality (and so in the fingerprint), once per class."""
+    names = _COMPARED_FIELDS.get(cls)
+    if names is None:
+        names = tuple(item.name for item in dataclasses.fields(cls) if item.compare)
+        _COMPARED_FIELDS[cls] = names
+    return names
+
+
 def _plain(value: Any) -> Any:
     """A JSON-ready form of the model's values, stable across runs."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
     if isinstance(value, timedelta):
         return value.total_seconds()
     if isinstance(value, datetime):
@@ -133,11 +148,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_plain(item) for item in value]
     if hasattr(value, "__dataclass_fields__"):
-        return {
-            name: _plain(getattr(value, name))
-            for name, spec in value.__dataclass_fields__.items()
-            if spec.compare
-        }
+        return {name: _plain(getattr(value, name)) for name in _compared_fields(type(value))}
     return value
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -45,7 +46,185 @@ def workflow_schema() -> dict[str, Any]:
 def _validator() -> jsonschema.Draft202012Validator:
     schema = workflow_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema.Draft202012Validator(_inline_refs(schema, schema))
+
+
+_ANNOTATIONS = frozenset({"description", "title", "default", "examples", "$comment"})
+
+
+def _inline_refs(node: Any, schema: dict[str, Any]) -> Any:
+    """The schema with each local `$ref` replaced by what it points to, for speed.
+
+    Resolving a `$ref` through jsonschema's registry costs more than the check it leads to, and
+    every file crosses a dozen of them. Only refs whose siblings are annotations are inlined
+    (then the result means the same); any other ref is left for jsonschema to resolve.
+    """
+    if isinstance(node, list):
+        return [_inline_refs(item, schema) for item in node]
+    if not isinstance(node, dict):
+        return node
+    reference = node.get("$ref")
+    if isinstance(reference, str) and reference.startswith("#/") and set(node) - {"$ref"} <= _ANNOTATIONS:
+        target: Any = schema
+        for part in reference[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        merged = {**_inline_refs(target, schema), **{k: v for k, v in node.items() if k != "$ref"}}
+        return merged
+    return {key: _inline_refs(value, schema) for key, value in node.items()}
+
+
+# -- a fast yes/no check -------------------------------------------------------------------
+#
+# Most files are valid, and jsonschema spends most of a tree's load time proving it. This check
+# interprets the same schema for the keywords the workflow schema uses, with jsonschema's exact
+# semantics for each, and only ever answers "valid" or "ask jsonschema": when it says no (or the
+# schema grows a keyword it does not know), jsonschema runs and writes the messages.
+
+_Check = Callable[[Any], bool]
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "object": lambda value: isinstance(value, dict),
+    "array": lambda value: isinstance(value, list),
+    "string": lambda value: isinstance(value, str),
+    "boolean": lambda value: isinstance(value, bool),
+    "null": lambda value: value is None,
+    "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
+    "integer": lambda value: (isinstance(value, int) and not isinstance(value, bool))
+    or (isinstance(value, float) and value.is_integer()),
+}
+_IGNORED = frozenset({"$schema", "$id", "$defs", "$comment", "title", "description", "default",
+                      "examples"})
+
+
+class _Unsupported(Exception):
+    """The schema uses a keyword the fast check does not interpret."""
+
+
+@cache
+def _fast_check() -> _Check | None:
+    schema = workflow_schema()
+    try:
+        return _compile(_inline_refs(schema, schema))
+    except _Unsupported:
+        return None
+
+
+def _compile(schema: Any) -> _Check:
+    if schema is True:
+        return _always
+    if not isinstance(schema, dict):
+        raise _Unsupported(repr(schema))
+    checks: list[_Check] = []
+    for keyword, argument in schema.items():
+        if keyword in _IGNORED or (keyword == "additionalProperties" and argument is True):
+            continue
+        if keyword not in _KEYWORDS:
+            raise _Unsupported(keyword)
+        checks.append(_KEYWORDS[keyword](argument, schema))
+    if len(checks) == 1:
+        return checks[0]
+    return lambda value: all(check(value) for check in checks)
+
+
+def _always(value: Any) -> bool:
+    return True
+
+
+def _type(argument: Any, schema: dict[str, Any]) -> _Check:
+    tests = [_TYPES[name] for name in (argument if isinstance(argument, list) else [argument])]
+    return lambda value: any(test(value) for test in tests)
+
+
+def _required(argument: Any, schema: dict[str, Any]) -> _Check:
+    keys = tuple(argument)
+    return lambda value: not isinstance(value, dict) or all(key in value for key in keys)
+
+
+def _properties(argument: Any, schema: dict[str, Any]) -> _Check:
+    subschemas = {name: _compile(sub) for name, sub in argument.items()}
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return True
+        return all(sub(value[name]) for name, sub in subschemas.items() if name in value)
+
+    return check
+
+
+def _additional_properties(argument: Any, schema: dict[str, Any]) -> _Check:
+    if argument is not False or "patternProperties" in schema:
+        raise _Unsupported("additionalProperties")
+    known = frozenset(schema.get("properties", {}))
+    return lambda value: not isinstance(value, dict) or known.issuperset(value)
+
+
+def _dependent_required(argument: Any, schema: dict[str, Any]) -> _Check:
+    pairs = tuple((key, tuple(needed)) for key, needed in argument.items())
+    return lambda value: not isinstance(value, dict) or all(
+        need in value for key, needed in pairs if key in value for need in needed
+    )
+
+
+def _one_of(argument: Any, schema: dict[str, Any]) -> _Check:
+    options = [_compile(sub) for sub in argument]
+    return lambda value: sum(1 for option in options if option(value)) == 1
+
+
+def _not(argument: Any, schema: dict[str, Any]) -> _Check:
+    inner = _compile(argument)
+    return lambda value: not inner(value)
+
+
+def _items(argument: Any, schema: dict[str, Any]) -> _Check:
+    item = _compile(argument)
+    return lambda value: not isinstance(value, list) or all(item(entry) for entry in value)
+
+
+def _enum(argument: Any, schema: dict[str, Any]) -> _Check:
+    if not all(type(choice) is str for choice in argument):
+        raise _Unsupported("enum")  # jsonschema's equality of 1, 1.0 and true is subtler
+    choices = frozenset(argument)
+    return lambda value: type(value) is str and value in choices
+
+
+def _pattern(argument: Any, schema: dict[str, Any]) -> _Check:
+    search = re.compile(argument).search  # re.search, as jsonschema does
+    return lambda value: not isinstance(value, str) or search(value) is not None
+
+
+def _length(kind: type[str] | type[list[Any]], low: int, high: int | None) -> _Check:
+    def check(value: Any) -> bool:
+        if not isinstance(value, kind):
+            return True
+        return len(value) >= low and (high is None or len(value) <= high)
+
+    return check
+
+
+def _bound(argument: Any, *, lower: bool) -> _Check:
+    is_number = _TYPES["number"]
+    if lower:
+        return lambda value: not is_number(value) or not value < argument
+    return lambda value: not is_number(value) or not value > argument
+
+
+_KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], _Check]] = {
+    "type": _type,
+    "required": _required,
+    "properties": _properties,
+    "additionalProperties": _additional_properties,
+    "dependentRequired": _dependent_required,
+    "oneOf": _one_of,
+    "not": _not,
+    "items": _items,
+    "enum": _enum,
+    "pattern": _pattern,
+    "minLength": lambda argument, schema: _length(str, argument, None),
+    "maxLength": lambda argument, schema: _length(str, 0, argument),
+    "minItems": lambda argument, schema: _length(list, argument, None),
+    "maxItems": lambda argument, schema: _length(list, 0, argument),
+    "minimum": lambda argument, schema: _bound(argument, lower=True),
+    "maximum": lambda argument, schema: _bound(argument, lower=False),
+}
 
 
 class SchemaProblem:
@@ -62,6 +241,9 @@ class SchemaProblem:
 
 def check_document(data: Any) -> list[SchemaProblem]:
     """Every schema problem of a document, as readable sentences."""
+    fast = _fast_check()
+    if fast is not None and fast(data):
+        return []  # valid: jsonschema would find nothing either, and it costs ten times more
     problems = [problem for error in _validator().iter_errors(data) for problem in _explain(error)]
     problems.sort(key=lambda problem: (format_path(problem.path), problem.message))
     return problems

@@ -14,6 +14,7 @@ unmounted volume) is announced as `TreeGone`; it must never be read as "all file
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,12 @@ class TreeGone:
     reason: str
 
 
-Trigger = FilesChanged | TreeReplaced | TreeGone
+@dataclass(frozen=True, slots=True)
+class RescanNeeded:
+    reason: str  # watching restarted (e.g. fell back to polling): events may have been missed
+
+
+Trigger = FilesChanged | TreeReplaced | TreeGone | RescanNeeded
 
 
 class WatchFunction(Protocol):
@@ -61,7 +67,15 @@ class WatchFunction(Protocol):
         force_polling: bool | None = ...,
         poll_delay_ms: int = ...,
         recursive: bool = ...,
+        ignore_permission_denied: bool | None = ...,
     ) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    path: Path
+    device: int
+    inode: int
 
 
 @dataclass(slots=True)
@@ -98,49 +112,74 @@ class TreeWatcher:
         self.watch = watch
         self.polling = force_polling or os.environ.get("SCHEDULED_FORCE_POLLING") == "1"
         self.state = WatcherState()
+        self._failures = 0  # watch failures in a row, for the restart backoff
 
-    def _current_target(self) -> Path | None:
+    def _current_target(self) -> _Target | None:
+        """The root's real path and folder identity, or None when it is missing/unreadable.
+
+        The identity (device, inode) tells a folder put in the root's place apart from the
+        root itself, even when the path is the same (a volume remounted, a folder moved back).
+        """
         try:
             target = self.root.resolve(strict=True)
+            info = target.stat()
         except (OSError, RuntimeError):
             return None
-        return target if target.is_dir() and os.access(target, os.R_OK | os.X_OK) else None
+        if not stat.S_ISDIR(info.st_mode) or not os.access(target, os.R_OK | os.X_OK):
+            return None
+        return _Target(target, info.st_dev, info.st_ino)
 
     async def run(self) -> None:
         """Watch until cancelled. Never returns on its own."""
         announced_gone = False
+        watched: _Target | None = None
         while True:
-            target = self._current_target()
-            if target is None:
+            current = self._current_target()
+            if current is None:
                 if not announced_gone:
                     self.state.mode, self.state.detail = "stopped", "root missing or unreadable"
                     await self.send.send(TreeGone(f"{self.root} is missing or unreadable"))
                     announced_gone = True
                 await anyio.sleep(self.link_poll_s)
                 continue
-            if announced_gone or (self.state.target and self.state.target != str(target)):
-                await self.send.send(TreeReplaced(str(target)))
+            if announced_gone or (watched is not None and watched != current):
+                await self.send.send(TreeReplaced(str(current.path)))
             announced_gone = False
-            self.state.target = str(target)
-            await self._watch_target(target)
+            watched = current
+            self.state.target = str(current.path)
+            await self._watch_target(current)
 
-    async def _watch_target(self, target: Path) -> None:
+    async def _watch_target(self, current: _Target) -> None:
+        target = current.path
         stop = anyio.Event()
         async with anyio.create_task_group() as group:
-            group.start_soon(self._wait_for_swap, target, stop)
+            group.start_soon(self._wait_for_swap, current, stop)
             try:
                 await self._stream_changes(target, stop)
             except OSError as error:
                 if _is_watch_limit(error) and not self.polling:
                     self.polling = True
+                    self.state.detail = "inotify watch limit reached"
                     logger.bind(error=str(error)).warning(
                         "the inotify watch limit is reached: falling back to polling "
                         "(raise fs.inotify.max_user_watches to watch efficiently)"
                     )
                 else:
-                    logger.bind(error=str(error)).warning("file watching failed; restarting it")
-                    await anyio.sleep(self.link_poll_s)
+                    await self._failed(error)
+                await self.send.send(RescanNeeded("file watching restarted"))
+            except RuntimeError as error:  # watchfiles' worker thread died unexpectedly
+                await self._failed(error)
+                await self.send.send(RescanNeeded("file watching restarted"))
             group.cancel_scope.cancel()
+
+    async def _failed(self, error: Exception) -> None:
+        """Log, then wait before restarting: longer after each failure in a row, up to 30 s."""
+        delay = min(30.0, self.link_poll_s * 2**self._failures)
+        self._failures += 1
+        logger.bind(error=str(error), retry_in_s=delay).warning(
+            "file watching failed; restarting it"
+        )
+        await anyio.sleep(delay)
 
     async def _stream_changes(self, target: Path, stop: anyio.Event) -> None:
         self.state.mode = "polling" if self.polling else "inotify"
@@ -154,18 +193,26 @@ class TreeWatcher:
             force_polling=self.polling,
             poll_delay_ms=300,
             recursive=True,
+            # An unreadable sub-folder is the loader's to report (as that folder's problem);
+            # it must not stop the watching of the rest of the tree.
+            ignore_permission_denied=True,
         ):
+            self._failures = 0
             batch = _batch(target, changes)
             if batch is not None:
                 await self.send.send(batch)
 
-    async def _wait_for_swap(self, target: Path, stop: anyio.Event) -> None:
+    async def _wait_for_swap(self, current: _Target, stop: anyio.Event) -> None:
         """Stop the watch when the root's real path changes or the root goes away."""
         # Polling on purpose: inotify does not report a symlink swap in the root's parent
         # without watching that whole parent folder (git-sync keeps every worktree there).
-        while self._current_target() == target:  # noqa: ASYNC110
-            await anyio.sleep(self.link_poll_s)
-        stop.set()
+        try:
+            while self._current_target() == current:  # noqa: ASYNC110
+                await anyio.sleep(self.link_poll_s)
+        finally:
+            # Also on cancellation (the daemon stopping): watchfiles' worker thread cannot be
+            # cancelled and sets this event itself only once it returns, up to 5 s later.
+            stop.set()
 
 
 def _interesting(change: watchfiles.Change, path: str) -> bool:

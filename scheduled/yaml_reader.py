@@ -79,8 +79,11 @@ class Document:
         return self.values.get((), Position(1, 1))
 
 
+_QUOTES = ("'", '"')
+
+
 def _position(mark: Any, style: str | None = None) -> Position:
-    quoted = 1 if style in ("'", '"') else 0
+    quoted = 1 if style in _QUOTES else 0
     return Position(mark.line + 1, mark.column + 1 + quoted)
 
 
@@ -89,6 +92,7 @@ class _Frame:
     container: dict[str, Any] | list[Any]
     path: Path_
     anchor: str | None
+    is_map: bool
     size: int = 1
     pending_key: str | None = None
     pending_key_position: Position | None = None
@@ -96,17 +100,50 @@ class _Frame:
     explicit_keys: dict[str, Position] = field(default_factory=dict)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+# The scalar constructors themselves, not SafeConstructor.construct_object: that one remembers
+# every node it ever built (its cache is only cleared per document), which in a long-running
+# process that reads thousands of files grows without end.
+_SCALAR_CONSTRUCTORS = {
+    tag: yaml.constructor.SafeConstructor.yaml_constructors[tag]
+    for tag in _STANDARD_SCALARS - {_STR_TAG, _TIMESTAMP_TAG}
+}
+
+
+# The first characters for which the resolver has an implicit type (digits, y/n/t/f/o, ~, ...):
+# a plain scalar starting with any other character is a string, without running the regexes.
+_RESOLVABLE_FIRST = frozenset(_resolver.yaml_implicit_resolvers)
+assert None not in _RESOLVABLE_FIRST and not _resolver.yaml_path_resolvers
+
+
 def _scalar_value(event: ev.ScalarEvent) -> Any:
     tag = event.tag
-    if tag in (None, "!"):
-        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
-    if tag == "tag:yaml.org,2002:timestamp":
-        return event.value  # kept as text: the format checks and interprets dates itself
-    if tag in _STANDARD_SCALARS:
-        node = yaml.ScalarNode(tag, event.value, style=event.style)
-        return _constructor.construct_object(node)
-    _refuse_tag(tag, event)
-    return event.value  # a local tag such as !Ref: keep the text, ignore the tag
+    if tag is None or tag == "!":
+        value = event.value
+        if not event.implicit[0]:
+            return value  # quoted, block or `!`-tagged: always a string
+        if value and value[0] not in _RESOLVABLE_FIRST:
+            return value
+        tag = _resolver.resolve(yaml.ScalarNode, value, event.implicit)  # type: ignore[no-untyped-call]
+    if tag in (_STR_TAG, _TIMESTAMP_TAG):
+        return event.value  # timestamps are kept as text: the format checks dates itself
+    construct = _SCALAR_CONSTRUCTORS.get(tag)
+    if construct is None:
+        _refuse_tag(tag, event)
+        return event.value  # a local tag such as !Ref: keep the text, ignore the tag
+    node = yaml.ScalarNode(tag, event.value, style=event.style)
+    try:
+        return construct(_constructor, node)
+    except (ValueError, KeyError, TypeError, yaml.YAMLError) as error:
+        position = _position(event.start_mark, event.style)
+        name = str(tag).removeprefix("tag:yaml.org,2002:")
+        raise YamlReadError(
+            f"{event.value!r} is not a valid !!{name} value",
+            line=position.line,
+            column=position.column,
+            code="yaml.bad-value",
+        ) from error
 
 
 def _refuse_tag(tag: str | None, event: ev.NodeEvent) -> None:
@@ -123,111 +160,9 @@ def _refuse_tag(tag: str | None, event: ev.NodeEvent) -> None:
 
 def read_yaml(text: str) -> Document:
     """Parse exactly one YAML document. Raises YamlReadError with a position on any problem."""
-    document: Document | None = None
-    stack: list[_Frame] = []
-    anchors: dict[str, tuple[Any, int]] = {}
-    total = 0
-    root: Any = None
-    have_root = False
-    empty_root = False  # the document is a bare `---`: nothing but an implicit null
+    loader = _Loader(text)
     try:
-        for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, ev.DocumentStartEvent):
-                if document is not None:
-                    position = _position(event.start_mark)
-                    raise YamlReadError(
-                        "the file holds more than one YAML document (a second '---'); "
-                        "put one workflow in each file",
-                        line=position.line,
-                        column=position.column,
-                        code="yaml.multiple-documents",
-                    )
-                document = Document(data=None)
-                continue
-            if isinstance(event, ev.DocumentEndEvent | ev.StreamStartEvent | ev.StreamEndEvent):
-                continue
-            assert document is not None
-            if isinstance(event, ev.MappingEndEvent | ev.SequenceEndEvent):
-                frame = stack.pop()
-                value, size = frame.container, frame.size
-                if frame.anchor:
-                    anchors[frame.anchor] = (value, size)
-                _attach(stack, document, value, size, frame.path, None)
-                if not stack:
-                    root, have_root = value, True
-                continue
-
-            path = _child_path(stack)
-            if isinstance(event, ev.AliasEvent):
-                if event.anchor not in anchors:
-                    position = _position(event.start_mark)
-                    raise YamlReadError(
-                        f"the alias *{event.anchor} refers to an anchor that is not defined "
-                        "before it",
-                        line=position.line,
-                        column=position.column,
-                        code="yaml.unknown-alias",
-                    )
-                value, size = anchors[event.anchor]
-                total += size
-                _check_expansion(total, event)
-                position = _position(event.start_mark)
-                if stack and _is_key_slot(stack[-1]):
-                    if isinstance(value, dict | list):
-                        raise YamlReadError(
-                            "a mapping key must be a plain value, not a list or mapping",
-                            line=position.line, column=position.column, code="yaml.complex-key",
-                        )
-                    _take_key(stack[-1], str(value), event, position)
-                    continue
-                if _attach(stack, document, value, size, path, position, alias=True):
-                    continue
-                if not stack:
-                    root, have_root = value, True
-                continue
-
-            if isinstance(event, ev.ScalarEvent):
-                total += 1
-                _check_expansion(total, event)
-                value = _scalar_value(event)
-                if event.anchor:
-                    anchors[event.anchor] = (value, 1)
-                position = _position(event.start_mark, event.style)
-                if stack and _is_key_slot(stack[-1]):
-                    _take_key(stack[-1], value, event, position)
-                    continue
-                _attach(stack, document, value, 1, path, position)
-                if not stack:
-                    root, have_root = value, True
-                    empty_root = event.value == "" and not event.style and event.tag is None
-                continue
-
-            if isinstance(event, ev.MappingStartEvent | ev.SequenceStartEvent):
-                _refuse_tag(event.tag, event)
-                if stack and _is_key_slot(stack[-1]):
-                    position = _position(event.start_mark)
-                    raise YamlReadError(
-                        "a mapping key must be a plain value, not a list or mapping",
-                        line=position.line,
-                        column=position.column,
-                        code="yaml.complex-key",
-                    )
-                if len(stack) >= MAX_DEPTH:
-                    position = _position(event.start_mark)
-                    raise YamlReadError(
-                        f"values are nested more than {MAX_DEPTH} levels deep",
-                        line=position.line,
-                        column=position.column,
-                        code="yaml.too-deep",
-                    )
-                total += 1
-                _check_expansion(total, event)
-                container: dict[str, Any] | list[Any] = (
-                    {} if isinstance(event, ev.MappingStartEvent) else []
-                )
-                document.values[path] = _position(event.start_mark)
-                stack.append(_Frame(container=container, path=path, anchor=event.anchor))
-                continue
+        return _read(loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "the YAML syntax is broken"
@@ -240,6 +175,137 @@ def read_yaml(text: str) -> Document:
         ) from error
     except yaml.YAMLError as error:
         raise YamlReadError(f"YAML error: {error}", code="yaml.syntax") from error
+    finally:
+        loader.dispose()
+
+
+def _read(loader: Any) -> Document:
+    """The event loop: one pass, an explicit stack, the most frequent events tested first."""
+    get_event = loader.get_event
+    document: Document | None = None
+    stack: list[_Frame] = []
+    anchors: dict[str, tuple[Any, int]] = {}
+    total = 0
+    root: Any = None
+    have_root = False
+    empty_root = False  # the document is a bare `---`: nothing but an implicit null
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is ev.ScalarEvent:
+            assert document is not None
+            total += 1
+            if total > MAX_EXPANDED_VALUES:
+                _check_expansion(total, event)
+            mark = event.start_mark
+            style = event.style
+            position = Position(mark.line + 1, mark.column + (2 if style in _QUOTES else 1))
+            if stack:
+                frame = stack[-1]
+                if frame.is_map and frame.pending_key is None and not frame.merge_next:
+                    # A key: its text is the key, whatever type a value would have had.
+                    value = event.value
+                    if event.tag is not None or event.anchor:
+                        value = _scalar_value(event)
+                        if event.anchor:
+                            anchors[event.anchor] = (value, 1)
+                    _take_key(frame, value, event, position)
+                    continue
+                value = _scalar_value(event)
+                if event.anchor:
+                    anchors[event.anchor] = (value, 1)
+                _attach(stack, document, value, 1, _child_path(stack), position)
+                continue
+            value = _scalar_value(event)
+            if event.anchor:
+                anchors[event.anchor] = (value, 1)
+            _attach(stack, document, value, 1, (), position)
+            root, have_root = value, True
+            empty_root = event.value == "" and not event.style and event.tag is None
+            continue
+
+        if kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
+            assert document is not None
+            frame = stack.pop()
+            value, size = frame.container, frame.size
+            if frame.anchor:
+                anchors[frame.anchor] = (value, size)
+            _attach(stack, document, value, size, frame.path, None)
+            if not stack:
+                root, have_root = value, True
+            continue
+
+        if kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
+            assert document is not None
+            _refuse_tag(event.tag, event)
+            if stack and _is_key_slot(stack[-1]):
+                position = _position(event.start_mark)
+                raise YamlReadError(
+                    "a mapping key must be a plain value, not a list or mapping",
+                    line=position.line,
+                    column=position.column,
+                    code="yaml.complex-key",
+                )
+            if len(stack) >= MAX_DEPTH:
+                position = _position(event.start_mark)
+                raise YamlReadError(
+                    f"values are nested more than {MAX_DEPTH} levels deep",
+                    line=position.line,
+                    column=position.column,
+                    code="yaml.too-deep",
+                )
+            total += 1
+            _check_expansion(total, event)
+            container: dict[str, Any] | list[Any] = (
+                {} if kind is ev.MappingStartEvent else []
+            )
+            path = _child_path(stack)
+            document.values[path] = _position(event.start_mark)
+            stack.append(_Frame(container, path, event.anchor, kind is ev.MappingStartEvent))
+            continue
+
+        if kind is ev.AliasEvent:
+            assert document is not None
+            if event.anchor not in anchors:
+                position = _position(event.start_mark)
+                raise YamlReadError(
+                    f"the alias *{event.anchor} refers to an anchor that is not defined "
+                    "before it",
+                    line=position.line,
+                    column=position.column,
+                    code="yaml.unknown-alias",
+                )
+            value, size = anchors[event.anchor]
+            total += size
+            _check_expansion(total, event)
+            position = _position(event.start_mark)
+            if stack and _is_key_slot(stack[-1]):
+                if isinstance(value, dict | list):
+                    raise YamlReadError(
+                        "a mapping key must be a plain value, not a list or mapping",
+                        line=position.line, column=position.column, code="yaml.complex-key",
+                    )
+                _take_key(stack[-1], str(value), event, position)
+                continue
+            if not _attach(stack, document, value, size, _child_path(stack), position, alias=True):
+                root, have_root = value, True
+            continue
+
+        if kind is ev.DocumentStartEvent:
+            if document is not None:
+                position = _position(event.start_mark)
+                raise YamlReadError(
+                    "the file holds more than one YAML document (a second '---'); "
+                    "put one workflow in each file",
+                    line=position.line,
+                    column=position.column,
+                    code="yaml.multiple-documents",
+                )
+            document = Document(data=None)
+            continue
+        if kind is ev.StreamEndEvent or event is None:
+            break
+        # StreamStartEvent, DocumentEndEvent: nothing to do
     if document is None or not have_root or (root is None and empty_root):
         raise YamlReadError(
             "the file has no content (it is empty or holds only comments); "

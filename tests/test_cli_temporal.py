@@ -1,0 +1,291 @@
+"""`scheduled plan/apply/list/get/adopt` against the real dev server, through click's CliRunner
+(TEMPORAL_ADDRESS in the environment, as a user would set it)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from reconcile_helpers import Env, run_env
+from trees import workflow_yaml, write_workflow
+
+from scheduled.cli import main
+from scheduled.marker import MEMO_KEY, ownership_memo
+
+pytestmark = pytest.mark.temporal
+
+CRON = "0 9 * * *"
+
+
+class Cli:
+    def __init__(self, address: str, project: str, root: Path) -> None:
+        self.address, self.project, self.root = address, project, root
+        self.runner = CliRunner(env={"TEMPORAL_ADDRESS": address, "SCHEDULED_CONFIG": None})
+
+    def __call__(self, *args: str) -> Result:
+        command, *rest = args
+        return self.runner.invoke(
+            main, [command, *rest, "--project", self.project], catch_exceptions=False
+        )
+
+    def write(self, workflow_id: str, **fields: Any) -> None:
+        write_workflow(self.root, f"{workflow_id}.yaml", workflow_yaml(workflow_id, **fields))
+
+    def env(self, body: Callable[[Env], Awaitable[None]]) -> None:
+        run_env(self.address, self.project, self.root, body)
+
+    def settled(self) -> None:
+        async def wait(env: Env) -> None:
+            await env.settled()
+
+        self.env(wait)
+
+
+@pytest.fixture
+def cli(temporal_address: str, project_name: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.chdir(tmp_path)  # no stray ./scheduled.toml
+    root = tmp_path / "tree"
+    root.mkdir()
+    return Cli(temporal_address, project_name, root)
+
+
+def test_plan_and_apply_exit_codes(cli: Cli) -> None:
+    cli.write("job", cron=CRON)
+    pending = cli("plan", str(cli.root))
+    assert pending.exit_code == 2, pending.output
+    assert f"+ create    schedule-{cli.project}-job" in pending.output
+
+    applied = cli("apply", str(cli.root))
+    assert applied.exit_code == 0, applied.output
+    assert "apply converged" in applied.output
+    cli.settled()
+    clean = cli("plan", str(cli.root))
+    assert clean.exit_code == 0, clean.output
+    assert "0 to create, 0 to update" in clean.output
+
+    write_workflow(cli.root, "broken.yaml", "id: broken\nschedule: [oops\n")
+    assert cli("plan", str(cli.root)).exit_code == 1
+    broken = cli("apply", str(cli.root))
+    assert broken.exit_code == 1
+    assert "broken.yaml" in broken.stderr
+
+
+def test_plan_and_apply_exit_1_on_a_conflict(cli: Cli) -> None:
+    async def unmarked(env: Env) -> None:
+        await env.create_unmarked("job")
+        await env.wait_listed(lambda listed: env.schedule_id("job") in listed)
+
+    cli.env(unmarked)
+    cli.write("job", cron=CRON)
+    plan = cli("plan", str(cli.root))
+    assert plan.exit_code == 1
+    assert "x conflict" in plan.output and "scheduled adopt" in plan.output
+    apply = cli("apply", str(cli.root))
+    assert apply.exit_code == 1
+    assert "NOT converged" in apply.output
+
+
+def test_unreachable_temporal_is_an_error_not_a_traceback(cli: Cli) -> None:
+    cli.write("job", cron=CRON)
+    for command in ("plan", "apply", "list"):
+        result = cli(command, str(cli.root), "--address", "127.0.0.1:1")
+        assert result.exit_code == 1, (command, result.output)
+        assert result.stderr.startswith("error: cannot connect to Temporal at 127.0.0.1:1")
+
+
+def test_plan_diff_shows_real_changes_only(cli: Cli) -> None:
+    cli.write("job", cron=CRON, retry={"maximum_attempts": 3}, note="one")
+    assert cli("apply", str(cli.root)).exit_code == 0
+    cli.settled()
+    cli.write("job", cron="0 10 * * *", retry={"maximum_attempts": 3}, note="two")
+    result = cli("plan", str(cli.root))
+    assert result.exit_code == 2
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "note: one → two" in lines
+    assert "when: at 09:00 → at 10:00" in lines
+    assert not [line for line in lines if line.startswith(("retry", "catchup_window", "input"))]
+    assert any(line.startswith("next runs before: ") and "09:00:00Z" in line for line in lines)
+    assert any(line.startswith("next runs after:  ") and "10:00:00Z" in line for line in lines)
+
+
+def test_plan_and_apply_json(cli: Cli) -> None:
+    cli.write("a", cron=CRON)
+    cli.write("b", cron=CRON, enabled=False)
+    plan = json.loads(cli("plan", str(cli.root), "--format", "json").output)
+    assert plan["changes_pending"] is True and plan["counts"]["create"] == 2
+    assert [(op["workflow_id"], op["kind"], op["paused"]) for op in plan["operations"]] == [
+        ("a", "create", False), ("b", "create", True)]
+
+    applied = cli("apply", str(cli.root), "--format", "json")
+    assert applied.exit_code == 0
+    report = json.loads(applied.output)
+    assert report["converged"] is True and report["stopped"] is False
+    assert [(r["workflow_id"], r["outcome"], r["attempts"]) for r in report["results"]] == [
+        ("a", "created", 1), ("b", "created", 1)]
+
+
+def test_list_and_get_show_pause_sync_and_source(cli: Cli) -> None:
+    cli.write("paused-by-ops", cron=CRON)
+    cli.write("paused-by-file", cron=CRON, enabled=False)
+    cli.write("edited", cron=CRON)
+    assert cli("apply", str(cli.root)).exit_code == 0
+    cli.settled()
+
+    async def pause(env: Env) -> None:
+        await env.handle("paused-by-ops").pause(note="incident")
+        await env.wait_listed(lambda listed: listed[env.schedule_id("paused-by-ops")].paused)
+
+    cli.env(pause)
+    cli.write("edited", cron="0 10 * * *")  # not applied: out of sync
+
+    table = cli("list", str(cli.root))
+    assert table.exit_code == 0
+    header, *rows = table.output.splitlines()
+    assert header.split()[:6] == ["SCHEDULE", "ID", "WORKFLOW", "WHEN", "TZ", "PAUSED"]
+    by_id = {row.split()[0]: row for row in rows}
+    prefix = f"schedule-{cli.project}-"
+    assert "by operator" in by_id[prefix + "paused-by-ops"]
+    assert "by file" in by_id[prefix + "paused-by-file"]
+    sync = header.index("SYNC")
+    assert by_id[prefix + "edited"][sync:].startswith("NO ")
+    assert by_id[prefix + "paused-by-ops"][sync:].startswith("yes ")
+    assert by_id[prefix + "edited"].rstrip().endswith("edited.yaml")
+
+    rows_json = json.loads(cli("list", str(cli.root), "--format", "json").output)
+    assert {row["schedule_id"]: (row["paused"], row["in_sync"]) for row in rows_json} == {
+        prefix + "edited": ("no", False),
+        prefix + "paused-by-file": ("by file", True),
+        prefix + "paused-by-ops": ("by operator", True),
+    }
+
+    got = cli("get", "paused-by-ops", str(cli.root))
+    assert got.exit_code == 0
+    row = json.loads(got.output)
+    assert (row["paused"], row["note"], row["source"], row["in_sync"]) == (
+        "by operator", "incident", "paused-by-ops.yaml", True)
+    assert row["when"] == "at 09:00" and row["timezone"] == "UTC" and len(row["next_runs"]) == 3
+
+    missing = cli("get", "nope", str(cli.root))
+    assert missing.exit_code == 1 and "no schedule for workflow id 'nope'" in missing.stderr
+
+
+def test_list_shows_the_last_run_with_its_status(cli: Cli) -> None:
+    cli.write("job", cron=CRON)
+    assert cli("apply", str(cli.root)).exit_code == 0
+    workflow_ids: list[str] = []
+
+    async def trigger(env: Env) -> None:
+        await env.settled()
+        await env.handle("job").trigger()
+        listed = await env.wait_listed(lambda seen: bool(seen[env.schedule_id("job")].recent_runs))
+        run = listed[env.schedule_id("job")].last_run
+        assert run is not None
+        workflow_ids.append(run.workflow_id)
+
+    cli.env(trigger)
+    row = json.loads(cli("get", "job", str(cli.root)).output)
+    assert (row["last_run_status"], row["last_run_workflow_id"]) == ("running", workflow_ids[0])
+    assert "(running)" in cli("list", str(cli.root)).output
+
+    async def terminate(env: Env) -> None:
+        await env.client.get_workflow_handle(workflow_ids[0]).terminate("test done")
+
+    cli.env(terminate)
+
+
+def test_override_operator_pause_flag(cli: Cli) -> None:
+    cli.write("job", cron=CRON)
+    assert cli("apply", str(cli.root)).exit_code == 0
+    paused: list[bool] = []
+
+    async def pause(env: Env) -> None:
+        await env.settled()
+        await env.handle("job").pause(note="ops")
+        await env.wait_listed(lambda listed: listed[env.schedule_id("job")].paused)
+
+    cli.env(pause)
+    kept = cli("apply", str(cli.root))
+    assert kept.exit_code == 0 and "1 unchanged" in kept.output
+    overridden = cli("apply", str(cli.root), "--override-operator-pause")
+    assert overridden.exit_code == 0
+    assert "updated" in overridden.output and "unpause" in overridden.output
+
+    async def check(env: Env) -> None:
+        paused.append((await env.describe("job")).schedule.state.paused)
+
+    cli.env(check)
+    assert paused == [False]
+
+
+def test_prune_flags(cli: Cli) -> None:
+    for workflow_id in ("a", "b", "c"):
+        cli.write(workflow_id, cron=CRON)
+    assert cli("apply", str(cli.root)).exit_code == 0
+    cli.settled()
+    (cli.root / "b.yaml").unlink()
+    (cli.root / "c.yaml").unlink()
+    blocked = cli("apply", str(cli.root))
+    assert blocked.exit_code == 1 and "--allow-mass-delete" in blocked.output
+    assert cli("plan", str(cli.root)).exit_code == 1
+    no_prune = cli("apply", str(cli.root), "--no-prune")
+    assert no_prune.exit_code == 0 and "pruning is off" in no_prune.output
+    allowed = cli("apply", str(cli.root), "--allow-mass-delete")
+    assert allowed.exit_code == 0 and "2 deleted" in allowed.output
+
+
+def test_adopt_takes_over_an_unmarked_schedule(cli: Cli) -> None:
+    async def unmarked(env: Env) -> None:
+        await env.create_unmarked("job")
+
+    cli.env(unmarked)
+    cli.write("job", cron=CRON, note="from git")
+    result = cli("adopt", "job", str(cli.root))
+    assert result.exit_code == 0, result.output
+    assert "deleted and created again" in result.output and "history" in result.output
+    owners: list[Any] = []
+
+    async def check(env: Env) -> None:
+        described = await env.describe("job")
+        owners.append((await described.memo())[MEMO_KEY]["project"])
+        owners.append(described.schedule.state.note)
+        await env.settled()
+
+    cli.env(check)
+    assert owners == [cli.project, "from git"]
+    assert cli("plan", str(cli.root)).exit_code == 0
+    again = cli("adopt", "job", str(cli.root))
+    assert again.exit_code == 0 and "already managed" in again.output
+
+
+def test_adopt_refuses_a_schedule_of_another_project(cli: Cli) -> None:
+    async def theirs(env: Env) -> None:
+        await env.create_unmarked("job", memo=ownership_memo("someone-else"))
+
+    cli.env(theirs)
+    cli.write("job", cron=CRON)
+    result = cli("adopt", "job", str(cli.root))
+    assert result.exit_code == 1
+    assert "belongs to project 'someone-else'" in result.stderr
+    notes: list[Any] = []
+
+    async def check(env: Env) -> None:
+        notes.append((await env.describe("job")).schedule.state.note)
+
+    cli.env(check)
+    assert notes == ["made by hand"]  # untouched
+
+
+def test_adopt_needs_a_valid_file_and_an_existing_schedule(cli: Cli) -> None:
+    no_file = cli("adopt", "job", str(cli.root))
+    assert no_file.exit_code == 1 and "no valid workflow file" in no_file.stderr
+    cli.write("job", cron="0 25 * * *")
+    invalid = cli("adopt", "job", str(cli.root))
+    assert invalid.exit_code == 1 and "is invalid" in invalid.stderr
+    cli.write("job", cron=CRON)
+    missing = cli("adopt", "job", str(cli.root))
+    assert missing.exit_code == 1 and "`scheduled apply` creates it" in missing.stderr

@@ -1,0 +1,509 @@
+"""The planner: pure desired + observed → operations. One behaviour per test, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from scheduled.calendar import Calendar, Interval
+from scheduled.cron import compile_cron
+from scheduled.marker import WriteRecord
+from scheduled.model import (
+    Action,
+    DesiredSchedule,
+    OverlapPolicy,
+    Policies,
+    RetryPolicy,
+    Spec,
+    schedule_id_for,
+    with_fingerprint,
+)
+from scheduled.observed import Detail, ObservedSchedule
+from scheduled.plan import (
+    Kind,
+    Plan,
+    PlanOptions,
+    desired_state_from,
+    effective_catchup_window,
+    effective_retry,
+    field_changes,
+    make_plan,
+    plan_schedule,
+    spec_matches,
+)
+
+PROJECT = "foo"
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def calendar(cron: str) -> Calendar:
+    compiled = compile_cron(cron).calendar
+    assert compiled is not None
+    return replace(compiled, comment=cron)
+
+
+def desired(
+    workflow_id: str = "job",
+    *,
+    cron: str = "0 9 * * *",
+    enabled: bool = True,
+    note: str = "",
+    source: str | None = None,
+    workflow_type: str = "Job",
+    end_at: datetime | None = None,
+    calendars: tuple[Calendar, ...] | None = None,
+    project: str = PROJECT,
+    retry: RetryPolicy | None = None,
+    catchup_window: timedelta | None = None,
+) -> DesiredSchedule:
+    return with_fingerprint(DesiredSchedule(
+        workflow_id=workflow_id,
+        schedule_id=schedule_id_for(project, workflow_id),
+        source=source or f"{workflow_id}.yaml",
+        spec=Spec(calendars=calendars or (calendar(cron),), end_at=end_at),
+        policies=Policies(catchup_window=catchup_window),
+        action=Action(workflow_type=workflow_type, task_queue="jobs",
+                      workflow_id=f"{project}-{workflow_id}", retry=retry),
+        enabled=enabled,
+        note=note,
+    ))
+
+
+def record_of(schedule: DesiredSchedule, **overrides: Any) -> WriteRecord:
+    fields: dict[str, Any] = {
+        "fingerprint": schedule.fingerprint, "source": schedule.source, "enabled": schedule.enabled,
+    }
+    return WriteRecord(**{**fields, **overrides})
+
+
+def observed(
+    schedule: DesiredSchedule,
+    *,
+    owner: str | None = PROJECT,
+    record: WriteRecord | str | None = "written",
+    paused: bool | None = None,
+    note: str | None = None,
+    spec: Spec | None = None,
+    workflow_type: str | None = None,
+) -> ObservedSchedule:
+    """What Temporal lists after scheduled wrote `schedule` (then changed by the overrides)."""
+    return ObservedSchedule(
+        schedule_id=schedule.schedule_id,
+        owner=owner,
+        record=record_of(schedule) if isinstance(record, str) else record,
+        spec=spec or schedule.spec,
+        workflow_type=workflow_type or schedule.action.workflow_type,
+        paused=schedule.paused if paused is None else paused,
+        note=schedule.note if note is None else note,
+    )
+
+
+def plan(
+    schedules: list[DesiredSchedule],
+    seen: list[ObservedSchedule],
+    *,
+    state: dict[str, Any] | None = None,
+    **options: Any,
+) -> Plan:
+    desired_state = desired_state_from(
+        schedules, project=PROJECT, file_count=max(1, len(schedules)), **(state or {})
+    )
+    return make_plan(desired_state, seen, PlanOptions(project=PROJECT, now=NOW, **options))
+
+
+def kinds(made: Plan) -> dict[str, Kind]:
+    return {operation.workflow_id: operation.kind for operation in made.operations}
+
+
+def only(made: Plan) -> Any:
+    (operation,) = made.operations
+    return operation
+
+
+# -- create ---------------------------------------------------------------------------------
+
+
+def test_new_file_is_created_with_the_file_state() -> None:
+    operation = only(plan([desired(enabled=False, note="later")], []))
+    assert (operation.kind, operation.paused, operation.note) == (Kind.CREATE, True, "later")
+
+
+def test_end_at_in_the_past_is_not_created() -> None:
+    operation = only(plan([desired(end_at=NOW - timedelta(days=1))], []))
+    assert operation.kind is Kind.SKIP
+    assert "end_at is in the past" in operation.reasons[0]
+
+
+def test_end_at_in_the_future_is_created() -> None:
+    assert only(plan([desired(end_at=NOW + timedelta(days=1))], [])).kind is Kind.CREATE
+
+
+def test_existing_schedule_with_end_at_in_the_past_is_still_updated() -> None:
+    schedule = desired(end_at=NOW - timedelta(days=1))
+    stale = observed(schedule, record=record_of(schedule, fingerprint="old"))
+    assert only(plan([schedule], [stale])).kind is Kind.UPDATE
+
+
+# -- unchanged and updates ------------------------------------------------------------------
+
+
+def test_unchanged_when_record_and_listed_state_match() -> None:
+    schedule = desired()
+    operation = only(plan([schedule], [observed(schedule)]))
+    assert (operation.kind, operation.reasons, operation.changes) == (Kind.UNCHANGED, (), ())
+
+
+def test_file_change_is_an_update_without_blaming_temporal() -> None:
+    old, new = desired(cron="0 9 * * *"), desired(cron="0 10 * * *")
+    operation = only(plan([new], [observed(old)]))
+    assert operation.kind is Kind.UPDATE
+    assert operation.reasons == ("the file changed",)
+    assert [change.name for change in operation.changes] == ["when"]
+
+
+def test_spec_edited_in_temporal_is_an_update_that_says_so() -> None:
+    schedule = desired()
+    edited = observed(schedule, spec=Spec(calendars=(calendar("0 17 * * *"),)))
+    operation = only(plan([schedule], [edited]))
+    assert operation.kind is Kind.UPDATE
+    assert "edited outside scheduled" in operation.reasons[0]
+
+
+def test_workflow_type_edited_in_temporal_is_an_update() -> None:
+    schedule = desired()
+    operation = only(plan([schedule], [observed(schedule, workflow_type="Other")]))
+    assert operation.kind is Kind.UPDATE
+    assert "workflow type" in operation.reasons[0]
+
+
+def test_note_edited_in_temporal_is_restored() -> None:
+    schedule = desired(note="from git")
+    operation = only(plan([schedule], [observed(schedule, note="typed in the UI")]))
+    assert (operation.kind, operation.note) == (Kind.UPDATE, "from git")
+
+
+def test_missing_write_record_is_an_update() -> None:
+    schedule = desired()
+    operation = only(plan([schedule], [observed(schedule, record=None)]))
+    assert operation.kind is Kind.UPDATE
+    assert "no write record" in operation.reasons[0]
+
+
+def test_moved_file_is_an_update_that_records_the_new_source() -> None:
+    schedule = desired(source="new/job.yaml")
+    moved = observed(schedule, record=record_of(schedule, source="old/job.yaml"))
+    operation = only(plan([schedule], [moved]))
+    assert operation.kind is Kind.UPDATE
+    assert operation.reasons == ("the file moved from old/job.yaml",)
+
+
+def test_list_cut_to_ten_calendars_still_matches() -> None:
+    many = tuple(calendar(f"0 {hour} * * *") for hour in range(12))
+    schedule = desired(calendars=many)
+    listed = observed(schedule, spec=replace(schedule.spec, calendars=many[:10]))
+    assert only(plan([schedule], [listed])).kind is Kind.UNCHANGED
+
+
+def test_spec_matches_compares_structures_not_cron_text() -> None:
+    nine = Spec(calendars=(calendar("0 9 * * *"),), cron_text=("0 9 * * *",))
+    assert spec_matches(nine, replace(nine, cron_text=()))
+    assert not spec_matches(nine, replace(nine, jitter=timedelta(seconds=1)))
+    assert not spec_matches(nine, replace(nine, intervals=(Interval(every=timedelta(hours=1)),)))
+
+
+def test_newer_revision_applied_elsewhere_is_not_overwritten() -> None:
+    old, new = desired(cron="0 9 * * *"), desired(cron="0 10 * * *")
+    ahead = observed(new, record=record_of(new, generation=200, revision="abc123"))
+    operation = only(plan([old], [ahead], generation=100))
+    assert operation.kind is Kind.SKIP
+    assert "abc123" in operation.reasons[0]
+
+
+def test_same_content_under_a_newer_revision_is_unchanged() -> None:
+    schedule = desired()
+    ahead = observed(schedule, record=record_of(schedule, generation=200))
+    assert only(plan([schedule], [ahead], generation=100)).kind is Kind.UNCHANGED
+
+
+# -- ownership ------------------------------------------------------------------------------
+
+
+def test_unmarked_schedule_with_our_id_is_a_conflict() -> None:
+    schedule = desired()
+    operation = only(plan([schedule], [observed(schedule, owner=None, record=None)]))
+    assert operation.kind is Kind.CONFLICT
+    assert "scheduled adopt" in operation.reasons[0]
+
+
+def test_schedule_of_another_project_with_our_id_is_a_conflict() -> None:
+    schedule = desired("bar-x")
+    theirs = observed(schedule, owner="foo-bar")
+    operation = only(plan([schedule], [theirs]))
+    assert operation.kind is Kind.CONFLICT
+    assert "'foo-bar'" in operation.reasons[0]
+
+
+def test_schedules_of_a_project_sharing_our_prefix_are_not_managed_nor_deleted() -> None:
+    theirs = observed(desired("x", project="foo-bar"), owner="foo-bar")
+    made = plan([desired("mine")], [theirs])
+    assert made.managed == 0
+    assert kinds(made) == {"mine": Kind.CREATE}
+
+
+def test_unmarked_schedule_without_a_file_is_not_deleted() -> None:
+    stray = observed(desired("stray"), owner=None, record=None)
+    assert plan([desired("mine")], [stray]).of_kind(Kind.DELETE) == []
+
+
+def test_schedules_outside_our_prefix_are_ignored() -> None:
+    elsewhere = observed(desired("x", project="other"), owner=PROJECT)
+    made = plan([], [elsewhere])
+    assert (made.operations, made.managed) == ((), 0)
+
+
+# -- operator pause -------------------------------------------------------------------------
+
+
+def test_operator_pause_is_kept() -> None:
+    schedule = desired(note="from git")
+    paused = observed(schedule, paused=True, note="incident 42")
+    operation = only(plan([schedule], [paused]))
+    assert (operation.kind, operation.paused, operation.note) == (Kind.UNCHANGED, True, "incident 42")
+    assert operation.reasons == ("paused by an operator; kept",)
+
+
+def test_operator_pause_is_kept_when_another_field_changes() -> None:
+    old, new = desired(cron="0 9 * * *"), desired(cron="0 10 * * *")
+    operation = only(plan([new], [observed(old, paused=True, note="ops")]))
+    assert (operation.kind, operation.paused, operation.note) == (Kind.UPDATE, True, "ops")
+
+
+def test_operator_unpause_of_a_disabled_file_is_kept() -> None:
+    schedule = desired(enabled=False)
+    operation = only(plan([schedule], [observed(schedule, paused=False)]))
+    assert (operation.kind, operation.paused) == (Kind.UNCHANGED, False)
+    assert operation.reasons == ()
+
+
+def test_file_changing_enabled_wins_over_the_operator() -> None:
+    was_enabled = desired(enabled=True)
+    now_disabled = desired(enabled=False, note="off in git")
+    operation = only(plan([now_disabled], [observed(was_enabled, paused=True, note="ops")]))
+    assert (operation.kind, operation.paused, operation.note) == (Kind.UPDATE, True, "off in git")
+
+
+def test_file_enabling_again_unpauses() -> None:
+    was_disabled = desired(enabled=False)
+    operation = only(plan([desired(enabled=True)], [observed(was_disabled)]))
+    assert (operation.kind, operation.paused) == (Kind.UPDATE, False)
+    assert "unpause" in operation.reasons
+
+
+def test_override_operator_pause_unpauses() -> None:
+    schedule = desired(note="from git")
+    paused = observed(schedule, paused=True, note="ops")
+    operation = only(plan([schedule], [paused], respect_operator_pause=False))
+    assert (operation.kind, operation.paused, operation.note) == (Kind.UPDATE, False, "from git")
+
+
+# -- orphans and the prune guard ------------------------------------------------------------
+
+
+def _managed(*workflow_ids: str) -> list[ObservedSchedule]:
+    return [observed(desired(workflow_id)) for workflow_id in workflow_ids]
+
+
+def test_schedule_whose_file_is_gone_is_deleted() -> None:
+    made = plan([desired("a"), desired("b")], _managed("a", "b", "c"))
+    assert kinds(made) == {"a": Kind.UNCHANGED, "b": Kind.UNCHANGED, "c": Kind.DELETE}
+
+
+def test_no_prune_skips_deletions() -> None:
+    made = plan([desired("a")], _managed("a", "b"), prune=False)
+    assert kinds(made)["b"] is Kind.SKIP
+
+
+def test_schedule_of_an_unreadable_file_is_kept() -> None:
+    made = plan([], _managed("a", "b"), state={"invalid_sources": ["a.yaml"]})
+    assert kinds(made)["a"] is Kind.SKIP
+    assert "invalid" in made.operations[0].reasons[0]
+
+
+def test_schedule_whose_invalid_file_names_its_id_is_kept() -> None:
+    made = plan([desired("b")], _managed("a", "b"), state={"claimed_workflow_ids": ["a"]})
+    assert kinds(made)["a"] is Kind.SKIP
+
+
+def test_empty_tree_deletes_nothing() -> None:
+    desired_state = desired_state_from([], project=PROJECT, file_count=0)
+    made = make_plan(desired_state, _managed("a"), PlanOptions(project=PROJECT, now=NOW))
+    assert kinds(made) == {"a": Kind.BLOCKED}
+    assert "no workflow files" in made.guard_message
+
+
+def test_unreadable_tree_deletes_nothing_even_when_allowed() -> None:
+    made = plan([], _managed("a"), state={"readable": False}, allow_mass_delete=True)
+    assert kinds(made) == {"a": Kind.BLOCKED}
+    assert "cannot be read" in made.guard_message
+
+
+def test_deleting_more_than_half_is_refused() -> None:
+    made = plan([desired("a")], _managed("a", "b", "c"))
+    assert kinds(made) == {"a": Kind.UNCHANGED, "b": Kind.BLOCKED, "c": Kind.BLOCKED}
+    assert "2 of the 3" in made.guard_message and "--allow-mass-delete" in made.guard_message
+
+
+def test_deleting_exactly_half_is_allowed() -> None:
+    made = plan([desired("a")], _managed("a", "b"))
+    assert kinds(made)["b"] is Kind.DELETE
+    assert made.guard_message == ""
+
+
+def test_allow_mass_delete_lets_it_through() -> None:
+    made = plan([desired("a")], _managed("a", "b", "c"), allow_mass_delete=True)
+    assert made.of_kind(Kind.DELETE) == [made.operations[1], made.operations[2]]
+
+
+def test_max_delete_fraction_is_configurable() -> None:
+    made = plan([desired(x) for x in "abc"], _managed("a", "b", "c", "d"), max_delete_fraction=0.2)
+    assert kinds(made)["d"] is Kind.BLOCKED
+
+
+# -- scope (a daemon's changed files) -------------------------------------------------------
+
+
+def test_scope_plans_only_the_changed_files() -> None:
+    made = plan(
+        [desired("a"), desired("b")], [], state={"scope": ["a.yaml", "gone.yaml"]},
+    )
+    assert kinds(made) == {"a": Kind.CREATE}
+
+
+def test_scope_deletes_the_schedule_of_a_removed_file_in_scope() -> None:
+    made = plan([desired("a")], _managed("a", "gone"), state={"scope": ["gone.yaml"]})
+    assert kinds(made) == {"gone": Kind.DELETE}
+
+
+# -- the plan as a whole --------------------------------------------------------------------
+
+
+def test_operations_are_sorted_by_schedule_id_and_counted() -> None:
+    made = plan([desired("b"), desired("a")], _managed("a", "z"), allow_mass_delete=True)
+    assert [operation.workflow_id for operation in made.operations] == ["a", "b", "z"]
+    counts = made.counts()
+    assert (counts["create"], counts["unchanged"], counts["delete"]) == (1, 1, 1)
+    assert made.has_changes
+
+
+def test_plan_without_writes_has_no_changes() -> None:
+    assert not plan([desired("a")], _managed("a")).has_changes
+
+
+def test_plan_schedule_alone_matches_make_plan() -> None:
+    schedule = desired()
+    options = PlanOptions(project=PROJECT, now=NOW)
+    assert plan_schedule(schedule, None, options).kind is Kind.CREATE
+
+
+# -- field_changes: real changes only -------------------------------------------------------
+
+
+def _described(schedule: DesiredSchedule, *, action: Action | None = None,
+               policies: Policies | None = None) -> ObservedSchedule:
+    return replace(
+        observed(schedule),
+        detail=Detail(policies=policies or schedule.policies, action=action or schedule.action),
+    )
+
+
+def test_server_filled_retry_defaults_are_not_a_change() -> None:
+    schedule = desired(retry=RetryPolicy(maximum_attempts=3))
+    server = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1),
+                         backoff_coefficient=2.0, maximum_interval=timedelta(seconds=100))
+    seen = _described(schedule, action=replace(schedule.action, retry=server))
+    assert field_changes(schedule, seen, paused=False, note="") == []
+
+
+def test_unlimited_attempts_read_back_as_none_are_not_a_change() -> None:
+    schedule = desired(retry=RetryPolicy(maximum_attempts=0))
+    server = RetryPolicy(maximum_attempts=None, initial_interval=timedelta(seconds=1),
+                         backoff_coefficient=2.0, maximum_interval=timedelta(seconds=100))
+    seen = _described(schedule, action=replace(schedule.action, retry=server))
+    assert field_changes(schedule, seen, paused=False, note="") == []
+
+
+def test_a_real_retry_change_is_shown() -> None:
+    schedule = desired(retry=RetryPolicy(maximum_attempts=5))
+    before = replace(schedule.action, retry=RetryPolicy(maximum_attempts=3))
+    (change,) = field_changes(schedule, _described(schedule, action=before), paused=False, note="")
+    assert change.name == "retry"
+    assert "maximum_attempts=3" in change.before and "maximum_attempts=5" in change.after
+
+
+def test_server_default_catchup_window_is_not_a_change() -> None:
+    schedule = desired()
+    seen = _described(schedule, policies=Policies(catchup_window=timedelta(days=365)))
+    assert field_changes(schedule, seen, paused=False, note="") == []
+
+
+def test_catchup_window_below_the_server_minimum_is_not_a_change() -> None:
+    schedule = desired(catchup_window=timedelta(seconds=3))
+    seen = _described(schedule, policies=Policies(catchup_window=timedelta(seconds=10)))
+    assert field_changes(schedule, seen, paused=False, note="") == []
+
+
+def test_field_changes_shows_each_described_field() -> None:
+    schedule = desired()
+    before_action = replace(schedule.action, task_queue="old", input_json='{"a":1}',
+                            memo_json='{"m":1}', run_timeout=timedelta(minutes=5))
+    before_policies = Policies(overlap=OverlapPolicy.ALLOW_ALL, pause_on_failure=True,
+                               catchup_window=timedelta(minutes=1))
+    seen = replace(
+        observed(schedule, paused=True, note="x"),
+        detail=Detail(policies=before_policies, action=before_action),
+    )
+    changes = {change.name: (change.before, change.after)
+               for change in field_changes(schedule, seen, paused=False, note="")}
+    assert changes == {
+        "paused": ("yes", "no"), "note": ("x", '""'), "task_queue": ("old", "jobs"),
+        "run_timeout": ("5m", "(none)"), "input": ('{"a":1}', "{}"), "memo": ('{"m":1}', "{}"),
+        "overlap_policy": ("allow_all", "skip"), "catchup_window": ("1m", "365d"),
+        "pause_on_failure": ("yes", "no"),
+    }
+
+
+def test_when_lists_calendars_and_intervals_apart() -> None:
+    schedule = desired()
+    both = Spec(calendars=(calendar("0 9 * * *"),),
+                intervals=(Interval(every=timedelta(minutes=15)),))
+    (change,) = field_changes(schedule, observed(schedule, spec=both), paused=False, note="")
+    assert change.name == "when"
+    assert change.before.endswith("; every 15m")
+
+
+def test_comment_only_change_is_shown_as_cron() -> None:
+    schedule = desired(cron="0 9 * * *")
+    other_comment = Spec(calendars=(replace(calendar("0 9 * * *"), comment="0 9 * * * # old"),))
+    changes = field_changes(schedule, observed(schedule, spec=other_comment), paused=False, note="")
+    assert [(c.name, c.before, c.after) for c in changes] == [
+        ("cron", "0 9 * * * # old", "0 9 * * *")]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, timedelta(days=365)), (timedelta(seconds=1), timedelta(seconds=10)),
+     (timedelta(hours=2), timedelta(hours=2))],
+)
+def test_effective_catchup_window(value: timedelta | None, expected: timedelta) -> None:
+    assert effective_catchup_window(value) == expected
+
+
+def test_effective_retry_fills_server_defaults() -> None:
+    assert effective_retry(None) is None
+    filled = effective_retry(RetryPolicy(initial_interval=timedelta(seconds=3)))
+    assert filled == RetryPolicy(maximum_attempts=0, initial_interval=timedelta(seconds=3),
+                                 backoff_coefficient=2.0,
+                                 maximum_interval=timedelta(seconds=300))
