@@ -10,7 +10,9 @@ the same run, so the ratios mean something on a noisy machine:
 - `walk+read`: a bare os.walk and read of every file;
 - `yaml C`: the same plus `yaml.load(text, CSafeLoader)` of every file (libyaml, no checks);
 - `load_tree`: scheduled's loader: walk, read, safe YAML with positions, JSON Schema, cron,
-  time zones, warnings, fingerprints.
+  time zones, warnings, fingerprints (the import of the package included);
+- `validate`: the whole command as a user runs it, `python -m scheduled validate ROOT`, in its
+  own process (interpreter start, imports, load, printing).
 
 A separate run of load_tree under tracemalloc gives the peak of Python allocations (slower, so
 its time is not reported). Targets from the issue: under 5 s and under 200 MB on 2 cores.
@@ -152,6 +154,13 @@ def child(mode: str, root: Path) -> dict[str, Any]:
 
         documents = [yaml.load(path.read_text("utf-8"), Loader=yaml.CSafeLoader) for path in _files(root)]
         details["documents"] = len(documents)
+    elif mode == "validate":
+        command = [sys.executable, "-m", "scheduled", "validate", str(root), "--project", "bench"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        details["exit"] = done.returncode
+        details["seconds"] = time.perf_counter() - started
+        details["maxrss_kib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        return details
     elif mode in ("load_tree", "tracemalloc"):
         from scheduled.loader import LoadOptions, load_tree
 
@@ -217,7 +226,7 @@ def main() -> int:
         if args.keep is None or not any(root.glob("**/*.yaml")):
             written = generate_tree(root, args.files)
             print(f"generated {args.files} files ({written / 1e6:.1f} MB) under {root}", file=sys.stderr)
-        modes = ["startup", "walk+read", "yaml C", "load_tree"]
+        modes = ["startup", "walk+read", "yaml C", "load_tree", "validate"]
         runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
         for _ in range(args.repeat):
             for mode in modes:  # interleaved, so a slow spell of the machine hits all alike
@@ -242,8 +251,11 @@ def main() -> int:
             "load_tree_vs_walk": figures["load_tree"]["seconds"] / figures["walk+read"]["seconds"],
             "load_tree_vs_yaml_c": figures["load_tree"]["seconds"] / figures["yaml C"]["seconds"],
             "tracemalloc_peak_mib": traced["traced_peak_kib"] / 1024,
-            "meets_targets": figures["load_tree"]["seconds"] < TARGET_SECONDS
-            and figures["load_tree"]["maxrss_mib"] < TARGET_MIB,
+            "validate_exit": runs["validate"][-1]["exit"],
+            "meets_targets": all(
+                figures[mode]["seconds"] < TARGET_SECONDS and figures[mode]["maxrss_mib"] < TARGET_MIB
+                for mode in ("load_tree", "validate")
+            ),
         }
         if args.json:
             print(json.dumps(summary, indent=2))

@@ -43,14 +43,16 @@ from scheduled.loader import (
     load_tree,
 )
 from scheduled.logs import configure_logging
+from scheduled.marker import WriteRecord
 from scheduled.metrics import DaemonMetrics
 from scheduled.model import schedule_id_for
 from scheduled.observed import ObservedSchedule
-from scheduled.plan import PlanOptions, make_plan
+from scheduled.plan import Plan, PlanOptions, make_plan
 from scheduled.reconcile import Revision, desired_state, observe, tree_revision
 from scheduled.settings import ConfigError, Settings
 from scheduled.systemd import SystemdNotifier, watchdog_interval_s
 from scheduled.temporal_gateway import Connection, TemporalGateway
+from scheduled.tree import is_ignored_dir_name, is_workflow_file_name
 from scheduled.watcher import (
     FilesChanged,
     RescanNeeded,
@@ -64,6 +66,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 SCOPED_DESCRIBE_LIMIT = 200  # past this many schedules in a changed set, one list is cheaper
 RETRY_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+FOLDER_SCAN_LIMIT = 5_000  # a folder event holding more workflow files: rescan everything
 STOP_GRACE_S = 5.0  # after SIGTERM, how long writes in flight may finish
 STOP_BACKSTOP_S = STOP_GRACE_S + 3.0  # then the pass is cancelled, whatever it is doing
 # A file modified this recently is never served from the cache: two saves within one tick of
@@ -94,6 +97,7 @@ class DaemonConfig:
     allow_mass_delete: bool = False
     config_file: Path | None = None
     reload_settings: Callable[[], Settings] | None = None
+    manage_logging: bool = False  # the daemon owns loguru's sinks (re-applied on reload)
 
 
 @dataclass(slots=True)
@@ -130,7 +134,16 @@ GatewayFactory = Callable[[], Awaitable[ScheduleGateway]]
 
 
 class _DaemonCache(FileCache):
-    """The loader's cache, minus entries for files modified in the last RACY_WINDOW_NS."""
+    """The loader's cache, minus what a pass must read afresh: files the watcher reported
+    changed (a tool that keeps mtime and size would fool the signature) and files modified in
+    the last RACY_WINDOW_NS (two same-size saves within one tick of the file system clock)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed: frozenset[str] = frozenset()
+
+    def get(self, relative: str, signature: tuple[int, int, int]) -> FileResult | None:
+        return None if relative in self.changed else super().get(relative, signature)
 
     def put(self, relative: str, signature: tuple[int, int, int], result: FileResult) -> None:
         if time.time_ns() - signature[0] < RACY_WINDOW_NS:
@@ -162,7 +175,7 @@ class Daemon:
             )
         )
         self._gateway: ScheduleGateway | None = None
-        self._cache: FileCache = _DaemonCache()
+        self._cache = _DaemonCache()
         self._inventory: dict[str, ObservedSchedule] = {}
         self._last_load: LoadResult | None = None
         self._stop = anyio.Event()
@@ -182,19 +195,28 @@ class Daemon:
         self._wake = send
         logger.bind(root=str(self.config.root), project=self.project,
                     temporal=self._temporal_label()).info("scheduled daemon starting")
-        async with anyio.create_task_group() as group:
-            group.start_soon(self._receive_signals, send.clone(), group.cancel_scope)
-            if self.settings.http_address:
-                self.http_port = await group.start(serve_http, self.settings.http_address, self._route)
-            self.watcher = self._watcher_factory(self.config.root, send.clone())
-            group.start_soon(self.watcher.run)
-            interval = watchdog_interval_s()
-            if interval:
-                group.start_soon(self._watchdog, interval)
-            task_status.started()
-            await self._reconcile_loop(receive)
-            group.cancel_scope.cancel()
-        self.notifier.stopping()
+        with send, receive:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._receive_signals, send, group.cancel_scope)
+                if self.settings.http_address:
+                    try:
+                        self.http_port = await group.start(
+                            serve_http, self.settings.http_address, self._route
+                        )
+                    except (OSError, ValueError) as error:  # port taken, bad address
+                        logger.bind(address=self.settings.http_address, error=str(error)).error(
+                            "cannot serve HTTP on {}", self.settings.http_address
+                        )
+                        group.cancel_scope.cancel()
+                        return EXIT_FAILED
+                self.watcher = self._watcher_factory(self.config.root, send)
+                group.start_soon(self.watcher.run)
+                interval = watchdog_interval_s()
+                if interval:
+                    group.start_soon(self._watchdog, interval)
+                task_status.started()
+                await self._reconcile_loop(receive)
+                group.cancel_scope.cancel()
         logger.info("scheduled daemon stopped")
         return EXIT_OK
 
@@ -332,7 +354,7 @@ class Daemon:
                 _, rest = group.split((ScheduledError, OSError))
                 if rest is not None:
                     raise
-                failure = group
+                failure = group.exceptions[0] if len(group.exceptions) == 1 else group
             finally:
                 self._pass_scope = None
                 self._applying = False
@@ -382,29 +404,57 @@ class Daemon:
             logger.bind(reason=message.reason).info("full rescan")
             return True, pending
         assert isinstance(message, FilesChanged)
-        if any(self._held_workflows(other) for other in message.others):
-            return True, pending
-        return full, pending | set(message.paths)
+        changed = set(message.paths)
+        for other in message.others:
+            inside = self._workflow_files_under(other)
+            if inside is None:
+                return True, pending
+            changed |= inside
+        return full, pending | changed
 
-    def _held_workflows(self, relative: str) -> bool:
-        """Whether a changed non-YAML path is (or was) a folder with workflow files in it."""
+    def _workflow_files_under(self, relative: str) -> set[str] | None:
+        """The workflow files a changed non-YAML path holds now or held at the last load: a
+        folder created, moved or removed as a whole is reported as the folder alone, and
+        inotify may miss files written into a new folder before it is watched. None: too many
+        to list here, rescan everything instead."""
         if relative in ("", "."):
-            return False  # the root itself: the watcher reports its loss and return
-        if (self.config.root / relative).is_dir():
-            return True
+            return set()  # the root itself: the watcher reports its loss and its return
         prefix = relative.rstrip("/") + "/"
         known = self._last_load.files if self._last_load is not None else ()
-        return any(result.relative.startswith(prefix) for result in known)
+        found = {result.relative for result in known if result.relative.startswith(prefix)}
+        folder = self.config.root / relative
+        if folder.is_dir() and not folder.is_symlink():
+            for current, folders, files in os.walk(folder):
+                folders[:] = [name for name in folders if not is_ignored_dir_name(name)]
+                base = Path(current).relative_to(self.config.root).as_posix()
+                found |= {f"{base}/{name}" for name in files if is_workflow_file_name(name)}
+                if len(found) > FOLDER_SCAN_LIMIT:
+                    return None
+        elif folder.is_symlink():
+            return None  # a linked folder: the tree walk's rules decide what it holds
+        return found
 
     def _reload(self) -> None:
         self._reloading = True
         self.notifier.reloading()
         if self.config.reload_settings is not None:
             try:
-                self.settings = self.config.reload_settings()
-                logger.info("config reloaded")
+                settings = self.config.reload_settings()
             except ConfigError as error:
                 logger.bind(error=str(error)).error("config reload failed; keeping the old config")
+            else:
+                old, self.settings = self.settings, settings
+                if self.config.manage_logging and (
+                    (old.log_format, old.log_level) != (settings.log_format, settings.log_level)
+                ):
+                    configure_logging(
+                        settings.log_format, settings.log_level, secrets=(settings.api_key,)
+                    )
+                if settings.project not in (None, self.project):
+                    logger.bind(project=settings.project).warning(
+                        "the project cannot change while the daemon runs; restart it to switch"
+                    )
+                logger.info("config reloaded")
         self._cache = _DaemonCache()
 
     def _set_activity(self, text: str) -> None:
@@ -422,6 +472,7 @@ class Daemon:
             default_workflow=self.settings.default_workflow,
             default_task_queue=self.settings.default_task_queue,
         )
+        self._cache.changed = scope or frozenset()
         load = await anyio.to_thread.run_sync(
             lambda: load_tree(self.config.root, options, now=datetime.now(UTC), cache=self._cache)
         )
@@ -479,6 +530,7 @@ class Daemon:
             on_result=self._log_result,
         )
         self._applying = False
+        self._remember_writes(plan, report, revision)
         self._after_pass(kind, scope, report, plan.managed, started, len(load.files))
         return not any(result.outcome is Outcome.FAILED for result in report.results)
 
@@ -584,6 +636,39 @@ class Daemon:
         else:
             bound.info("{}{}", result.outcome, f": {result.reason}" if result.reason else "")
 
+    def _remember_writes(self, plan: Plan, report: ApplyReport, revision: Revision) -> None:
+        """Bring the inventory up to date with this pass's writes.
+
+        The inventory is what a changed-set pass plans against besides the few schedules it
+        describes: the prune guard's total and the files each schedule was written from. A full
+        pass's list was taken before its writes, so without this a schedule created by the first
+        pass would be missing, and deleting one file would look like deleting all of them.
+        """
+        operations = {operation.schedule_id: operation for operation in plan.operations}
+        for result in report.results:
+            operation = operations.get(result.schedule_id)
+            if result.outcome is Outcome.DELETED:
+                self._inventory.pop(result.schedule_id, None)
+            elif result.outcome in (Outcome.CREATED, Outcome.UPDATED) and operation is not None:
+                schedule = operation.desired
+                if schedule is None:
+                    continue
+                self._inventory[result.schedule_id] = ObservedSchedule(
+                    schedule_id=result.schedule_id,
+                    owner=self.project,
+                    record=WriteRecord(
+                        fingerprint=schedule.fingerprint,
+                        source=schedule.source,
+                        enabled=schedule.enabled,
+                        revision=revision.name,
+                        generation=revision.generation,
+                    ),
+                    spec=schedule.spec,
+                    workflow_type=schedule.action.workflow_type,
+                    paused=operation.paused,
+                    note=operation.note,
+                )
+
     def _after_pass(
         self,
         kind: str,
@@ -593,14 +678,13 @@ class Daemon:
         started: float,
         files: int,
     ) -> None:
-        for result in report.results:
-            if result.outcome is Outcome.DELETED:
-                self._inventory.pop(result.schedule_id, None)
         self.passes += 1
         self.status.temporal_up = True
         self.metrics.temporal_up.set(1)
         counts = {name: count for name, count in report.counts().items() if count}
-        self.status.managed = managed + counts.get("created", 0) - counts.get("deleted", 0)
+        self.status.managed = sum(
+            1 for item in self._inventory.values() if item.owner == self.project
+        )
         self.status.last_pass = {
             "kind": kind,
             "finished_at": datetime.now(UTC).isoformat(),
@@ -646,7 +730,9 @@ def _dev_address_needed(config: DaemonConfig) -> bool:
 
 def run_daemon(config: DaemonConfig) -> int:
     """Entry point of `scheduled run`: logging, the optional dev server, then the daemon."""
-    configure_logging(config.settings.log_format, config.settings.log_level)
+    configure_logging(
+        config.settings.log_format, config.settings.log_level, secrets=(config.settings.api_key,)
+    )
     dev_server: DevServer | None = None
     try:
         if _dev_address_needed(config):
@@ -659,7 +745,7 @@ def run_daemon(config: DaemonConfig) -> int:
             config = replace(
                 config, connection=replace(config.connection, address=dev_server.address)
             )
-        return anyio.run(Daemon(config).serve)
+        return anyio.run(Daemon(replace(config, manage_logging=True)).serve)
     except DevServerError as error:
         logger.bind(error=str(error)).error("cannot start the Temporal dev server")
         return EXIT_FAILED

@@ -56,7 +56,8 @@ async def serve_http(
                     f"Content-Type: {response.content_type}\r\n"
                     f"Content-Length: {len(response.body)}\r\nConnection: close\r\n\r\n"
                 )
-                await stream.send(head.encode() + response.body)
+                body = b"" if request.startswith(b"HEAD ") else response.body
+                await stream.send(head.encode() + body)
             except (TimeoutError, anyio.BrokenResourceError, anyio.EndOfStream,
                     anyio.ClosedResourceError, ConnectionError) as error:
                 logger.debug("HTTP client went away: {}", error)

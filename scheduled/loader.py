@@ -276,22 +276,39 @@ def _zone_names() -> list[str]:
     return sorted(zoneinfo.available_timezones())
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Compiled:
+    """What one cron text compiles to, worked out once per distinct text (trees repeat crons)."""
+
+    cron: CompiledCron
+    calendar: Calendar | None  # with the cron text as its comment; None for @every
+    warnings: tuple[str, ...]  # warnings_for, without "can never fire" (that one is an error)
+    never_by_structure: bool  # no date at all can match (February 31)
+
+
 @lru_cache(maxsize=4096)
-def _compile(text: str) -> tuple[CompiledCron, Calendar | None]:
-    """compile_cron, once per distinct text (a tree repeats its crons). The calendar carries the
-    cron text as its comment: Temporal's UI shows it, since the server keeps only the compiled
-    calendar, never the string."""
-    compiled = compile_cron(text)
-    if compiled.calendar is None:
-        return compiled, None
-    return compiled, replace(compiled.calendar, comment=text.strip())
+def _compile(text: str) -> _Compiled:
+    """Each calendar carries its cron text as the comment: Temporal's UI shows it, since the
+    server keeps only the compiled calendar, never the string."""
+    cron = compile_cron(text)
+    calendar = None if cron.calendar is None else replace(cron.calendar, comment=text.strip())
+    never = cron.calendar is not None and never_fires(cron.calendar)
+    return _Compiled(
+        cron=cron,
+        calendar=calendar,
+        warnings=tuple(message for message in warnings_for(cron) if "never fire" not in message),
+        never_by_structure=never,
+    )
 
 
-def _never_fires(calendar: Calendar, zone: zoneinfo.ZoneInfo, now: datetime) -> bool:
+def _never_fires(compiled: _Compiled, zone: zoneinfo.ZoneInfo, now: datetime) -> bool:
     """No fire time from now on. Without a year the structural check is exact (every real date
     recurs, on every weekday, within 2000-2100), and no horizon can miss a rare date such as
     February 29 on a Monday; with years, search up to Temporal's last year."""
-    if never_fires(calendar):
+    calendar = compiled.cron.calendar
+    if calendar is None:
+        return False
+    if compiled.never_by_structure:
         return True
     if not calendar.year:
         return False
@@ -300,14 +317,10 @@ def _never_fires(calendar: Calendar, zone: zoneinfo.ZoneInfo, now: datetime) -> 
 
 
 @lru_cache(maxsize=4096)
-def _dst_problems_cached(calendar: Calendar, zone: zoneinfo.ZoneInfo, year: int) -> tuple[str, ...]:
-    return tuple(dst_problems(calendar, zone, range(year, year + 2)))
-
-
 def _dst_problems(calendar: Calendar, zone: zoneinfo.ZoneInfo, year: int) -> tuple[str, ...]:
-    """DST sentences for this year and the next; a tree repeats its crons, so each is worked out
-    once (finding a zone's transitions is the costly part, and the comment plays no role)."""
-    return _dst_problems_cached(replace(calendar, comment=""), zone, year)
+    """DST sentences for this year and the next, once per calendar and zone: finding a zone's
+    transitions is the costly part of loading a tree."""
+    return tuple(dst_problems(calendar, zone, range(year, year + 2)))
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo | None:
@@ -325,8 +338,11 @@ class _Cron:
 
     path: Path_
     text: str
-    compiled: CompiledCron
-    calendar: Calendar | None  # with the cron text as its comment; None for @every
+    compiled: _Compiled
+
+    @property
+    def calendar(self) -> Calendar | None:
+        return self.compiled.calendar
 
 
 class _FileBuilder:
@@ -371,7 +387,7 @@ class _FileBuilder:
 
         timezone_name = block.get("timezone", "UTC") if ok("timezone") or "timezone" not in block else "UTC"
         crons = self._crons(block.get("cron")) if ok("cron") else []
-        cron_zones = {cron.compiled.timezone for cron in crons if cron.compiled.timezone}
+        cron_zones = {cron.compiled.cron.timezone for cron in crons if cron.compiled.cron.timezone}
         if cron_zones:
             timezone_name = self._cron_zone(cron_zones, block, timezone_name)
         zone = self._timezone(timezone_name)
@@ -390,7 +406,7 @@ class _FileBuilder:
         # server keeps only the compiled calendar, never the string.
         calendars = tuple(cron.calendar for cron in crons if cron.calendar is not None)
         intervals += tuple(
-            cron.compiled.interval for cron in crons if cron.compiled.interval is not None
+            cron.compiled.cron.interval for cron in crons if cron.compiled.cron.interval is not None
         )
         if zone is not None:
             self._check_timing(crons, zone, jitter, end_at)
@@ -433,7 +449,7 @@ class _FileBuilder:
         for index, text in enumerate(items):
             path: Path_ = ("schedule", "cron", index) if isinstance(value, list) else ("schedule", "cron")
             try:
-                compiled, calendar = _compile(text)
+                compiled = _compile(text)
             except CronError as error:
                 self.reporter.error(
                     "cron.invalid",
@@ -443,7 +459,7 @@ class _FileBuilder:
                 )
                 continue
             size = len(text.strip().encode())
-            if calendar is not None and size > MAX_COMMENT_BYTES:
+            if compiled.calendar is not None and size > MAX_COMMENT_BYTES:
                 self.reporter.error(
                     "cron.too-long",
                     f"cron {text!r} is {size} bytes long; Temporal keeps the cron text as the "
@@ -452,16 +468,20 @@ class _FileBuilder:
                     path=path,
                 )
                 continue
-            crons.append(_Cron(path=path, text=text, compiled=compiled, calendar=calendar))
+            crons.append(_Cron(path=path, text=text, compiled=compiled))
         return crons
 
     def _cron_zone(self, zones: set[str], block: dict[str, Any], declared: str) -> str:
         if len(zones) > 1 or ("timezone" in block and declared not in zones):
+            conflict = (
+                f"set different zones ({', '.join(sorted(zones))})"
+                if len(zones) > 1 and "timezone" not in block
+                else f"set {', '.join(sorted(zones))}, which disagrees with `timezone: {declared}`"
+            )
             self.reporter.error(
                 "cron.timezone-conflict",
-                "the cron expressions set CRON_TZ to "
-                f"{', '.join(sorted(zones))}, which disagrees with `timezone: {declared}`; "
-                "a schedule has one time zone, so set it once with `timezone`",
+                f"the cron expressions' CRON_TZ prefixes {conflict}; a schedule has one time "
+                "zone, so set it once with `timezone`",
                 path=("schedule", "cron"),
             )
             return declared
@@ -528,10 +548,8 @@ class _FileBuilder:
     ) -> None:
         cron_path: Path_ = ("schedule", "cron")
         for cron in crons:
-            never = cron.calendar is not None and _never_fires(cron.calendar, zone, self.now)
-            for message in warnings_for(cron.compiled):
-                if never and "never fire" in message:
-                    continue  # said once, as the error below
+            never = _never_fires(cron.compiled, zone, self.now)
+            for message in cron.compiled.warnings:
                 self.reporter.warning("cron.warning", message, path=cron.path)
             if never:
                 self.reporter.error(
@@ -540,8 +558,9 @@ class _FileBuilder:
                     "accept it and later delete the schedule",
                     path=cron.path,
                 )
-            elif cron.calendar is not None and str(zone.key) != "UTC":
-                for message in _dst_problems(cron.calendar, zone, self.now.year):
+            elif cron.compiled.cron.calendar is not None and str(zone.key) != "UTC":
+                # The calendar as compiled (no cron-text comment): one entry per distinct cron.
+                for message in _dst_problems(cron.compiled.cron.calendar, zone, self.now.year):
                     self.reporter.warning("schedule.dst", message, path=cron.path)
         calendars = [cron.calendar for cron in crons if cron.calendar is not None]
         if calendars and not (jitter and jitter > timedelta(0)) and any(

@@ -10,16 +10,36 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from loguru import logger
 
 # Never written to a log, whatever a caller binds.
 _SECRET_KEYS = frozenset({"api_key", "password", "token", "authorization"})
+REDACTED = "***"
 
 
 def _fields(extra: dict[str, Any]) -> dict[str, Any]:
-    return {key: ("***" if key in _SECRET_KEYS else value) for key, value in extra.items()}
+    return {key: (REDACTED if key in _SECRET_KEYS else value) for key, value in extra.items()}
+
+
+def _redactor(secrets: tuple[str, ...]) -> Callable[[Any], None]:
+    """A loguru patcher that blanks known secret values wherever they appear: in the message
+    (an error text that quotes a header, say) and in every bound string field."""
+
+    def scrub(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def patch(record: Any) -> None:
+        record["message"] = scrub(record["message"])
+        for key, value in record["extra"].items():
+            if isinstance(value, str):
+                record["extra"][key] = scrub(value)
+
+    return patch
 
 
 def _json_sink(stream: TextIO) -> Any:
@@ -52,13 +72,25 @@ def _text_format(record: Any) -> str:
     )
 
 
-def configure_logging(log_format: str = "auto", level: str = "INFO", stream: TextIO | None = None) -> str:
-    """Route loguru to stderr in the chosen format; returns the format in effect."""
+def configure_logging(
+    log_format: str = "auto",
+    level: str = "INFO",
+    stream: TextIO | None = None,
+    *,
+    secrets: Iterable[str | None] = (),
+) -> str:
+    """Route loguru to stderr in the chosen format; returns the format in effect.
+
+    `secrets` (the API key) are replaced by *** in every message and field, on top of the
+    fields that are redacted by name.
+    """
     stream = stream or sys.stderr
     chosen = log_format
     if chosen == "auto":
         chosen = "text" if stream.isatty() else "json"
     logger.remove()
+    known = tuple(secret for secret in secrets if secret and len(secret) >= 4)
+    logger.configure(patcher=_redactor(known) if known else None)
     if chosen == "json":
         logger.add(_json_sink(stream), level=level.upper(), format="{message}")
     else:

@@ -9,6 +9,7 @@ updates whose fingerprint already matches.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -137,6 +138,8 @@ def _plain(value: Any) -> Any:
     """A JSON-ready form of the model's values, stable across runs."""
     if value is None or type(value) in (str, int, float, bool):
         return value
+    if type(value) is Calendar:
+        return _plain_calendar(value)
     if isinstance(value, timedelta):
         return value.total_seconds()
     if isinstance(value, datetime):
@@ -150,6 +153,12 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return {name: _plain(getattr(value, name)) for name in _compared_fields(type(value))}
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_calendar(calendar: Calendar) -> dict[str, Any]:
+    """Calendars repeat across a tree and are the bulk of a spec; the result is only read."""
+    return {name: _plain(getattr(calendar, name)) for name in _compared_fields(Calendar)}
 
 
 def fingerprint_of(schedule: DesiredSchedule) -> str:

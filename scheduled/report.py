@@ -140,7 +140,9 @@ def schedule_row(
     observed: ObservedSchedule, desired: DesiredSchedule | None, in_sync: bool | None
 ) -> dict[str, Any]:
     record = observed.record
-    if observed.paused and record is not None and record.enabled:
+    if observed.paused and record is None:
+        paused = "yes"  # no write record: cannot tell who paused it
+    elif observed.paused and record is not None and record.enabled:
         paused = "by operator"
     elif observed.paused:
         paused = "by file"

@@ -7,7 +7,7 @@ typed errors of `scheduled.gateway`, chained with `raise ... from`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 from typing import Any
@@ -145,7 +145,7 @@ class TemporalGateway:
         workflow_type = ""
         if schedule and isinstance(schedule.action, tc.ScheduleListActionStartWorkflow):
             workflow_type = schedule.action.workflow
-        memo = await entry.memo() if entry.raw_entry.HasField("memo") else {}
+        memo = await _schedule_memo(entry.memo) if entry.raw_entry.HasField("memo") else {}
         return _observed(
             entry.id,
             memo,
@@ -178,7 +178,7 @@ class TemporalGateway:
             ) from error
         observed = _observed(
             schedule_id,
-            await description.memo(),
+            await _schedule_memo(description.memo),
             schedule.spec,
             action.workflow,
             paused=schedule.state.paused,
@@ -263,6 +263,15 @@ class TemporalGateway:
             await self._client.get_schedule_handle(schedule_id).delete()
         except temporalio.service.RPCError as error:
             raise _translate(error, schedule_id) from error
+
+
+async def _schedule_memo(read: Callable[[], Awaitable[Mapping[str, Any]]]) -> Mapping[str, Any]:
+    """The schedule-level memo; one this client cannot decode (another team's codec) is not
+    ours, and must not break the listing of the schedules that are."""
+    try:
+        return await read()
+    except Exception:
+        return {}
 
 
 def _translate(error: temporalio.service.RPCError, schedule_id: str) -> GatewayError:

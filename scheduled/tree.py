@@ -172,13 +172,13 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | ReadProblem:
     except OSError as error:
         return ReadProblem(_os_problem(error, "file"), "file.unreadable")
     try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            return ReadProblem(
+                "this is not a regular file (a folder, pipe, socket or device); it is not read",
+                "file.not-regular",
+            )
         with open(descriptor, "rb", closefd=True) as handle:
-            info = os.fstat(descriptor)
-            if not stat.S_ISREG(info.st_mode):
-                return ReadProblem(
-                    "this is not a regular file (a pipe, socket or device); it is not read",
-                    "file.not-regular",
-                )
             raw = handle.read(max_bytes + 1)
     except OSError as error:
         return ReadProblem(_os_problem(error, "file"), "file.unreadable")

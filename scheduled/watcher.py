@@ -27,6 +27,9 @@ from loguru import logger
 
 from scheduled.tree import is_ignored_dir_name, is_workflow_file_name
 
+POLL_TICK_S = 1.1  # the poller's clock is whole seconds of mtime
+RESCAN_SETTLE_S = 0.2  # a restarted watch that lives this long is up: then rescan
+
 
 @dataclass(frozen=True, slots=True)
 class FilesChanged:
@@ -113,6 +116,8 @@ class TreeWatcher:
         self.polling = force_polling or os.environ.get("SCHEDULED_FORCE_POLLING") == "1"
         self.state = WatcherState()
         self._failures = 0  # watch failures in a row, for the restart backoff
+        self._rescan_due = False  # the watch (re)started after a failure
+        self._polling_reason = "forced" if self.polling else ""
 
     def _current_target(self) -> _Target | None:
         """The root's real path and folder identity, or None when it is missing/unreadable.
@@ -152,25 +157,29 @@ class TreeWatcher:
     async def _watch_target(self, current: _Target) -> None:
         target = current.path
         stop = anyio.Event()
+        failure: OSError | RuntimeError | None = None
         async with anyio.create_task_group() as group:
             group.start_soon(self._wait_for_swap, current, stop)
+            if self._rescan_due:  # events may have been missed while watching was down
+                self._rescan_due = False
+                group.start_soon(self._send_later, RescanNeeded("file watching restarted"))
             try:
-                await self._stream_changes(target, stop)
-            except OSError as error:
-                if _is_watch_limit(error) and not self.polling:
-                    self.polling = True
-                    self.state.detail = "inotify watch limit reached"
-                    logger.bind(error=str(error)).warning(
-                        "the inotify watch limit is reached: falling back to polling "
-                        "(raise fs.inotify.max_user_watches to watch efficiently)"
-                    )
-                else:
-                    await self._failed(error)
-                await self.send.send(RescanNeeded("file watching restarted"))
-            except RuntimeError as error:  # watchfiles' worker thread died unexpectedly
-                await self._failed(error)
-                await self.send.send(RescanNeeded("file watching restarted"))
-            group.cancel_scope.cancel()
+                await self._stream_changes(target, stop, group)
+            except (OSError, RuntimeError) as error:  # RuntimeError: watchfiles' thread died
+                failure = error
+            group.cancel_scope.cancel()  # also drops a rescan for a watch that did not start
+        if failure is None:
+            return
+        self._rescan_due = True
+        if isinstance(failure, OSError) and _is_watch_limit(failure) and not self.polling:
+            self.polling = True
+            self._polling_reason = "inotify watch limit reached"
+            logger.bind(error=str(failure)).warning(
+                "the inotify watch limit is reached: falling back to polling "
+                "(raise fs.inotify.max_user_watches to watch efficiently)"
+            )
+        else:
+            await self._failed(failure)
 
     async def _failed(self, error: Exception) -> None:
         """Log, then wait before restarting: longer after each failure in a row, up to 30 s."""
@@ -181,9 +190,22 @@ class TreeWatcher:
         )
         await anyio.sleep(delay)
 
-    async def _stream_changes(self, target: Path, stop: anyio.Event) -> None:
+    async def _send_later(self, trigger: Trigger) -> None:
+        """Send trigger once the file system clock has moved on, when polling.
+
+        The poller compares modification times in whole seconds: a file saved again within
+        the second of a change it has already reported (or of its first scan) looks unchanged.
+        Reading such files once more a second later catches that save. With inotify, a short
+        wait lets a watch that fails at once be restarted before anything is rescanned.
+        """
+        await anyio.sleep(POLL_TICK_S if self.polling else RESCAN_SETTLE_S)
+        await self.send.send(trigger)
+
+    async def _stream_changes(
+        self, target: Path, stop: anyio.Event, group: anyio.abc.TaskGroup
+    ) -> None:
         self.state.mode = "polling" if self.polling else "inotify"
-        self.state.detail = ""
+        self.state.detail = self._polling_reason if self.polling else ""
         async for changes in self.watch(
             target,
             watch_filter=_interesting,
@@ -201,6 +223,8 @@ class TreeWatcher:
             batch = _batch(target, changes)
             if batch is not None:
                 await self.send.send(batch)
+                if self.polling:
+                    group.start_soon(self._send_later, batch)
 
     async def _wait_for_swap(self, current: _Target, stop: anyio.Event) -> None:
         """Stop the watch when the root's real path changes or the root goes away."""
@@ -232,6 +256,8 @@ def _batch(target: Path, changes: set[tuple[watchfiles.Change, str]]) -> FilesCh
             relative = path.relative_to(target)
         except ValueError:
             continue
+        if not relative.parts:
+            continue  # the root itself (moved or removed): the link poll reports that
         if any(is_ignored_dir_name(part) for part in relative.parts[:-1]):
             continue
         if is_workflow_file_name(path.name):

@@ -214,6 +214,16 @@ def _read(loader: Any) -> Document:
                 value = _scalar_value(event)
                 if event.anchor:
                     anchors[event.anchor] = (value, 1)
+                key = frame.pending_key
+                if key is not None:  # the common case, inlined: a value for a key
+                    path = (*frame.path, key)
+                    document.values[path] = position
+                    document.keys[path] = frame.pending_key_position  # type: ignore[assignment]
+                    frame.container[key] = value  # type: ignore[call-overload]
+                    frame.size += 1
+                    frame.pending_key = None
+                    frame.pending_key_position = None
+                    continue
                 _attach(stack, document, value, 1, _child_path(stack), position)
                 continue
             value = _scalar_value(event)

@@ -126,7 +126,7 @@ class FakeGateway:
 
     async def delete(self, schedule_id: str) -> None:
         await self._enter("delete", schedule_id)
-        if self.stored.pop(schedule_id, None) is None:
+        if self.stored.pop(schedule_id, None) is None and self.foreign.pop(schedule_id, None) is None:
             raise ScheduleNotFoundError("not found", schedule_id=schedule_id, status="NOT_FOUND")
 
     def _observed(self, schedule_id: str) -> ObservedSchedule:

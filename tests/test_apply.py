@@ -4,9 +4,11 @@ list lag, and cancellation. Each test runs its own event loop with anyio.run."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -23,13 +25,17 @@ from scheduled.apply import (
     Result,
     apply_plan,
 )
+from scheduled.diagnostics import Diagnostic, Severity
 from scheduled.gateway import (
     PermanentGatewayError,
     ScheduleNotFoundError,
     TransientGatewayError,
 )
+from scheduled.loader import FileResult, LoadResult
+from scheduled.marker import ownership_memo
 from scheduled.model import DesiredSchedule, schedule_id_prefix
 from scheduled.plan import Kind, Plan, PlanOptions, desired_state_from, make_plan
+from scheduled.reconcile import Adopted, AdoptError, Revision, adopt, tree_revision, with_detail
 
 PROJECT = "foo"
 T = TypeVar("T")
@@ -231,6 +237,28 @@ def test_create_that_finds_an_operator_pause_keeps_it() -> None:
     assert (stored.paused, stored.note) == (True, "ops")
 
 
+class DeletedWhileCreating(FakeGateway):
+    """The schedule exists for create, then is gone when the update comes."""
+
+    async def update(self, write: Any) -> None:
+        self.stored.pop(write.schedule.schedule_id, None)
+        await super().update(write)
+
+
+def test_create_finds_it_then_update_finds_it_gone_creates_it() -> None:
+    fake = DeletedWhileCreating()
+
+    async def main() -> None:
+        await reconcile(fake, [desired("job")])
+        fake.list_lag.add("schedule-foo-job")
+        report = await reconcile(fake, [desired("job", cron="0 11 * * *")])
+        result = by_id(report)["job"]
+        assert result.outcome is Outcome.CREATED and "created again" in result.reason
+
+    run(main)
+    assert fake.calls["create"] == 3  # first pass, the one that found it, the re-create
+
+
 def test_update_of_a_missing_schedule_creates_it() -> None:
     fake = FakeGateway()
 
@@ -368,6 +396,23 @@ def test_stop_cancels_calls_still_running_after_the_grace_period() -> None:
     assert fake.in_flight == 0 and fake.finished == [("list", "")]
 
 
+def test_calls_queued_behind_the_limiter_are_reported_when_the_grace_period_ends() -> None:
+    fake = FakeGateway()
+
+    async def main() -> ApplyReport:
+        made = await plan_for(fake, jobs(3))
+        fake.delay_s = 5.0
+        return await apply_with_stop(fake, made, stop_after_s=0.05, grace_s=0.1, concurrency=1)
+
+    report = run(main)
+    assert [(r.outcome, r.reason) for r in report.results] == [
+        (Outcome.CANCELLED, "cancelled while in flight"),
+        (Outcome.CANCELLED, "stopped before it finished"),
+        (Outcome.CANCELLED, "stopped before it finished"),
+    ]
+    assert fake.calls["create"] == 1
+
+
 def test_stop_during_a_retry_backoff_starts_no_retry() -> None:
     fake = FakeGateway()
     fake.fail("create", "schedule-foo-job", TransientGatewayError("down", status="UNAVAILABLE"))
@@ -419,3 +464,91 @@ def test_kinds_map_to_outcomes() -> None:
         assert {op.kind for op in made.operations} == {Kind.BLOCKED}
 
     run(main)
+
+
+# -- the reconcile helpers that sit on the gateway ------------------------------------------
+
+
+def test_with_detail_adds_described_changes_and_keeps_the_list_view_on_failure() -> None:
+    fake = FakeGateway()
+
+    async def main() -> None:
+        await reconcile(fake, [desired("a"), desired("b")])
+        made = await plan_for(fake, [desired("a", note="new"), desired("b", note="new")])
+        fake.fail("describe", "schedule-foo-b", TransientGatewayError("down", status="UNAVAILABLE"))
+        detailed = await with_detail(made, fake)
+        a, b = detailed.operations
+        assert a.observed is not None and a.observed.detail is not None
+        assert [change.name for change in a.changes] == ["note"]
+        assert b.observed is not None and b.observed.detail is None  # list view kept
+
+    run(main)
+
+
+def _loaded(*schedules: DesiredSchedule, invalid: dict[str, str | None] | None = None) -> LoadResult:
+    files = [FileResult(relative=s.source, workflow_id=s.workflow_id, schedule=s) for s in schedules]
+    error = Diagnostic(file="x", line=1, column=1, severity=Severity.ERROR, code="c", message="m")
+    files += [FileResult(relative=name, workflow_id=workflow_id, diagnostics=(error,))
+              for name, workflow_id in (invalid or {}).items()]
+    return LoadResult(root=Path("."), files=tuple(files),
+                      desired={s.workflow_id: s for s in schedules})
+
+
+def test_adopt_recreates_an_unmarked_schedule_with_the_marker() -> None:
+    fake = FakeGateway()
+    fake.foreign["schedule-foo-job"] = observed(desired("job"), owner=None, record=None)
+
+    async def main() -> Adopted:
+        return await adopt(_loaded(desired("job")), fake, project=PROJECT, workflow_id="job")
+
+    adopted = run(main)
+    assert (adopted.schedule_id, adopted.already_managed) == ("schedule-foo-job", False)
+    assert "schedule-foo-job" not in fake.foreign
+    assert fake.stored["schedule-foo-job"].memo == ownership_memo(PROJECT)
+    assert (fake.calls["delete"], fake.calls["create"]) == (1, 1)
+
+
+def test_adopt_that_cannot_create_again_says_how_to_recover() -> None:
+    fake = FakeGateway()
+    fake.foreign["schedule-foo-job"] = observed(desired("job"), owner=None, record=None)
+    fake.fail("create", "schedule-foo-job", PermanentGatewayError("denied", status="PERMISSION_DENIED"))
+
+    async def main() -> None:
+        await adopt(_loaded(desired("job")), fake, project=PROJECT, workflow_id="job")
+
+    with pytest.raises(AdoptError, match="was deleted but could not be created again"):
+        run(main)
+
+
+@pytest.mark.parametrize(
+    ("load", "message"),
+    [
+        (_loaded(), "no valid workflow file"),
+        (_loaded(invalid={"job.yaml": "job"}), "is invalid"),
+    ],
+)
+def test_adopt_needs_a_valid_file(load: LoadResult, message: str) -> None:
+    async def main() -> None:
+        await adopt(load, FakeGateway(), project=PROJECT, workflow_id="job")
+
+    with pytest.raises(AdoptError, match=message):
+        run(main)
+
+
+def test_tree_revision_of_a_checkout_a_link_and_a_plain_folder(tmp_path: Path) -> None:
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "a.yaml").write_text("id: a\n")
+    git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@e"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "x"], check=True)
+    revision = tree_revision(checkout)
+    assert len(revision.name) == 12 and revision.generation > 1_600_000_000
+
+    target = tmp_path / "rev-2024"
+    target.mkdir()
+    link = tmp_path / "current"
+    link.symlink_to(target)
+    assert tree_revision(link) == Revision("rev-2024")
+    assert tree_revision(target) == Revision()

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -289,3 +292,15 @@ def test_adopt_needs_a_valid_file_and_an_existing_schedule(cli: Cli) -> None:
     cli.write("job", cron=CRON)
     missing = cli("adopt", "job", str(cli.root))
     assert missing.exit_code == 1 and "`scheduled apply` creates it" in missing.stderr
+
+
+def test_the_installed_command_exits_with_the_plan_status(cli: Cli) -> None:
+    """The real entry point in its own process, configured by TEMPORAL_ADDRESS only."""
+    cli.write("job", cron=CRON)
+    command = [str(Path(sys.executable).with_name("scheduled")), "plan", str(cli.root),
+               "--project", cli.project, "--format", "json"]
+    environment = {**os.environ, "TEMPORAL_ADDRESS": cli.address}
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 2, done.stderr
+    assert json.loads(done.stdout)["counts"]["create"] == 1

@@ -370,10 +370,12 @@ def test_root_removed_and_restored_deletes_nothing_and_converges(
 
     away = tmp_path / "tree-away"
     os.rename(root, away)  # an unmounted volume, as far as the daemon can tell
-    wait_until(lambda: daemon.get("/readyz")[0] == 503, what="/readyz to say not ready")
-    status = daemon.status()
-    assert status["degraded"].startswith("root missing")
-    assert status["watcher_mode"] == "stopped"
+    status = wait_until(
+        lambda: (found := daemon.status())["watcher_mode"] == "stopped"
+        and (found["degraded"] or "").startswith("root missing") and found,
+        what="the root reported gone",
+    )
+    assert daemon.get("/readyz") == (503, f"not ready: {status['degraded']}\n".encode())
     assert daemon.get("/healthz")[0] == 200
     full = daemon.passes("full")
     write_workflow(away, "team/alpha.yaml", workflow_yaml("alpha", cron="0 9 * * *", note="v2"))
@@ -647,3 +649,17 @@ def test_run_dev_starts_a_dev_server_and_stops_it_on_exit(
     assert processes_mentioning(str(state)) == []
     assert "Temporal dev server stopped" in [entry["message"] for entry in daemon.logs()]
 
+
+
+def test_run_dev_stopped_while_the_dev_server_starts_leaves_nothing_behind(
+    tmp_path: Path, launch: Launch
+) -> None:
+    state = tmp_path / "state"
+    root = make_tree(tmp_path / "tree")
+    daemon = launch(root, "--dev", "--state-dir", str(state), address=None)
+    wait_until(lambda: processes_mentioning(str(state / "temporal.sqlite")),
+               what="the dev server process")
+    assert daemon.stop() == 0
+    wait_until(lambda: not processes_mentioning(str(state)), timeout=20,
+               what="the dev server gone")
+    assert not any(entry["message"] == "Temporal dev server is up" for entry in daemon.logs())

@@ -382,6 +382,11 @@ def test_scope_plans_only_the_changed_files() -> None:
     assert kinds(made) == {"a": Kind.CREATE}
 
 
+def test_scope_leaves_orphans_of_other_files_alone() -> None:
+    made = plan([desired("a")], _managed("a", "other"), state={"scope": ["a.yaml"]})
+    assert kinds(made) == {"a": Kind.UNCHANGED}
+
+
 def test_scope_deletes_the_schedule_of_a_removed_file_in_scope() -> None:
     made = plan([desired("a")], _managed("a", "gone"), state={"scope": ["gone.yaml"]})
     assert kinds(made) == {"gone": Kind.DELETE}

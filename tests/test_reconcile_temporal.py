@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 import temporalio.client as tc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -50,7 +51,13 @@ from scheduled.marker import MEMO_KEY, WriteRecord, parse_record
 from scheduled.model import RetryPolicy, schedule_id_prefix
 from scheduled.plan import FieldChange, Kind, Operation, field_changes
 from scheduled.reconcile import PassResult
-from scheduled.temporal_gateway import Connection, _recent_run, _sdk_schedule, _translate
+from scheduled.temporal_gateway import (
+    Connection,
+    _recent_run,
+    _schedule_memo,
+    _sdk_schedule,
+    _translate,
+)
 
 CRON = "0 9 * * *"  # every case gets it unless it sets its own cron or `every`
 OVERLAPS = ["skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all"]
@@ -859,3 +866,17 @@ def desired_for_unit_tests() -> Any:
     return dataclasses.replace(
         schedule, action=dataclasses.replace(schedule.action, retry=RetryPolicy(maximum_attempts=3))
     )
+
+
+def test_an_undecodable_schedule_memo_reads_as_not_ours() -> None:
+    async def unreadable() -> dict[str, Any]:
+        raise RuntimeError("payload encoding binary/encrypted is not supported")
+
+    async def readable() -> dict[str, Any]:
+        return {"k": "v"}
+
+    async def main() -> None:
+        assert await _schedule_memo(unreadable) == {}
+        assert await _schedule_memo(readable) == {"k": "v"}
+
+    anyio.run(main)
