@@ -8,6 +8,8 @@ from datetime import timedelta
 # Kept in step with the `duration` definition in workflow.schema.json.
 DURATION_PATTERN = r"^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$"
 _DURATION = re.compile(DURATION_PATTERN)
+# Temporal holds durations as int64 nanoseconds (Go's time.Duration).
+MAX_SECONDS = (2**63 - 1) // 10**9
 
 
 def parse_duration(text: str) -> timedelta:
@@ -18,7 +20,12 @@ def parse_duration(text: str) -> timedelta:
             f"{text!r} is not a duration; write a number with a unit, such as 90s, 15m, 1h30m or 2d"
         )
     days, hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    if total > MAX_SECONDS:
+        raise ValueError(
+            f"{text!r} is longer than Temporal can hold (about 292 years); write a shorter duration"
+        )
+    return timedelta(seconds=total)
 
 
 def format_duration(value: timedelta) -> str:

@@ -537,7 +537,15 @@ class _FileBuilder:
             return None
         if value.tzinfo is None:
             value = value.replace(tzinfo=zone or UTC)
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 moved across midnight by the offset
+            self.reporter.error(
+                "schedule.timestamp",
+                f"`{name}` {text!r} is out of the range of dates this tool and Temporal handle",
+                path=("schedule", name),
+            )
+            return None
 
     def _check_timing(
         self,

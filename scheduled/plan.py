@@ -215,14 +215,8 @@ def plan_schedule(
     if not reasons:
         kept = ("paused by an operator; kept",) if keep_operator_state and paused else ()
         return base(kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept)
-    if record is not None and record.generation > options.generation:
-        return base(
-            kind=Kind.SKIP,
-            reasons=(
-                f"a newer revision ({record.revision or record.generation}) was applied, "
-                "probably by another replica; not overwritten with an older one",
-            ),
-        )
+    if _newer_revision_applied(observed, options):
+        return base(kind=Kind.SKIP, reasons=(_newer_revision_reason(observed),))
     changes = tuple(field_changes(schedule, observed, paused=paused, note=note))
     return base(
         kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons), changes=changes
@@ -252,7 +246,26 @@ def _plan_orphan(
         )
     if not options.prune:
         return base(kind=Kind.SKIP, reasons=("its file is gone, but pruning is off",))
+    if _newer_revision_applied(item, options):
+        return base(kind=Kind.SKIP, reasons=(_newer_revision_reason(item),))
     return base(kind=Kind.DELETE, reasons=("its file is gone or has no schedule",))
+
+
+def _newer_revision_applied(observed: ObservedSchedule, options: PlanOptions) -> bool:
+    """A replica on a newer commit wrote this schedule. Only comparable when both revisions are
+    known: a tree that is not a git checkout (generation 0) never blocks or is blocked."""
+    record = observed.record
+    return bool(record and record.generation and options.generation
+                and record.generation > options.generation)
+
+
+def _newer_revision_reason(observed: ObservedSchedule) -> str:
+    record = observed.record
+    assert record is not None
+    return (
+        f"a newer revision ({record.revision or record.generation}) was applied, probably by "
+        "another replica; not overwritten with an older one"
+    )
 
 
 def _guard_message(desired: DesiredState, deletions: int, managed: int, options: PlanOptions) -> str:

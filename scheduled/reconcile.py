@@ -9,7 +9,6 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import anyio
@@ -195,8 +194,3 @@ async def adopt(
         ) from error
     return Adopted(schedule_id=schedule_id, source=schedule.source)
 
-
-def now_utc() -> datetime:
-    from datetime import UTC
-
-    return datetime.now(UTC)

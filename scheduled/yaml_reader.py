@@ -135,7 +135,7 @@ def _scalar_value(event: ev.ScalarEvent) -> Any:
     node = yaml.ScalarNode(tag, event.value, style=event.style)
     try:
         return construct(_constructor, node)
-    except (ValueError, KeyError, TypeError, yaml.YAMLError) as error:
+    except Exception as error:  # any failure of a scalar constructor means a bad value
         position = _position(event.start_mark, event.style)
         name = str(tag).removeprefix("tag:yaml.org,2002:")
         raise YamlReadError(

@@ -222,6 +222,19 @@ def test_newer_revision_applied_elsewhere_is_not_overwritten() -> None:
     assert "abc123" in operation.reasons[0]
 
 
+def test_older_revision_does_not_delete_a_schedule_a_newer_one_created() -> None:
+    added_later = desired("added-later")
+    ahead = observed(added_later, record=record_of(added_later, generation=200))
+    made = plan([desired("a")], [observed(desired("a")), ahead], generation=100)
+    assert kinds(made)["added-later"] is Kind.SKIP
+
+
+def test_tree_without_a_revision_is_never_held_back_by_one() -> None:
+    old, new = desired(cron="0 9 * * *"), desired(cron="0 10 * * *")
+    ahead = observed(new, record=record_of(new, generation=200))
+    assert only(plan([old], [ahead], generation=0)).kind is Kind.UPDATE
+
+
 def test_same_content_under_a_newer_revision_is_unchanged() -> None:
     schedule = desired()
     ahead = observed(schedule, record=record_of(schedule, generation=200))
