@@ -159,7 +159,9 @@ def child(mode: str, root: Path) -> dict[str, Any]:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         details["exit"] = done.returncode
         details["seconds"] = time.perf_counter() - started
-        details["maxrss_kib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        details["maxrss_kib"] = usage.ru_maxrss
+        details["cpu_seconds"] = usage.ru_utime + usage.ru_stime
         return details
     elif mode in ("load_tree", "tracemalloc"):
         from scheduled.loader import LoadOptions, load_tree
@@ -179,7 +181,9 @@ def child(mode: str, root: Path) -> dict[str, Any]:
     else:
         raise SystemExit(f"unknown mode {mode}")
     details["seconds"] = time.perf_counter() - started
-    details["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    details["maxrss_kib"] = usage.ru_maxrss
+    details["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # interpreter start included
     return details
 
 
@@ -228,6 +232,7 @@ def main() -> int:
             print(f"generated {args.files} files ({written / 1e6:.1f} MB) under {root}", file=sys.stderr)
         modes = ["startup", "walk+read", "yaml C", "load_tree", "validate"]
         runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
+        load_before = os.getloadavg()[0]
         for _ in range(args.repeat):
             for mode in modes:  # interleaved, so a slow spell of the machine hits all alike
                 runs[mode].append(measure(mode, root))
@@ -235,6 +240,8 @@ def main() -> int:
         figures = {
             mode: {
                 "seconds": statistics.median(run["seconds"] for run in results),
+                "process_seconds": statistics.median(run["process_seconds"] for run in results),
+                "cpu_seconds": statistics.median(run["cpu_seconds"] for run in results),
                 "maxrss_mib": statistics.median(run["maxrss_kib"] for run in results) / 1024,
             }
             for mode, results in runs.items()
@@ -246,6 +253,7 @@ def main() -> int:
             "errors": load["errors"],
             "warnings": load["warnings"],
             "cpus": os.cpu_count(),
+            "load_average": f"{load_before:.1f}/{os.getloadavg()[0]:.1f}",
             "python": sys.version.split()[0],
             "figures": figures,
             "load_tree_vs_walk": figures["load_tree"]["seconds"] / figures["walk+read"]["seconds"],
@@ -263,9 +271,14 @@ def main() -> int:
             print(f"{summary['files']} files, {summary['schedules']} schedules, "
                   f"{summary['errors']} errors, {summary['warnings']} warnings; "
                   f"{summary['cpus']} CPUs, Python {summary['python']}, median of {args.repeat}")
-            print(f"{'measurement':<12} {'seconds':>9} {'peak RSS MiB':>13}")
+            print(f"{'measurement':<12} {'seconds':>9} {'process s':>10} {'CPU s':>7} "
+                  f"{'peak RSS MiB':>13}")
             for mode, figure in figures.items():
-                print(f"{mode:<12} {figure['seconds']:>9.3f} {figure['maxrss_mib']:>13.1f}")
+                print(f"{mode:<12} {figure['seconds']:>9.3f} {figure['process_seconds']:>10.3f} "
+                      f"{figure['cpu_seconds']:>7.3f} {figure['maxrss_mib']:>13.1f}")
+            print("(seconds: wall time of the work, imports included; process s: wall time of the "
+                  "whole process; CPU s: user+system time of the process)")
+            print(f"load average before/after: {summary['load_average']}")
             print(f"load_tree / walk+read: {summary['load_tree_vs_walk']:.1f}x; "
                   f"load_tree / yaml C: {summary['load_tree_vs_yaml_c']:.1f}x; "
                   f"tracemalloc peak of load_tree: {summary['tracemalloc_peak_mib']:.1f} MiB")

@@ -632,6 +632,21 @@ def machine_line() -> str:
     )
 
 
+def code_line() -> str:
+    """Which scheduled was measured: HEAD plus how many package files differ from it."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True,
+                                  text=True, timeout=30, check=False).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    dirty = [line for line in git("status", "--porcelain", "scheduled").splitlines() if line]
+    return f"scheduled at {git('rev-parse', '--short', 'HEAD') or 'unknown'}" + (
+        f" + {len(dirty)} uncommitted file(s) in scheduled/" if dirty else ""
+    )
+
+
 def temporalio_version() -> str:
     from importlib.metadata import version
 
@@ -739,8 +754,9 @@ def main(argv: list[str] | None = None) -> int:
             profile=args.profile,
             skip_default_rate=args.skip_default_rate,
         )
-        machine = machine_line()
+        machine, code = machine_line(), code_line()
         _log(f"machine: {machine}")
+        _log(f"code: {code}")
         server = start_dev_server(workdir / "temporal")
         _log(f"dev server up at {server.address}")
         started = time.perf_counter()
@@ -752,6 +768,7 @@ def main(argv: list[str] | None = None) -> int:
     table = render(phases, config)
     print("\n" + table)
     print(f"\nmachine: {machine}")
+    print(f"code: {code}")
     print(f"bench wall time {wall:.0f} s")
     if not args.no_json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -759,6 +776,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "machine": machine,
+                    "code": code,
                     "run_id": RUN_ID,
                     "when": datetime.now(UTC).isoformat(),
                     "config": {k: str(v) for k, v in asdict(config).items()},

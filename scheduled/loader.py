@@ -213,7 +213,20 @@ def load_file(found: tree.FoundFile, options: LoadOptions, *, now: datetime) -> 
         reporter.error(error.code, error.message, line=error.line, column=error.column)
         return reporter.result()
     reporter.document = document
-    return _FileBuilder(reporter, document, options, now).build()
+    try:
+        return _FileBuilder(reporter, document, options, now).build()
+    except Exception as error:  # a bug of ours must cost this file, never the whole tree
+        failed = _Reporter(found.relative)
+        failed.workflow_id = reporter.workflow_id  # keep its schedule alone, as for any error
+        failed.id_position = reporter.id_position
+        failed.error(
+            "internal.error",
+            f"scheduled failed while checking this file ({type(error).__name__}: {error}); "
+            "this is a bug in scheduled, please report it with the file",
+            line=0,
+            column=0,
+        )
+        return failed.result()
 
 
 class _Reporter:

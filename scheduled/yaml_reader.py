@@ -10,7 +10,7 @@ Python objects, reports duplicate keys (PyYAML silently keeps the last), and rec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml import events as ev
@@ -52,10 +52,14 @@ class YamlReadError(ScheduledError):
         self.code = code
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
+    """Where a value or key starts. A named tuple: one is made for every value of every file."""
+
     line: int  # 1-based
     column: int  # 1-based, at the first character of the content (inside quotes)
+
+
+_new_position = tuple.__new__  # Position's own __new__, without its Python-level wrapper
 
 
 @dataclass(slots=True)
@@ -199,17 +203,24 @@ def _read(loader: Any) -> Document:
                 _check_expansion(total, event)
             mark = event.start_mark
             style = event.style
-            position = Position(mark.line + 1, mark.column + (2 if style in _QUOTES else 1))
+            position: Position = _new_position(
+                Position, (mark.line + 1, mark.column + (2 if style in _QUOTES else 1))
+            )
             if stack:
                 frame = stack[-1]
                 if frame.is_map and frame.pending_key is None and not frame.merge_next:
                     # A key: its text is the key, whatever type a value would have had.
-                    value = event.value
-                    if event.tag is not None or event.anchor:
+                    key = event.value
+                    unusual = event.tag is not None or event.anchor or key == "<<"
+                    if unusual or key in frame.explicit_keys:  # typed, anchored, merge, twice
                         value = _scalar_value(event)
                         if event.anchor:
                             anchors[event.anchor] = (value, 1)
-                    _take_key(frame, value, event, position)
+                        _take_key(frame, value, event, position)
+                        continue
+                    frame.explicit_keys[key] = position  # _take_key's common case, inlined
+                    frame.pending_key = key
+                    frame.pending_key_position = position
                     continue
                 value = _scalar_value(event)
                 if event.anchor:

@@ -67,6 +67,8 @@ EXPECTED: dict[str, Expected] = {
     # -- meaning: what the schema cannot say -------------------------------------------------
     "semantic-timestamp-not-a-date.yaml": Expected("schedule.timestamp", 6, 13, "'2026-02-30T00:00:00Z' is not a real date-time"),
     "semantic-start-after-end.yaml": Expected("schedule.start-after-end", 7, 11, "is not before `end_at`"),
+    "semantic-duration-too-long.yaml": Expected("schedule.duration", 6, 22, "'99999999999999d' is longer than Temporal can hold"),
+    "semantic-timestamp-out-of-range.yaml": Expected("schedule.timestamp", 6, 13, "'0001-01-01T00:00:00+01:00' is out of the range of dates"),
     "semantic-retry-max-below-initial.yaml": Expected("schedule.retry", 8, 23, "`retry.maximum_interval` is shorter than `retry.initial_interval`"),
     "semantic-retry-coefficient-infinite.yaml": Expected("schedule.retry", 7, 26, "must be a finite number"),
     "semantic-every-zero.yaml": Expected("schedule.every-zero", 5, 10, "`every` must be longer than zero"),

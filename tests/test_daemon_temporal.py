@@ -556,6 +556,7 @@ def test_json_logs_carry_operation_fields_and_never_the_api_key(
     creates = [entry for entry in entries if entry.get("outcome") == "created"]
     assert {entry["file"] for entry in creates} == {f"team/{name}.yaml" for name in NAMES}
     text = daemon.log_path.read_text()
+    assert all(line.startswith("{") for line in text.splitlines())  # JSON lines only
     assert secret not in text
     assert secret[:12] not in text
 

@@ -473,6 +473,25 @@ def test_the_result_is_keyed_by_workflow_id(tmp_path: Path) -> None:
     assert result.desired["second"].source == "two.yaml"
 
 
+def test_a_bug_while_checking_one_file_costs_only_that_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_compiler(text: str) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("scheduled.loader.compile_cron", broken_compiler)
+    write_workflow(tmp_path, "crashes.yaml", workflow_yaml("crashes", cron="1 2 3 4 5 # unique"))
+    write_workflow(tmp_path, "fine.yaml", workflow_yaml("fine", every="1h"))
+
+    result = load_tree(tmp_path, OPTIONS, now=NOW)
+
+    (diagnostic,) = result.diagnostics
+    assert (diagnostic.file, diagnostic.code) == ("crashes.yaml", "internal.error")
+    assert "RuntimeError: simulated bug" in diagnostic.message
+    assert list(result.desired) == ["fine"]
+    assert result.claimed_ids == {"crashes"}
+
+
 # -- the cache ----------------------------------------------------------------------------------
 
 

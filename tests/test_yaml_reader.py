@@ -205,7 +205,8 @@ def test_tags_that_would_build_python_objects_are_refused(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "tag"), [("x: !!int three\n", "!!int"), ("x: !!float many\n", "!!float"),
-                      ("x: !!bool maybe\n", "!!bool"), ("x: !!int 0x\n", "!!int")]
+                      ("x: !!bool maybe\n", "!!bool"), ("x: !!int 0x\n", "!!int"),
+                      ("x: !!float\n", "!!float"), ("x: !!binary abc\n", "!!binary")]
 )
 def test_an_explicit_type_that_the_value_does_not_have_is_refused(text: str, tag: str) -> None:
     error = refusal(text)
