@@ -31,7 +31,7 @@ import anyio
 from temporalio.client import Client, ScheduleUpdate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scheduled.devserver import free_port, start_dev_server, temporal_cli  # noqa: E402
+from scheduled.devserver import free_port, start_dev_server, temporal_cli
 
 CRONS = ["0 9 * * 1-5", "*/15 * * * *", "30 2 1,15 * *", "0 12 * JAN-MAR MON", "@daily"]
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"]
@@ -89,10 +89,10 @@ async def note_of(client: Client, schedule_id: str) -> str:
     return description.schedule.state.note or ""
 
 
-async def wait_for_note(client: Client, schedule_id: str, note: str, timeout: float = 30) -> float:
+async def wait_for_note(client: Client, schedule_id: str, note: str, limit_s: float = 30) -> float:
     started = time.monotonic()
     while await note_of(client, schedule_id) != note:
-        if time.monotonic() - started > timeout:
+        if time.monotonic() - started > limit_s:
             raise RuntimeError(f"{schedule_id} never showed note {note!r}")
         await anyio.sleep(0.005)
     return time.monotonic()
@@ -117,7 +117,7 @@ async def measure_latency(address: str, root: Path, project: str, edits: int) ->
         schedule = description.schedule
         schedule.state.note = note + "-direct"
         started = time.monotonic()
-        await handle.update(lambda _: ScheduleUpdate(schedule))
+        await handle.update(lambda _, new=schedule: ScheduleUpdate(new))
         visible = await wait_for_note(client, schedule_id, note + "-direct")
         baseline_ms.append((visible - started) * 1000)
         path.write_text(workflow_text(index, note + "-restored"))  # settle back under the daemon

@@ -464,8 +464,11 @@ def _listing(times: Sequence[datetime]) -> str:
     return text + (f" and {len(times) - 3} more times" if len(times) > 3 else "")
 
 
-def dst_problems(calendar: Calendar, tz: ZoneInfo, years: range) -> list[str]:
-    """Sentences about fire times that a DST change in `years` skips, repeats or moves.
+def dst_problems(
+    calendar: Calendar, tz: ZoneInfo, years: range, *, since: datetime | None = None
+) -> list[str]:
+    """Sentences about fire times that a DST change in `years` skips, repeats or moves; with
+    `since`, only changes from that moment on (e.g. the coming twelve months).
 
     Schedules that fire in every hour of the day are left out: for them a skipped or repeated
     hour is the clock doing what it says.
@@ -473,8 +476,11 @@ def dst_problems(calendar: Calendar, tz: ZoneInfo, years: range) -> list[str]:
     if len(_matcher(calendar).hours) == 24 or never_fires(calendar):
         return []
     problems: list[str] = []
+    first = int(since.timestamp()) if since is not None else None
     for year in years:
         for instant, before, after in _transitions(tz, year):
+            if first is not None and not first <= instant < first + 366 * _DAY:
+                continue
             day = _civil(instant + before).date().isoformat()
             old, new = _clock(_civil(instant + before)), _clock(_civil(instant + after))
             if after > before:

@@ -124,7 +124,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json is stable for CI tools.")
 @_setting_options

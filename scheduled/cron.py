@@ -32,7 +32,6 @@ from scheduled.calendar import (
     Calendar,
     Interval,
     Range,
-    never_fires,
 )
 from scheduled.durations import format_duration
 from scheduled.errors import ScheduledError
@@ -382,7 +381,14 @@ def _parse_duration(text: str, column: int) -> timedelta:
             f"'{text}' is not a whole number of seconds; Temporal would round it down",
             column=column,
         )
-    return timedelta(seconds=whole_ns // 10**9)
+    seconds = whole_ns // 10**9
+    if seconds > _MAX_DURATION_S:
+        raise CronError(f"'{text}' is longer than Temporal accepts", column=column)
+    return timedelta(seconds=seconds)
+
+
+# Go's time.Duration is an int64 of nanoseconds: about 292 years.
+_MAX_DURATION_S = (2**63 - 1) // 10**9
 
 
 def warnings_for(compiled: CompiledCron) -> list[str]:
@@ -406,8 +412,7 @@ def warnings_for(compiled: CompiledCron) -> list[str]:
                         f"{label} step {r.step} is larger than the range {r.start}-{r.end}, "
                         f"so only {r.start} matches"
                     )
-        if never_fires(calendar):
-            found.append("this schedule can never fire (no date matches all of its fields)")
+        # A calendar that can never fire is an error, not a warning: the loader reports it.
     if compiled.interval is not None:
         if compiled.timezone:
             found.append(

@@ -14,7 +14,7 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -295,7 +295,7 @@ class _Compiled:
 
     cron: CompiledCron
     calendar: Calendar | None  # with the cron text as its comment; None for @every
-    warnings: tuple[str, ...]  # warnings_for, without "can never fire" (that one is an error)
+    warnings: tuple[str, ...]
     never_by_structure: bool  # no date at all can match (February 31)
 
 
@@ -309,7 +309,7 @@ def _compile(text: str) -> _Compiled:
     return _Compiled(
         cron=cron,
         calendar=calendar,
-        warnings=tuple(message for message in warnings_for(cron) if "never fire" not in message),
+        warnings=tuple(warnings_for(cron)),
         never_by_structure=never,
     )
 
@@ -330,10 +330,11 @@ def _never_fires(compiled: _Compiled, zone: zoneinfo.ZoneInfo, now: datetime) ->
 
 
 @lru_cache(maxsize=4096)
-def _dst_problems(calendar: Calendar, zone: zoneinfo.ZoneInfo, year: int) -> tuple[str, ...]:
-    """DST sentences for this year and the next, once per calendar and zone: finding a zone's
-    transitions is the costly part of loading a tree."""
-    return tuple(dst_problems(calendar, zone, range(year, year + 2)))
+def _dst_problems(calendar: Calendar, zone: zoneinfo.ZoneInfo, today: date) -> tuple[str, ...]:
+    """DST sentences for the coming twelve months, once per calendar, zone and day: finding a
+    zone's transitions is the costly part of loading a tree."""
+    since = datetime(today.year, today.month, today.day, tzinfo=UTC)
+    return tuple(dst_problems(calendar, zone, range(today.year, today.year + 2), since=since))
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo | None:
@@ -581,7 +582,7 @@ class _FileBuilder:
                 )
             elif cron.compiled.cron.calendar is not None and str(zone.key) != "UTC":
                 # The calendar as compiled (no cron-text comment): one entry per distinct cron.
-                for message in _dst_problems(cron.compiled.cron.calendar, zone, self.now.year):
+                for message in _dst_problems(cron.compiled.cron.calendar, zone, self.now.date()):
                     self.reporter.warning("schedule.dst", message, path=cron.path)
         calendars = [cron.calendar for cron in crons if cron.calendar is not None]
         if calendars and not (jitter and jitter > timedelta(0)) and any(

@@ -324,3 +324,10 @@ def test_describe_interval() -> None:
 def test_matches_date_checks_only_the_date_fields() -> None:
     assert cal("0 9 1 * *").matches_date(date(2027, 3, 1))
     assert not cal("0 9 1 * *").matches_date(date(2027, 3, 2))
+
+
+def test_dst_problems_since_a_moment_cover_only_the_coming_twelve_months() -> None:
+    problems = dst_problems(
+        cal("30 2 * * *"), BERLIN, range(2026, 2028), since=datetime(2026, 11, 27, tzinfo=UTC)
+    )
+    assert [problem.split(" on ")[1][:10] for problem in problems] == ["2027-03-28", "2027-10-31"]

@@ -103,9 +103,9 @@ def test_an_invalid_project_from_the_environment_is_a_usage_error_too(clean: Pat
     assert "project 'UPPER' is not valid" in done.stderr
 
 
-def test_a_missing_root_fails_and_says_so(tmp_path: Path) -> None:
+def test_a_missing_root_is_a_usage_error_that_says_so(tmp_path: Path) -> None:
     done = scheduled("validate", str(tmp_path / "missing"), cwd=tmp_path)
-    assert done.returncode != 0
+    assert done.returncode == 2
     assert "does not exist" in done.stderr
 
 
