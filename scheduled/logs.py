@@ -8,6 +8,7 @@ kept as fields in JSON and appended as key=value in text, so both can be grepped
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import traceback
 from collections.abc import Callable, Iterable
@@ -72,6 +73,19 @@ def _text_format(record: Any) -> str:
     )
 
 
+class _ToLoguru(logging.Handler):
+    """Standard-library records (temporalio's SDK and Rust core) into loguru's sinks."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.bind(source=record.name).opt(exception=record.exc_info).log(
+            level, record.getMessage()
+        )
+
+
 def configure_logging(
     log_format: str = "auto",
     level: str = "INFO",
@@ -95,4 +109,5 @@ def configure_logging(
         logger.add(_json_sink(stream), level=level.upper(), format="{message}")
     else:
         logger.add(stream, level=level.upper(), format=_text_format, colorize=stream.isatty())
+    logging.basicConfig(handlers=[_ToLoguru()], level=logging.WARNING, force=True)
     return chosen

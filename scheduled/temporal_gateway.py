@@ -6,10 +6,12 @@ typed errors of `scheduled.gateway`, chained with `raise ... from`.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
+from functools import cache
 from typing import Any
 
 import temporalio.api.common.v1
@@ -18,6 +20,7 @@ import temporalio.api.schedule.v1
 import temporalio.api.workflowservice.v1 as workflowservice
 import temporalio.client as tc
 import temporalio.common
+import temporalio.runtime
 import temporalio.service
 from temporalio import envconfig
 
@@ -58,6 +61,22 @@ _OVERLAP = {
     OverlapPolicy.TERMINATE_OTHER: tc.ScheduleOverlapPolicy.TERMINATE_OTHER,
     OverlapPolicy.ALLOW_ALL: tc.ScheduleOverlapPolicy.ALLOW_ALL,
 }
+@cache
+def _runtime() -> temporalio.runtime.Runtime:
+    """One SDK runtime whose Rust-core logs go to Python logging (and from there to loguru),
+    instead of plain lines on stderr that would break JSON log output."""
+    return temporalio.runtime.Runtime(
+        telemetry=temporalio.runtime.TelemetryConfig(
+            logging=temporalio.runtime.LoggingConfig(
+                filter=temporalio.runtime.TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=temporalio.runtime.LogForwardingConfig(
+                    logger=logging.getLogger("temporalio.core")
+                ),
+            )
+        )
+    )
+
+
 _OVERLAP_BACK = {value: key for key, value in _OVERLAP.items()}
 
 
@@ -111,7 +130,7 @@ class TemporalGateway:
         target = arguments.pop("target_host")
         try:
             client = await tc.Client.connect(
-                target, identity=f"scheduled/{__version__}", **arguments
+                target, identity=f"scheduled/{__version__}", runtime=_runtime(), **arguments
             )
         except RuntimeError as error:  # the SDK reports connect failures as RuntimeError
             raise TransientGatewayError(
