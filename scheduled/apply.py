@@ -33,7 +33,7 @@ from scheduled.gateway import (
     ScheduleWrite,
     TransientGatewayError,
 )
-from scheduled.marker import WriteRecord
+from scheduled.marker import record_for
 from scheduled.plan import Kind, Operation, Plan, PlanOptions, plan_schedule
 
 
@@ -363,11 +363,5 @@ def write_for(operation: Operation, options: ApplyOptions) -> ScheduleWrite:
         schedule=schedule,
         paused=operation.paused,
         note=operation.note,
-        record=WriteRecord(
-            fingerprint=schedule.fingerprint,
-            source=schedule.source,
-            enabled=schedule.enabled,
-            revision=options.revision,
-            generation=options.generation,
-        ),
+        record=record_for(schedule, revision=options.revision, generation=options.generation),
     )

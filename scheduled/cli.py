@@ -23,9 +23,11 @@ from scheduled.plan import Kind, PlanOptions, make_plan
 from scheduled.reconcile import (
     AdoptError,
     PassResult,
+    Revision,
     adopt,
     desired_state,
     observe,
+    pass_options,
     reconcile_pass,
     tree_revision,
     with_detail,
@@ -249,15 +251,14 @@ async def _gateway(ctx: click.Context, /, settings: Settings) -> ScheduleGateway
     return await TemporalGateway.connect(_connection(ctx, settings))
 
 
-def _plan_options(ctx: click.Context, /, settings: Settings, project: str, generation: int) -> PlanOptions:
-    return PlanOptions(
+def _pass_options(
+    ctx: click.Context, /, settings: Settings, project: str, revision: Revision
+) -> tuple[PlanOptions, ApplyOptions]:
+    return pass_options(
+        settings,
         project=project,
-        now=datetime.now(UTC),
-        prune=settings.prune,
+        revision=revision,
         allow_mass_delete=bool(ctx.params.get("allow_mass_delete")),
-        max_delete_fraction=settings.max_delete_fraction,
-        respect_operator_pause=settings.respect_operator_pause,
-        generation=generation,
     )
 
 
@@ -324,7 +325,7 @@ def plan(ctx: click.Context, /, root: Path, output_format: str, detail: bool, ve
         observed = await observe(gateway, options.project)
         made = make_plan(
             desired_state(load, options.project), observed,
-            _plan_options(ctx, settings, options.project, revision.generation),
+            _pass_options(ctx, settings, options.project, revision)[0],
         )
         if detail:
             made = await with_detail(made, gateway, concurrency=settings.concurrency)
@@ -365,7 +366,7 @@ def apply(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> No
     options = load_options(settings, root)
     load = load_tree(root, options, now=datetime.now(UTC))
     _print_invalid(load)
-    revision = tree_revision(root)
+    plan_options, apply_options = _pass_options(ctx, settings, options.project, tree_revision(root))
     progress = _Progress(enabled=sys.stderr.isatty() and output_format == "text")
 
     async def run() -> ApplyReport:
@@ -379,16 +380,8 @@ def apply(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> No
                 outcome = await reconcile_pass(
                     load,
                     gateway,
-                    plan_options=_plan_options(ctx, settings, options.project, revision.generation),
-                    apply_options=ApplyOptions(
-                        project=options.project,
-                        concurrency=settings.concurrency,
-                        rate_limit=settings.rate_limit,
-                        max_attempts=settings.max_attempts,
-                        revision=revision.name,
-                        generation=revision.generation,
-                        respect_operator_pause=settings.respect_operator_pause,
-                    ),
+                    plan_options=plan_options,
+                    apply_options=apply_options,
                     stop=stop,
                     on_plan=progress.start,
                     on_result=progress.result,
@@ -486,7 +479,7 @@ def _rows(ctx: click.Context, /, root: Path, only: str | None) -> list[dict[str,
     settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
     options = load_options(settings, root)
     load = load_tree(root, options, now=datetime.now(UTC))
-    made_options = _plan_options(ctx, settings, options.project, tree_revision(root).generation)
+    made_options = _pass_options(ctx, settings, options.project, tree_revision(root))[0]
 
     async def run() -> list[Any]:
         gateway = await _gateway(ctx, settings)

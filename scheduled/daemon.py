@@ -29,7 +29,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from loguru import logger
 
-from scheduled.apply import ApplyOptions, ApplyReport, Outcome, Result, apply_plan
+from scheduled.apply import ApplyReport, Outcome, Result, apply_plan
 from scheduled.devserver import DevServer, DevServerError, start_dev_server
 from scheduled.errors import ScheduledError
 from scheduled.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError
@@ -43,12 +43,12 @@ from scheduled.loader import (
     load_tree,
 )
 from scheduled.logs import configure_logging
-from scheduled.marker import WriteRecord
+from scheduled.marker import record_for
 from scheduled.metrics import DaemonMetrics
 from scheduled.model import schedule_id_for
 from scheduled.observed import ObservedSchedule
-from scheduled.plan import Plan, PlanOptions, make_plan
-from scheduled.reconcile import Revision, desired_state, observe, tree_revision
+from scheduled.plan import Plan, make_plan
+from scheduled.reconcile import Revision, desired_state, observe, pass_options, tree_revision
 from scheduled.settings import ConfigError, Settings
 from scheduled.systemd import SystemdNotifier, watchdog_interval_s
 from scheduled.temporal_gateway import Connection, TemporalGateway
@@ -498,18 +498,17 @@ class Daemon:
             self._temporal_down(error)
             return False
         self._last_load = load
+        plan_options, apply_options = pass_options(
+            self.settings,
+            project=self.project,
+            revision=revision,
+            allow_mass_delete=self.config.allow_mass_delete,
+            grace_s=STOP_GRACE_S,
+        )
         plan = make_plan(
             desired_state(load, self.project, scope),
             observed,
-            PlanOptions(
-                project=self.project,
-                now=datetime.now(UTC),
-                prune=self.settings.prune,
-                allow_mass_delete=self.config.allow_mass_delete,
-                max_delete_fraction=self.settings.max_delete_fraction,
-                respect_operator_pause=self.settings.respect_operator_pause,
-                generation=revision.generation,
-            ),
+            plan_options,
         )
         if plan.guard_message:
             logger.bind(reason=plan.guard_message).warning("deletions refused by the prune guard")
@@ -517,15 +516,7 @@ class Daemon:
         report = await apply_plan(
             plan,
             gateway,
-            ApplyOptions(
-                project=self.project,
-                concurrency=self.settings.concurrency,
-                rate_limit=self.settings.rate_limit,
-                max_attempts=self.settings.max_attempts,
-                grace_s=STOP_GRACE_S,
-                revision=revision.name,
-                generation=revision.generation,
-            ),
+            apply_options,
             stop=self._stop,
             on_result=self._log_result,
         )
@@ -656,12 +647,8 @@ class Daemon:
                 self._inventory[result.schedule_id] = ObservedSchedule(
                     schedule_id=result.schedule_id,
                     owner=self.project,
-                    record=WriteRecord(
-                        fingerprint=schedule.fingerprint,
-                        source=schedule.source,
-                        enabled=schedule.enabled,
-                        revision=revision.name,
-                        generation=revision.generation,
+                    record=record_for(
+                        schedule, revision=revision.name, generation=revision.generation
                     ),
                     spec=schedule.spec,
                     workflow_type=schedule.action.workflow_type,

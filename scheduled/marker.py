@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scheduled.calendar import Calendar, Range
+from scheduled.model import DesiredSchedule
 
 MEMO_KEY = "scheduled"
 MANAGED_BY = "scheduled"
@@ -35,6 +36,17 @@ class WriteRecord:
     enabled: bool  # the file's `enabled` when this was written, to tell an operator's pause
     revision: str = ""  # git commit or link target of the tree that was applied
     generation: int = 0  # orders revisions (commit time); a replica never writes an older one
+
+
+def record_for(schedule: DesiredSchedule, *, revision: str, generation: int) -> WriteRecord:
+    """The record a write of `schedule` leaves in Temporal."""
+    return WriteRecord(
+        fingerprint=schedule.fingerprint,
+        source=schedule.source,
+        enabled=schedule.enabled,
+        revision=revision,
+        generation=generation,
+    )
 
 
 def ownership_memo(project: str) -> dict[str, Any]:

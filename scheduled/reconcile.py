@@ -9,7 +9,9 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -17,7 +19,7 @@ from scheduled.apply import ApplyOptions, ApplyReport, Result, apply_plan
 from scheduled.errors import ScheduledError
 from scheduled.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError, ScheduleWrite
 from scheduled.loader import LoadResult
-from scheduled.marker import WriteRecord
+from scheduled.marker import record_for
 from scheduled.model import schedule_id_for, schedule_id_prefix
 from scheduled.observed import ObservedSchedule
 from scheduled.plan import (
@@ -29,6 +31,7 @@ from scheduled.plan import (
     field_changes,
     make_plan,
 )
+from scheduled.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,37 @@ def tree_revision(root: Path) -> Revision:
     if root.is_symlink():
         return Revision(root.resolve().name)
     return Revision()
+
+
+def pass_options(
+    settings: Settings,
+    *,
+    project: str,
+    revision: Revision,
+    allow_mass_delete: bool = False,
+    **apply_overrides: Any,
+) -> tuple[PlanOptions, ApplyOptions]:
+    """The options of one pass from the settings, the same for the CLI and the daemon."""
+    plan_options = PlanOptions(
+        project=project,
+        now=datetime.now(UTC),
+        prune=settings.prune,
+        allow_mass_delete=allow_mass_delete,
+        max_delete_fraction=settings.max_delete_fraction,
+        respect_operator_pause=settings.respect_operator_pause,
+        generation=revision.generation,
+    )
+    apply_options = ApplyOptions(
+        project=project,
+        concurrency=settings.concurrency,
+        rate_limit=settings.rate_limit,
+        max_attempts=settings.max_attempts,
+        revision=revision.name,
+        generation=revision.generation,
+        respect_operator_pause=settings.respect_operator_pause,
+        **apply_overrides,
+    )
+    return plan_options, apply_options
 
 
 def desired_state(load: LoadResult, project: str, scope: Iterable[str] | None = None) -> DesiredState:
@@ -176,13 +210,7 @@ async def adopt(
         schedule=schedule,
         paused=schedule.paused,
         note=schedule.note,
-        record=WriteRecord(
-            fingerprint=schedule.fingerprint,
-            source=schedule.source,
-            enabled=schedule.enabled,
-            revision=revision.name,
-            generation=revision.generation,
-        ),
+        record=record_for(schedule, revision=revision.name, generation=revision.generation),
     )
     await gateway.delete(schedule_id)
     try:
