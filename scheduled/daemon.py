@@ -64,6 +64,8 @@ from scheduled.watcher import (
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+# How often the watcher looks for changes; the quiet period itself is timed by the loop.
+WATCH_STEP_MS = 50
 SCOPED_DESCRIBE_LIMIT = 200  # past this many schedules in a changed set, one list is cheaper
 RETRY_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 FOLDER_SCAN_LIMIT = 5_000  # a folder event holding more workflow files: rescan everything
@@ -171,7 +173,8 @@ class Daemon:
         )
         self._watcher_factory = watcher_factory or (
             lambda root, send: TreeWatcher(
-                root, send, quiet_ms=self.settings.debounce_ms, max_wait_ms=self.settings.max_wait_ms
+                root, send, step_ms=min(WATCH_STEP_MS, self.settings.debounce_ms or WATCH_STEP_MS),
+                max_wait_ms=self.settings.max_wait_ms
             )
         )
         self._gateway: ScheduleGateway | None = None
@@ -307,6 +310,10 @@ class Daemon:
                     logger.debug("periodic full resync")
                 else:
                     full_needed, pending = self._absorb(message, full_needed, pending)
+                    if isinstance(message, FilesChanged):
+                        full_needed, pending = await self._until_quiet(
+                            receive, full_needed, pending
+                        )
             while True:  # take everything already queued: one pass for all of it
                 try:
                     message = receive.receive_nowait()
@@ -339,6 +346,25 @@ class Daemon:
                 with anyio.move_on_after(delay):  # a change or a signal ends the wait early
                     message = await receive.receive()
                     full_needed, pending = self._absorb(message, full_needed, pending)
+
+    async def _until_quiet(
+        self, receive: MemoryObjectReceiveStream[_Message], full: bool, pending: set[str]
+    ) -> tuple[bool, set[str]]:
+        """The debounce: keep taking changes until none came for `debounce_ms`, or for at most
+        `max_wait_ms` under a steady stream of saves. The watcher reports changes within
+        WATCH_STEP_MS, so the quiet period is timed here, from each batch's arrival."""
+        quiet = self.settings.debounce_ms / 1000
+        deadline = time.monotonic() + self.settings.max_wait_ms / 1000
+        while not self._stop.is_set():
+            wait = min(quiet, deadline - time.monotonic())
+            if wait <= 0:
+                break
+            with anyio.move_on_after(wait) as waited:
+                message = await receive.receive()
+            if waited.cancelled_caught:
+                break
+            full, pending = self._absorb(message, full, pending)
+        return full, pending
 
     async def _guarded_pass(self, scope: frozenset[str] | None) -> bool | None:
         """One pass that cannot take the daemon down: True converged, False retry later,

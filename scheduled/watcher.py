@@ -1,8 +1,10 @@
 """Watching the tree: batches of changed workflow files, root swaps, and a root that vanishes.
 
-watchfiles does the debouncing: `step` is the quiet period (a change, then `step` ms with no
-other change, yields the batch) and `debounce` the longest a stream of changes is grouped, so a
-burst of saves or a `git pull` arrives as one batch.
+watchfiles groups raw events: a change, then `step` ms with no other change, yields a batch, and
+`debounce` caps how long a stream of changes is grouped. `step` is kept short (50 ms) because
+watchfiles only looks every `step` ms, so a batch arrives between one and two steps after the
+last change; the daemon times the real quiet period (300 ms by default) from each batch's
+arrival, which keeps save-to-apply latency close to that quiet period.
 
 The root may be a symlink that git-sync swaps atomically to a new checkout. inotify watches the
 resolved folder, so the old target's later deletion would look like every file being deleted;
@@ -101,7 +103,7 @@ class TreeWatcher:
         root: Path,
         send: MemoryObjectSendStream[Trigger],
         *,
-        quiet_ms: int = 300,
+        step_ms: int = 50,
         max_wait_ms: int = 2000,
         link_poll_s: float = 0.5,
         watch: WatchFunction = watchfiles.awatch,
@@ -109,7 +111,7 @@ class TreeWatcher:
     ) -> None:
         self.root = root
         self.send = send
-        self.quiet_ms = quiet_ms
+        self.step_ms = step_ms
         self.max_wait_ms = max_wait_ms
         self.link_poll_s = link_poll_s
         self.watch = watch
@@ -210,7 +212,7 @@ class TreeWatcher:
             target,
             watch_filter=_interesting,
             debounce=self.max_wait_ms,
-            step=self.quiet_ms,
+            step=self.step_ms,
             stop_event=stop,
             force_polling=self.polling,
             poll_delay_ms=300,

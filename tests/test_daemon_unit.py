@@ -486,7 +486,7 @@ def test_the_inotify_watch_limit_falls_back_to_polling(
     root = make_tree(tmp_path)
 
     def watcher(root: Path, send: Any) -> TreeWatcher:
-        return TreeWatcher(root, send, quiet_ms=50, max_wait_ms=500, watch=limited_watch)
+        return TreeWatcher(root, send, step_ms=50, max_wait_ms=500, watch=limited_watch)
 
     daemon = make_daemon(root, gateway, watcher_factory=watcher)
 

@@ -31,7 +31,7 @@ Body = Callable[[TreeWatcher, MemoryObjectReceiveStream[Trigger]], Awaitable[Non
 
 def watch(root: Path, body: Body, **options: Any) -> None:
     """Run a TreeWatcher on root while body drives the file system and reads the triggers."""
-    settings: dict[str, Any] = {"quiet_ms": 50, "max_wait_ms": 500, "link_poll_s": 0.1}
+    settings: dict[str, Any] = {"step_ms": 50, "max_wait_ms": 500, "link_poll_s": 0.1}
     settings.update(options)
 
     async def main() -> None:
@@ -87,7 +87,7 @@ def test_a_burst_of_writes_is_one_batch_of_relative_workflow_paths(tmp_path: Pat
         assert batch.paths == {"a.yaml", "sub/b.yml"}
         assert batch.others == frozenset()
 
-    watch(tmp_path, body, quiet_ms=300)
+    watch(tmp_path, body, step_ms=300)
 
 
 def test_a_folder_moved_as_a_whole_is_reported_as_the_folder(tmp_path: Path) -> None:
