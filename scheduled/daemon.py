@@ -65,7 +65,7 @@ from scheduled.watcher import (
 EXIT_OK = 0
 EXIT_FAILED = 1
 # How often the watcher looks for changes; the quiet period itself is timed by the loop.
-WATCH_STEP_MS = 50
+WATCH_STEP_MS = 25
 SCOPED_DESCRIBE_LIMIT = 200  # past this many schedules in a changed set, one list is cheaper
 RETRY_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 FOLDER_SCAN_LIMIT = 5_000  # a folder event holding more workflow files: rescan everything

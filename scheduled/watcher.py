@@ -1,7 +1,7 @@
 """Watching the tree: batches of changed workflow files, root swaps, and a root that vanishes.
 
 watchfiles groups raw events: a change, then `step` ms with no other change, yields a batch, and
-`debounce` caps how long a stream of changes is grouped. `step` is kept short (50 ms) because
+`debounce` caps how long a stream of changes is grouped. `step` is kept short (25 ms in the daemon) because
 watchfiles only looks every `step` ms, so a batch arrives between one and two steps after the
 last change; the daemon times the real quiet period (300 ms by default) from each batch's
 arrival, which keeps save-to-apply latency close to that quiet period.
