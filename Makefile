@@ -23,7 +23,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest --cov=scheduled --cov-report=term-missing:skip-covered
+	$(BIN)/pytest --cov=scheduled --cov-report=term-missing:skip-covered --cov-fail-under=90
 
 bench: install
 	$(BIN)/python bench/bench_load.py
