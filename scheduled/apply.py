@@ -62,7 +62,7 @@ _PASSIVE = {
 class ApplyOptions:
     project: str
     concurrency: int = 10
-    rate_limit: float = 100.0  # calls per second, bursts up to one second's worth
+    rate_limit: float = 200.0  # calls per second, bursts up to one second's worth
     max_attempts: int = 6
     initial_backoff_s: float = 0.2
     max_backoff_s: float = 10.0

@@ -214,7 +214,7 @@ def _reconcile_options(func: F) -> F:
         click.option("--concurrency", type=click.IntRange(1, 256), envvar="SCHEDULED_CONCURRENCY",
                      help="Temporal calls in flight at once (default 10)."),
         click.option("--rate-limit", type=click.FloatRange(0.1), envvar="SCHEDULED_RATE_LIMIT",
-                     help="Temporal calls per second at most (default 100)."),
+                     help="Temporal calls per second at most (default 200)."),
         click.option("--prune/--no-prune", default=None, envvar="SCHEDULED_PRUNE",
                      help="Delete schedules whose files are gone (default: prune)."),
         click.option("--allow-mass-delete", is_flag=True,

@@ -33,7 +33,7 @@ class Settings:
     api_key: str | None = None
     tls: bool | None = None
     concurrency: int = 10
-    rate_limit: float = 100.0  # Temporal calls per second, bursts up to one second's worth
+    rate_limit: float = 200.0  # Temporal calls per second, bursts up to one second's worth
     max_attempts: int = 6  # per call, for transient errors
     prune: bool = True
     max_delete_fraction: float = 0.5
