@@ -15,7 +15,7 @@ import anyio
 import click
 
 from scheduled import __version__
-from scheduled.apply import ApplyOptions, ApplyReport, Result
+from scheduled.apply import ApplyOptions, Result
 from scheduled.errors import ScheduledError
 from scheduled.gateway import GatewayError, ScheduleGateway
 from scheduled.loader import LoadOptions, LoadResult, derive_project_name, load_tree
@@ -364,12 +364,10 @@ def apply(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> No
     """
     settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
     options = load_options(settings, root)
-    load = load_tree(root, options, now=datetime.now(UTC))
-    _print_invalid(load)
     plan_options, apply_options = _pass_options(ctx, settings, options.project, tree_revision(root))
     progress = _Progress(enabled=sys.stderr.isatty() and output_format == "text")
 
-    async def run() -> ApplyReport:
+    async def run() -> PassResult:
         stop = anyio.Event()
         gateway = await _gateway(ctx, settings)
         outcome: PassResult | None = None
@@ -378,7 +376,7 @@ def apply(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> No
             group.start_soon(_stop_on_signals, stop, group.cancel_scope)
             try:  # caught here: out of the task group it would arrive as an ExceptionGroup
                 outcome = await reconcile_pass(
-                    load,
+                    lambda: load_tree(root, options, now=datetime.now(UTC)),
                     gateway,
                     plan_options=plan_options,
                     apply_options=apply_options,
@@ -393,13 +391,15 @@ def apply(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> No
             raise failure
         if outcome is None:  # a second signal cancelled the pass before it could report
             raise ScheduledError("stopped at once by a second signal; the plan was not finished")
-        return outcome.report
+        return outcome
 
     try:
-        report = _run_with_temporal(run)
+        outcome = _run_with_temporal(run)
     except (GatewayError, ScheduledError) as error:
         _fail(f"{error}; nothing was changed")
     progress.finish()
+    load, report = outcome.load, outcome.report
+    _print_invalid(load)
     if output_format == "json":
         click.echo(json.dumps(report_json(report), indent=2))
     else:

@@ -108,12 +108,13 @@ async def observe(gateway: ScheduleGateway, project: str) -> list[ObservedSchedu
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PassResult:
+    load: LoadResult
     plan: Plan
     report: ApplyReport
 
 
 async def reconcile_pass(
-    load: LoadResult,
+    load: LoadResult | Callable[[], LoadResult],
     gateway: ScheduleGateway,
     *,
     plan_options: PlanOptions,
@@ -124,13 +125,39 @@ async def reconcile_pass(
     on_result: Callable[[Result], None] | None = None,
 ) -> PassResult:
     """Observe Temporal, plan against the loaded tree, apply. Gateway errors of the list call
-    propagate (nothing can be decided without it); per-schedule errors are in the report."""
-    observed = await observe(gateway, plan_options.project)
-    plan = make_plan(desired_state(load, plan_options.project, scope), observed, plan_options)
+    propagate (nothing can be decided without it); per-schedule errors are in the report.
+
+    `load` may be a function: the tree is then read in a worker thread while Temporal lists
+    the schedules, so the two waits overlap (reading 1,000 files and listing 1,000 schedules
+    take about 0.3 s and 1.2 s)."""
+    loaded, observed = await _load_and_observe(load, gateway, plan_options.project)
+    plan = make_plan(desired_state(loaded, plan_options.project, scope), observed, plan_options)
     if on_plan is not None:
         on_plan(plan)
     report = await apply_plan(plan, gateway, apply_options, stop=stop, on_result=on_result)
-    return PassResult(plan=plan, report=report)
+    return PassResult(load=loaded, plan=plan, report=report)
+
+
+async def _load_and_observe(
+    load: LoadResult | Callable[[], LoadResult], gateway: ScheduleGateway, project: str
+) -> tuple[LoadResult, list[ObservedSchedule]]:
+    if isinstance(load, LoadResult):
+        return load, await observe(gateway, project)
+    listed: list[ObservedSchedule] = []
+    failure: list[GatewayError] = []
+
+    async def list_schedules() -> None:
+        try:
+            listed.extend(await observe(gateway, project))
+        except GatewayError as error:  # re-raised below, not as an ExceptionGroup
+            failure.append(error)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(list_schedules)
+        loaded = await anyio.to_thread.run_sync(load)
+    if failure:
+        raise failure[0]
+    return loaded, listed
 
 
 async def with_detail(plan: Plan, gateway: ScheduleGateway, *, concurrency: int = 10) -> Plan:
