@@ -134,6 +134,7 @@ def note(gateway: FakeGateway, workflow_id: str) -> str | None:
 
 def test_first_full_pass_creates_then_reports_ready_over_http(tmp_path: Path) -> None:
     gateway, notifier = FakeGateway(), RecordingNotifier()
+    gateway.delay_s = 0.5  # the first pass is still running when /readyz is asked
     daemon = make_daemon(make_tree(tmp_path), gateway, notifier=notifier,
                          http_address="127.0.0.1:0")
 
@@ -141,6 +142,7 @@ def test_first_full_pass_creates_then_reports_ready_over_http(tmp_path: Path) ->
         assert daemon.http_port
         code, text = await anyio.to_thread.run_sync(http_get, daemon.http_port, "/readyz")
         assert code == 503 and text.startswith(b"not ready")
+        gateway.delay_s = 0
         await ready(daemon)
         assert sorted(gateway.stored) == sorted(sid(name) for name in NAMES)
         assert notifier.keys().count("READY") == 1
