@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import signal
 import sys
@@ -57,6 +56,7 @@ EXIT_USAGE = 2  # bad flags or config (click's own usage errors use 2 as well)
 EXIT_CHANGES_PENDING = 2  # `plan` only: the tree and Temporal differ
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def _setting_options(func: F) -> F:
@@ -275,22 +275,11 @@ def _print_invalid(result: LoadResult) -> None:
         )
 
 
-T = TypeVar("T")
+def _run_event_loop(function: Callable[[], Awaitable[T]]) -> T:
+    # Imported here: `validate` and `schema` should not pay for importing temporalio.
+    from scheduled.temporal_gateway import run_event_loop
 
-
-def _run_with_temporal(function: Callable[[], Awaitable[T]]) -> T:
-    """anyio.run, then drop the temporalio client while the interpreter is fully alive.
-
-    A client that is still referenced (through reference cycles) when the process exits is
-    freed during interpreter finalization, and its Rust threads then abort the process
-    ("Fatal Python error: PyGILState_Release", exit status 134) in a few percent of short runs
-    (temporalio/sdk-python#300). Collecting right after the event loop ends avoids it (measured:
-    16/40 aborts for a bare connect + list script, 0/100 with the collection).
-    """
-    try:
-        return anyio.run(function)
-    finally:
-        gc.collect()
+    return run_event_loop(function)
 
 
 def _fail(message: str) -> None:
@@ -332,7 +321,7 @@ def plan(ctx: click.Context, /, root: Path, output_format: str, detail: bool, ve
         return made
 
     try:
-        made = _run_with_temporal(run)
+        made = _run_event_loop(run)
     except (GatewayError, ScheduledError) as error:
         _fail(str(error))
     _print_invalid(load)
@@ -394,7 +383,7 @@ def apply(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> No
         return outcome
 
     try:
-        outcome = _run_with_temporal(run)
+        outcome = _run_event_loop(run)
     except (GatewayError, ScheduledError) as error:
         _fail(f"{error}; nothing was changed")
     progress.finish()
@@ -486,7 +475,7 @@ def _rows(ctx: click.Context, /, root: Path, only: str | None) -> list[dict[str,
         return await observe(gateway, options.project)
 
     try:
-        observed = _run_with_temporal(run)
+        observed = _run_event_loop(run)
     except (GatewayError, ScheduledError) as error:
         _fail(str(error))
     managed = [item for item in observed if item.owner == options.project]
@@ -533,7 +522,7 @@ def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any)
         )
 
     try:
-        adopted = _run_with_temporal(run)
+        adopted = _run_event_loop(run)
     except (AdoptError, GatewayError, ScheduledError) as error:
         _fail(str(error))
     if adopted.already_managed:

@@ -51,7 +51,7 @@ from scheduled.plan import Plan, make_plan
 from scheduled.reconcile import Revision, desired_state, observe, pass_options, tree_revision
 from scheduled.settings import ConfigError, Settings
 from scheduled.systemd import SystemdNotifier, watchdog_interval_s
-from scheduled.temporal_gateway import Connection, TemporalGateway
+from scheduled.temporal_gateway import Connection, TemporalGateway, run_event_loop
 from scheduled.tree import is_ignored_dir_name, is_workflow_file_name
 from scheduled.watcher import (
     FilesChanged,
@@ -758,7 +758,7 @@ def run_daemon(config: DaemonConfig) -> int:
             config = replace(
                 config, connection=replace(config.connection, address=dev_server.address)
             )
-        return anyio.run(Daemon(replace(config, manage_logging=True)).serve)
+        return run_event_loop(Daemon(replace(config, manage_logging=True)).serve)
     except DevServerError as error:
         logger.bind(error=str(error)).error("cannot start the Temporal dev server")
         return EXIT_FAILED
