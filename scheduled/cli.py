@@ -275,6 +275,15 @@ def _print_invalid(result: LoadResult) -> None:
         )
 
 
+def _tree_and_settings(
+    ctx: click.Context, /, root: Path
+) -> tuple[Settings, LoadOptions, LoadResult, Revision]:
+    """What every Temporal command starts from: settings, the loaded tree and its revision."""
+    settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
+    options = load_options(settings, root)
+    return settings, options, load_tree(root, options, now=datetime.now(UTC)), tree_revision(root)
+
+
 def _run_event_loop(function: Callable[[], Awaitable[T]]) -> T:
     # Imported here: `validate` and `schema` should not pay for importing temporalio.
     from scheduled.temporal_gateway import run_event_loop
@@ -304,10 +313,7 @@ def plan(ctx: click.Context, /, root: Path, output_format: str, detail: bool, ve
     Exit status: 0 no changes, 2 changes pending, 1 error (invalid files, unreachable Temporal,
     conflicts or blocked deletions).
     """
-    settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
-    options = load_options(settings, root)
-    load = load_tree(root, options, now=datetime.now(UTC))
-    revision = tree_revision(root)
+    settings, options, load, revision = _tree_and_settings(ctx, root)
 
     async def run() -> Any:
         gateway = await _gateway(ctx, settings)
@@ -465,10 +471,8 @@ def get(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -> None:
 
 
 def _rows(ctx: click.Context, /, root: Path, only: str | None) -> list[dict[str, Any]]:
-    settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
-    options = load_options(settings, root)
-    load = load_tree(root, options, now=datetime.now(UTC))
-    made_options = _pass_options(ctx, settings, options.project, tree_revision(root))[0]
+    settings, options, load, revision = _tree_and_settings(ctx, root)
+    made_options = _pass_options(ctx, settings, options.project, revision)[0]
 
     async def run() -> list[Any]:
         gateway = await _gateway(ctx, settings)
@@ -510,10 +514,7 @@ def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any)
     Temporal shows for it is reset (the workflows it started are not touched). Exit status: 0
     adopted or already managed, 1 refused or failed.
     """
-    settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
-    options = load_options(settings, root)
-    load = load_tree(root, options, now=datetime.now(UTC))
-    revision = tree_revision(root)
+    settings, options, load, revision = _tree_and_settings(ctx, root)
 
     async def run() -> Any:
         gateway = await _gateway(ctx, settings)

@@ -392,7 +392,8 @@ def _ranges(ranges: Sequence[tc.ScheduleRange]) -> tuple[Range, ...]:
     return tuple(Range(r.start, r.end, r.step) for r in ranges)
 
 
-def _calendar(spec: tc.ScheduleCalendarSpec) -> Calendar:
+def calendar_from_sdk(spec: tc.ScheduleCalendarSpec) -> Calendar:
+    """The SDK's calendar as scheduled's plain value (also used by the cron tests)."""
     return Calendar(
         second=_ranges(spec.second),
         minute=_ranges(spec.minute),
@@ -421,7 +422,7 @@ def _observed(
         if skip.comment and (parsed := parse_record(skip.comment)) is not None:
             record = parsed
     calendars = tuple(
-        calendar for calendar in map(_calendar, spec.calendars) if not is_record_calendar(calendar)
+        calendar for calendar in map(calendar_from_sdk, spec.calendars) if not is_record_calendar(calendar)
     )
     return ObservedSchedule(
         schedule_id=schedule_id,

@@ -17,37 +17,19 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleCalendarSpec,
     ScheduleDescription,
-    ScheduleRange,
     ScheduleSpec,
     ScheduleState,
 )
 from temporalio.service import RPCError
 
-from scheduled.calendar import Calendar, Interval, Range, next_fire_times
+from scheduled.calendar import Interval, next_fire_times
 from scheduled.cron import compile_cron
+from scheduled.temporal_gateway import calendar_from_sdk
 
 pytestmark = pytest.mark.temporal
 
 CONCURRENCY = 16
-
-
-def _ranges(ranges: Sequence[ScheduleRange]) -> tuple[Range, ...]:
-    return tuple(Range(r.start, r.end, r.step) for r in ranges)
-
-
-def _calendar(spec: ScheduleCalendarSpec) -> Calendar:
-    return Calendar(
-        second=_ranges(spec.second),
-        minute=_ranges(spec.minute),
-        hour=_ranges(spec.hour),
-        day_of_month=_ranges(spec.day_of_month),
-        month=_ranges(spec.month),
-        year=_ranges(spec.year),
-        day_of_week=_ranges(spec.day_of_week),
-        comment=spec.comment or "",
-    )
 
 
 def _temporal_equivalent(text: str) -> str:
@@ -105,7 +87,7 @@ def test_temporal_compiles_every_accepted_string_as_we_do(temporal_address: str)
         )
         spec = description.schedule.spec
         theirs = (
-            [_calendar(c) for c in spec.calendars],
+            [calendar_from_sdk(c) for c in spec.calendars],
             [Interval(i.every, i.offset or timedelta(0)) for i in spec.intervals],
             spec.time_zone_name or None,
         )
