@@ -1,0 +1,127 @@
+"""Settings: flag > environment > config file > default, and a config file that says what is wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from trees import workflow_yaml, write_workflow
+
+from scheduled.cli import main
+from scheduled.settings import ConfigError, Settings, build_settings, read_config_file
+
+
+def test_a_config_file_reads_the_scheduled_table(tmp_path: Path) -> None:
+    path = tmp_path / "scheduled.toml"
+    path.write_text('[scheduled]\nproject = "reports"\nconcurrency = 4\n')
+    assert read_config_file(path) == {"project": "reports", "concurrency": 4}
+
+
+def test_an_unknown_key_in_the_config_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "scheduled.toml"
+    path.write_text("[scheduled]\nconcurency = 4\n")
+    with pytest.raises(ConfigError, match=r"unknown setting.*concurency"):
+        read_config_file(path)
+
+
+def test_broken_toml_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "scheduled.toml"
+    path.write_text("[scheduled\n")
+    with pytest.raises(ConfigError, match=r"scheduled\.toml"):
+        read_config_file(path)
+
+
+def test_a_missing_config_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        read_config_file(tmp_path / "nope.toml")
+
+
+def test_later_layers_win_and_none_means_not_set() -> None:
+    settings = build_settings([{"concurrency": 4, "project": "file"}, {"project": "flag", "concurrency": None}])
+    assert (settings.project, settings.concurrency) == ("flag", 4)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("project", "Has Spaces", "project 'Has Spaces' is not valid"),
+        ("concurrency", 0, "concurrency must be at least 1"),
+        ("rate_limit", 0, "rate_limit must be a positive"),
+        ("max_delete_fraction", 1.5, "max_delete_fraction must be above 0"),
+    ],
+)
+def test_a_setting_that_cannot_work_is_refused(field: str, value: object, words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        Settings(**{field: value})  # type: ignore[arg-type]
+
+
+# -- precedence, through the real CLI ------------------------------------------------------------
+# An invalid project name is refused as a usage error (exit 2), so each test puts an invalid
+# value in the layer that must lose and a valid one in the layer that must win.
+
+GOOD_DEFAULTS = '[scheduled]\ndefault_workflow = "W"\ndefault_task_queue = "q"\n'
+
+
+def _validate(tmp_path: Path, *flags: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    root = tmp_path / "tree"
+    write_workflow(root, "job.yaml", workflow_yaml("job", workflow=None, task_queue=None, cron="0 9 * * *"))
+    runner = CliRunner(env={"SCHEDULED_CONFIG": None, "SCHEDULED_PROJECT": None, **(env or {})})
+    result = runner.invoke(main, ["validate", str(root), "--format", "json", *flags])
+    return result.exit_code, result.output
+
+
+def _config(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "scheduled.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_the_config_file_supplies_defaults(tmp_path: Path) -> None:
+    code, output = _validate(tmp_path, "--config", _config(tmp_path, GOOD_DEFAULTS))
+    assert code == 0 and json.loads(output)["valid"] is True
+
+
+def test_without_any_layer_a_file_without_workflow_type_is_invalid(tmp_path: Path) -> None:
+    code, output = _validate(tmp_path)
+    assert code == 1 and "no workflow type" in output
+
+
+def test_environment_beats_the_config_file(tmp_path: Path) -> None:
+    config = _config(tmp_path, GOOD_DEFAULTS + 'project = "Not Valid"\n')
+    code, _ = _validate(tmp_path, "--config", config, env={"SCHEDULED_PROJECT": "from-env"})
+    assert code == 0
+
+
+def test_the_config_file_beats_the_default(tmp_path: Path) -> None:
+    config = _config(tmp_path, GOOD_DEFAULTS + 'project = "Not Valid"\n')
+    code, output = _validate(tmp_path, "--config", config)
+    assert code == 2 and "project 'Not Valid' is not valid" in output
+
+
+def test_a_flag_beats_the_environment(tmp_path: Path) -> None:
+    config = _config(tmp_path, GOOD_DEFAULTS)
+    code, _ = _validate(
+        tmp_path, "--config", config, "--project", "from-flag", env={"SCHEDULED_PROJECT": "Not Valid"}
+    )
+    assert code == 0
+
+
+def test_the_config_file_can_come_from_the_environment(tmp_path: Path) -> None:
+    code, _ = _validate(tmp_path, env={"SCHEDULED_CONFIG": _config(tmp_path, GOOD_DEFAULTS)})
+    assert code == 0
+
+
+@pytest.mark.temporal
+def test_temporal_address_from_the_environment_beats_the_config_file(
+    tmp_path: Path, temporal_address: str, project_name: str
+) -> None:
+    root = tmp_path / "tree"
+    write_workflow(root, "job.yaml", workflow_yaml("job", cron="0 9 * * *"))
+    config = _config(tmp_path, '[scheduled]\naddress = "127.0.0.1:1"\n')  # nothing listens there
+    result = CliRunner(env={"TEMPORAL_ADDRESS": temporal_address, "SCHEDULED_ADDRESS": None}).invoke(
+        main, ["plan", str(root), "--config", config, "--project", project_name, "--format", "json"]
+    )
+    assert result.exit_code == 2, result.output  # reached the server: one schedule to create
+    assert json.loads(result.output[result.output.index("{"):])["counts"]["create"] == 1
