@@ -131,6 +131,12 @@ class Env:
         self.last_calls = counting.calls
         return result
 
+    async def apply_and_settle(self) -> PassResult:
+        """One pass, then wait until the list shows what it wrote."""
+        result = await self.apply()
+        await self.settled()
+        return result
+
     async def settled(self, within_s: float = 10.0, **overrides: Any) -> None:
         """Wait until the list (eventually consistent) shows what was written: a plan with no
         writes. A plan that keeps asking for writes after `within_s` fails the test."""

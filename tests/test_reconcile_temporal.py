@@ -387,8 +387,7 @@ def test_operator_pause_is_kept_until_the_file_changes_enabled(
     async def body(env: Env) -> None:
         sid = env.schedule_id("job")
         env.write("job", cron=CRON, note="from the file")
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
         await env.handle("job").pause(note="paused by ops: incident 42")
         await env.wait_listed(lambda listed: listed[sid].paused)
 
@@ -427,8 +426,7 @@ def test_override_operator_pause_unpauses(
     async def body(env: Env) -> None:
         sid = env.schedule_id("job")
         env.write("job", cron=CRON, note="from the file")
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
         await env.handle("job").pause(note="ops")
         await env.wait_listed(lambda listed: listed[sid].paused)
         result = await env.apply(respect_operator_pause=False)
@@ -446,8 +444,7 @@ def test_spec_edited_by_hand_in_temporal_is_detected_and_restored(
     async def body(env: Env) -> None:
         sid = env.schedule_id("job")
         env.write("job", cron=CRON)
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
 
         def edit(update: tc.ScheduleUpdateInput) -> tc.ScheduleUpdate:
             schedule = update.description.schedule
@@ -482,16 +479,14 @@ def test_project_never_touches_the_schedules_of_a_project_whose_name_it_prefixes
     async def other(env: Env) -> None:
         env.write("x", cron="0 7 * * *")
         env.write("y", cron="0 8 * * *")
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
 
     run_env(temporal_address, other_project, tmp_path / "bar", other)
 
     async def body(env: Env) -> None:
         env.write("a", cron=CRON)
         env.write("keep", cron=CRON)
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
         listed = await env.gateway.list_schedules(schedule_id_prefix(env.project))
         assert f"schedule-{other_project}-x" in {item.schedule_id for item in listed}  # the trap
 
@@ -546,8 +541,7 @@ def test_create_that_finds_the_schedule_already_there_updates_it(
     async def body(env: Env) -> None:
         sid = env.schedule_id("job")
         env.write("job", cron=CRON)
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
         env.write("job", cron="0 11 * * *")
         lagging = CountingGateway(env.gateway)
         lagging.hidden.add(sid)  # the list has not caught up: looks new
@@ -574,8 +568,7 @@ def test_create_that_finds_an_operator_paused_schedule_keeps_the_pause(
     async def body(env: Env) -> None:
         sid = env.schedule_id("job")
         env.write("job", cron=CRON)
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
         await env.handle("job").pause(note="ops")
         env.write("job", cron="0 11 * * *")
         lagging = CountingGateway(env.gateway)
@@ -613,8 +606,7 @@ def test_update_of_a_schedule_deleted_meanwhile_creates_it(
     async def body(env: Env) -> None:
         sid = env.schedule_id("job")
         env.write("job", cron=CRON)
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
         lagging = CountingGateway(env.gateway)
         lagging.stale = await env.gateway.list_schedules(schedule_id_prefix(env.project))
         await env.handle("job").delete()
@@ -638,8 +630,7 @@ def test_delete_of_a_schedule_already_gone_is_done(
     async def body(env: Env) -> None:
         env.write("job", cron=CRON)
         env.write("keep", cron=CRON)
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
         lagging = CountingGateway(env.gateway)
         lagging.stale = await env.gateway.list_schedules(schedule_id_prefix(env.project))
         await env.handle("job").delete()
@@ -660,8 +651,7 @@ def test_invalid_file_keeps_its_schedule_exactly_as_it_is(
         sid = env.schedule_id("job")
         env.write("job", cron=CRON, note="good")
         env.write("other", cron=CRON)
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
         before = await env.describe("job")
 
         env.write_text("job.yaml", "id: job\nschedule: [unclosed\n")  # id unreadable
@@ -710,8 +700,7 @@ def test_prune_guard(temporal_address: str, project_name: str, tmp_path: Path) -
     async def body(env: Env) -> None:
         for workflow_id in ("a", "b", "c"):
             env.write(workflow_id, cron=CRON)
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
         for workflow_id in ("a", "b", "c"):
             env.remove(workflow_id)
 
@@ -744,8 +733,7 @@ def test_list_reports_the_last_run_and_its_status(
     async def body(env: Env) -> None:
         sid = env.schedule_id("job")
         env.write("job", cron=CRON)
-        await env.apply()
-        await env.settled()
+        await env.apply_and_settle()
         await env.handle("job").trigger()
         listed = await env.wait_listed(lambda listed: bool(listed[sid].recent_runs))
         run = listed[sid].last_run
