@@ -45,6 +45,12 @@ NAMES = ("alpha", "beta", "gamma", "delta")
 Launch = Callable[..., DaemonProcess]
 
 
+def assert_never_deleted_nor_recreated(daemon: DaemonProcess) -> None:
+    """An edit must update in place: no schedule deleted, none created beyond the first pass."""
+    assert daemon.operations("deleted") == 0
+    assert daemon.operations("created") == len(NAMES)
+
+
 @pytest.fixture
 def temporal(temporal_address: str) -> Iterator[TemporalProbe]:
     probe = TemporalProbe(temporal_address)
@@ -129,8 +135,7 @@ def test_rename_save_like_vim_updates_the_schedule(
     wait_until(lambda: temporal.note(sid(project_name, "alpha")) == "v2", what="the renamed save")
     assert hour_minute(temporal.describe(sid(project_name, "alpha"))) == (7, 15)
     wait_until(lambda: daemon.operations("updated") >= 1, what="the update counted")
-    assert daemon.operations("deleted") == 0
-    assert daemon.operations("created") == len(NAMES)
+    assert_never_deleted_nor_recreated(daemon)
 
 
 def test_truncate_and_write_in_two_chunks_keeps_the_schedule_meanwhile(
@@ -159,8 +164,7 @@ def test_truncate_and_write_in_two_chunks_keeps_the_schedule_meanwhile(
     wait_until(lambda: temporal.note(schedule_id) == "v2", what="the complete file applied")
     assert hour_minute(temporal.describe(schedule_id)) == (6, 45)
     wait_until(lambda: not daemon.status()["invalid_files"], what="the file no longer invalid")
-    assert daemon.operations("deleted") == 0
-    assert daemon.operations("created") == len(NAMES)  # never deleted and created again
+    assert_never_deleted_nor_recreated(daemon)
 
 
 def test_a_burst_of_saves_gives_the_final_content(
@@ -181,8 +185,7 @@ def test_a_burst_of_saves_gives_the_final_content(
     wait_until(lambda: daemon.operations("updated") >= 1, what="the update counted")
     # Debounced: a handful of updates at most, never one per save; nothing deleted or recreated.
     assert daemon.operations("updated") <= 5
-    assert daemon.operations("deleted") == 0
-    assert daemon.operations("created") == len(NAMES)
+    assert_never_deleted_nor_recreated(daemon)
 
 
 def test_invalid_save_keeps_the_schedule_exactly_then_the_fix_applies(
