@@ -31,7 +31,6 @@ from loguru import logger
 
 from scheduled.apply import ApplyReport, Outcome, Result, apply_plan
 from scheduled.devserver import DevServer, DevServerError, start_dev_server
-from scheduled.errors import ScheduledError
 from scheduled.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError
 from scheduled.http_api import Response, serve_http
 from scheduled.loader import (
@@ -374,13 +373,13 @@ class Daemon:
             failure: BaseException | None = None
             try:
                 return await self._pass(scope)
-            except (ScheduledError, OSError) as error:
-                failure = error
             except ExceptionGroup as group:  # from a task group inside one of the phases
-                _, rest = group.split((ScheduledError, OSError))
-                if rest is not None:
-                    raise
                 failure = group.exceptions[0] if len(group.exceptions) == 1 else group
+            except Exception as error:
+                # Expected failures are ScheduledError and OSError; anything else is a bug,
+                # logged with its traceback below, and the pass is retried with backoff rather
+                # than taking the process (and every other file's schedule) down.
+                failure = error
             finally:
                 self._pass_scope = None
                 self._applying = False

@@ -133,6 +133,9 @@ def load_tree(
     now = now or datetime.now(UTC)
     try:
         found = list(tree.find_workflow_files(root))
+    except RuntimeError:  # Path.resolve on a symlink loop (Python 3.11)
+        return LoadResult(root=root, readable=False,
+                          root_problem=f"the folder {root} is a symlink that loops back on itself")
     except OSError as error:
         reason = "does not exist" if isinstance(error, FileNotFoundError) else (
             f"cannot be read ({error.strerror or error})"
@@ -700,7 +703,9 @@ def _top_of_hour(calendar: Calendar) -> bool:
 
 def derive_project_name(root: Path) -> str:
     """The default project name: the root folder's name, made valid (lowercase, '-')."""
-    name = root.resolve().name.lower() or "scheduled"
+    # The link's own name, not its target's: under git-sync the target is a commit hash, and a
+    # project named after it would change with every commit.
+    name = root.absolute().name.lower() or Path.cwd().name.lower() or "scheduled"
     cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in name)
     cleaned = cleaned.strip("-_")[:63] or "scheduled"
     return cleaned

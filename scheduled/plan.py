@@ -139,8 +139,41 @@ def make_plan(desired: DesiredState, observed: Iterable[ObservedSchedule], optio
             _replace_kind(operation, Kind.BLOCKED, guard_message) for operation in deletions
         ]
     operations.extend(deletions)
+    behind = _behind_message(managed, options)
+    if behind:
+        # A replica on an older commit must write nothing at all: not overwrite, not delete,
+        # and not re-create what the newer one deleted (a deletion leaves no record to compare).
+        operations = [
+            _replace_kind(operation, Kind.BLOCKED, behind) if operation.writes else operation
+            for operation in operations
+        ]
     operations.sort(key=lambda operation: operation.schedule_id)
-    return Plan(operations=tuple(operations), managed=len(managed), guard_message=guard_message)
+    return Plan(
+        operations=tuple(operations),
+        managed=len(managed),
+        guard_message=guard_message or behind,
+    )
+
+
+def _behind_message(managed: list[ObservedSchedule], options: PlanOptions) -> str:
+    """Why this tree must not write: a newer revision was applied here already. Only comparable
+    when both revisions are known: a tree that is not a git checkout (generation 0) never
+    blocks or is blocked. Revisions are ordered by commit time, so a rollback is a new commit
+    (`git revert`), not a reset to an old one."""
+    if not options.generation:
+        return ""
+    newest = max(
+        (item.record for item in managed if item.record is not None and item.record.generation),
+        key=lambda record: record.generation,
+        default=None,
+    )
+    if newest is None or newest.generation <= options.generation:
+        return ""
+    return (
+        f"a newer revision ({newest.revision or newest.generation}) was applied, probably by "
+        "another replica: this tree is behind, so it writes nothing (to roll back, commit a "
+        "revert rather than resetting to an older commit)"
+    )
 
 
 def _scope_filter(desired: DesiredState) -> Callable[[str, str], bool]:
@@ -215,8 +248,6 @@ def plan_schedule(
     if not reasons:
         kept = ("paused by an operator; kept",) if keep_operator_state and paused else ()
         return base(kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept)
-    if _newer_revision_applied(observed, options):
-        return base(kind=Kind.SKIP, reasons=(_newer_revision_reason(observed),))
     changes = tuple(field_changes(schedule, observed, paused=paused, note=note))
     return base(
         kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons), changes=changes
@@ -239,32 +270,23 @@ def _plan_orphan(
         paused=item.paused,
         note=item.note,
     )
-    if source in desired.invalid_sources or item.schedule_id in desired.claimed_ids:
+    if _protected(source, desired) or item.schedule_id in desired.claimed_ids:
         return base(
             kind=Kind.SKIP,
             reasons=("its file is invalid: the schedule is kept as it is until the file is fixed",),
         )
     if not options.prune:
         return base(kind=Kind.SKIP, reasons=("its file is gone, but pruning is off",))
-    if _newer_revision_applied(item, options):
-        return base(kind=Kind.SKIP, reasons=(_newer_revision_reason(item),))
     return base(kind=Kind.DELETE, reasons=("its file is gone or has no schedule",))
 
 
-def _newer_revision_applied(observed: ObservedSchedule, options: PlanOptions) -> bool:
-    """A replica on a newer commit wrote this schedule. Only comparable when both revisions are
-    known: a tree that is not a git checkout (generation 0) never blocks or is blocked."""
-    record = observed.record
-    return bool(record and record.generation and options.generation
-                and record.generation > options.generation)
-
-
-def _newer_revision_reason(observed: ObservedSchedule) -> str:
-    record = observed.record
-    assert record is not None
-    return (
-        f"a newer revision ({record.revision or record.generation}) was applied, probably by "
-        "another replica; not overwritten with an older one"
+def _protected(source: str, desired: DesiredState) -> bool:
+    """A file that exists but is invalid, or lies in a folder that could not be read (listed
+    as `folder/`), keeps its schedule as it is."""
+    if source in desired.invalid_sources:
+        return True
+    return any(
+        invalid.endswith("/") and source.startswith(invalid) for invalid in desired.invalid_sources
     )
 
 
@@ -273,7 +295,7 @@ def _guard_message(desired: DesiredState, deletions: int, managed: int, options:
         return ""
     if not desired.readable:
         return "the tree cannot be read (unmounted or missing?): nothing is deleted"
-    if desired.file_count == 0 and desired.scope is None:
+    if desired.file_count == 0:
         return "the tree has no workflow files (empty checkout?): nothing is deleted"
     if options.allow_mass_delete:
         return ""

@@ -127,8 +127,10 @@ class Connection:
         if self.api_key:
             loaded["api_key"] = self.api_key
             loaded.setdefault("tls", True)
-        if self.tls is not None:
-            loaded["tls"] = self.tls
+        if self.tls is False:
+            loaded["tls"] = False
+        elif self.tls and not loaded.get("tls"):
+            loaded["tls"] = True  # keep envconfig's TLSConfig (mTLS client cert) when it has one
         loaded.setdefault("namespace", "default")
         return loaded
 

@@ -56,8 +56,11 @@ def find_workflow_files(root: Path) -> Iterator[FoundFile]:
     Raises OSError when the root itself is missing or cannot be listed; any other folder or file
     that cannot be read becomes a FoundFile with a `problem`, so the rest of the tree still loads.
     The walk keeps its own stack (no recursion), so a very deep tree cannot exhaust Python's.
+    It walks the root's real path, resolved once: when git-sync swaps the root link mid-walk,
+    the walk stays in one checkout instead of mixing two.
     """
-    return iter(sorted(_walk(root, root.resolve(strict=True)), key=lambda item: item.relative))
+    real_root = root.resolve(strict=True)
+    return iter(sorted(_walk(real_root, real_root), key=lambda item: item.relative))
 
 
 def _walk(root: Path, real_root: Path) -> list[FoundFile]:

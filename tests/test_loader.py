@@ -542,3 +542,19 @@ def test_the_examples_show_what_they_say(examples: LoadResult) -> None:
     assert examples.desired["weekly-digest"].spec.calendars[1].second == (Range(0),)
     assert examples.desired["cache-warmer"].action.input == {"regions": ["eu", "us"]}
     assert json.loads(examples.desired["daily-report"].action.input_json)["format"] == "pdf"
+
+
+def test_the_default_project_is_the_root_link_name_not_its_target(tmp_path: Path) -> None:
+    # git-sync: /git/current -> /git/.worktrees/<commit>; the project must not change per commit.
+    target = tmp_path / ".worktrees" / "3f2a9c1d"
+    target.mkdir(parents=True)
+    (tmp_path / "current").symlink_to(target)
+    assert derive_project_name(tmp_path / "current") == "current"
+
+
+def test_a_root_that_is_a_symlink_loop_is_unreadable_not_a_crash(tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    result = load_tree(loop, LoadOptions(project="p"))
+    assert not result.readable
+    assert "loops back" in result.root_problem

@@ -109,7 +109,7 @@ def plan(
     **options: Any,
 ) -> Plan:
     desired_state = desired_state_from(
-        schedules, project=PROJECT, file_count=max(1, len(schedules)), **(state or {})
+        schedules, project=PROJECT, **{"file_count": max(1, len(schedules)), **(state or {})}
     )
     return make_plan(desired_state, seen, PlanOptions(project=PROJECT, now=NOW, **options))
 
@@ -218,7 +218,7 @@ def test_newer_revision_applied_elsewhere_is_not_overwritten() -> None:
     old, new = desired(cron="0 9 * * *"), desired(cron="0 10 * * *")
     ahead = observed(new, record=record_of(new, generation=200, revision="abc123"))
     operation = only(plan([old], [ahead], generation=100))
-    assert operation.kind is Kind.SKIP
+    assert operation.kind is Kind.BLOCKED
     assert "abc123" in operation.reasons[0]
 
 
@@ -226,7 +226,15 @@ def test_older_revision_does_not_delete_a_schedule_a_newer_one_created() -> None
     added_later = desired("added-later")
     ahead = observed(added_later, record=record_of(added_later, generation=200))
     made = plan([desired("a")], [observed(desired("a")), ahead], generation=100)
-    assert kinds(made)["added-later"] is Kind.SKIP
+    assert kinds(made)["added-later"] is Kind.BLOCKED
+
+
+def test_older_revision_does_not_recreate_what_a_newer_one_deleted() -> None:
+    kept = desired("kept")
+    ahead = observed(kept, record=record_of(kept, generation=200))
+    made = plan([kept, desired("deleted-later")], [ahead], generation=100)
+    assert kinds(made) == {"kept": Kind.UNCHANGED, "deleted-later": Kind.BLOCKED}
+    assert "behind" in made.guard_message
 
 
 def test_tree_without_a_revision_is_never_held_back_by_one() -> None:
@@ -348,6 +356,24 @@ def test_schedule_of_an_unreadable_file_is_kept() -> None:
 def test_schedule_whose_invalid_file_names_its_id_is_kept() -> None:
     made = plan([desired("b")], _managed("a", "b"), state={"claimed_workflow_ids": ["a"]})
     assert kinds(made)["a"] is Kind.SKIP
+
+
+def test_schedules_of_files_in_an_unreadable_folder_are_kept() -> None:
+    made = plan(
+        [desired("a")],
+        [observed(desired("a")), *[observed(desired(name, source=f"sub/{name}.yaml"))
+                                   for name in ("b", "c")]],
+        state={"invalid_sources": ["sub/"]},
+    )
+    assert kinds(made) == {"a": Kind.UNCHANGED, "b": Kind.SKIP, "c": Kind.SKIP}
+
+
+def test_a_changed_set_that_empties_the_tree_deletes_nothing_even_when_allowed() -> None:
+    made = plan(
+        [], _managed("a", "b"), state={"file_count": 0, "scope": ["a.yaml", "b.yaml"]},
+        allow_mass_delete=True,
+    )
+    assert set(kinds(made).values()) == {Kind.BLOCKED}
 
 
 def test_empty_tree_deletes_nothing() -> None:
