@@ -108,6 +108,9 @@ def configure_logging(
     if chosen == "json":
         logger.add(_json_sink(stream), level=level.upper(), format="{message}")
     else:
-        logger.add(stream, level=level.upper(), format=_text_format, colorize=stream.isatty())
+        # diagnose=False: loguru would otherwise print local variables (an API key among them)
+        # in tracebacks.
+        logger.add(stream, level=level.upper(), format=_text_format, colorize=stream.isatty(),
+                   diagnose=False)
     logging.basicConfig(handlers=[_ToLoguru()], level=logging.WARNING, force=True)
     return chosen
