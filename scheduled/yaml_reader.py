@@ -140,24 +140,27 @@ def _scalar_value(event: ev.ScalarEvent) -> Any:
     try:
         return construct(_constructor, node)
     except Exception as error:  # any failure of a scalar constructor means a bad value
-        position = _position(event.start_mark, event.style)
         name = str(tag).removeprefix("tag:yaml.org,2002:")
-        raise YamlReadError(
+        raise _error_at(
+            event.start_mark,
             f"{event.value!r} is not a valid !!{name} value",
-            line=position.line,
-            column=position.column,
             code="yaml.bad-value",
+            style=event.style,
         ) from error
+
+
+def _error_at(mark: Any, message: str, *, code: str, style: str | None = None) -> YamlReadError:
+    """A YamlReadError located at a parser mark (1-based, inside quotes)."""
+    position = _position(mark, style)
+    return YamlReadError(message, line=position.line, column=position.column, code=code)
 
 
 def _refuse_tag(tag: str | None, event: ev.NodeEvent) -> None:
     if tag and tag.startswith("tag:yaml.org,2002:python/"):
-        position = _position(event.start_mark)
-        raise YamlReadError(
+        raise _error_at(
+            event.start_mark,
             f"the tag !!{tag.removeprefix('tag:yaml.org,2002:')} would build a Python object; "
             "workflow files may hold only plain data (strings, numbers, lists, mappings)",
-            line=position.line,
-            column=position.column,
             code="yaml.unsafe-tag",
         )
 
@@ -260,19 +263,15 @@ def _read(loader: Any) -> Document:
             assert document is not None
             _refuse_tag(event.tag, event)
             if stack and _is_key_slot(stack[-1]):
-                position = _position(event.start_mark)
-                raise YamlReadError(
+                raise _error_at(
+                    event.start_mark,
                     "a mapping key must be a plain value, not a list or mapping",
-                    line=position.line,
-                    column=position.column,
                     code="yaml.complex-key",
                 )
             if len(stack) >= MAX_DEPTH:
-                position = _position(event.start_mark)
-                raise YamlReadError(
+                raise _error_at(
+                    event.start_mark,
                     f"values are nested more than {MAX_DEPTH} levels deep",
-                    line=position.line,
-                    column=position.column,
                     code="yaml.too-deep",
                 )
             total += 1
@@ -288,12 +287,10 @@ def _read(loader: Any) -> Document:
         if kind is ev.AliasEvent:
             assert document is not None
             if event.anchor not in anchors:
-                position = _position(event.start_mark)
-                raise YamlReadError(
+                raise _error_at(
+                    event.start_mark,
                     f"the alias *{event.anchor} refers to an anchor that is not defined "
                     "before it",
-                    line=position.line,
-                    column=position.column,
                     code="yaml.unknown-alias",
                 )
             value, size = anchors[event.anchor]
@@ -314,12 +311,10 @@ def _read(loader: Any) -> Document:
 
         if kind is ev.DocumentStartEvent:
             if document is not None:
-                position = _position(event.start_mark)
-                raise YamlReadError(
+                raise _error_at(
+                    event.start_mark,
                     "the file holds more than one YAML document (a second '---'); "
                     "put one workflow in each file",
-                    line=position.line,
-                    column=position.column,
                     code="yaml.multiple-documents",
                 )
             document = Document(data=None)
@@ -339,12 +334,10 @@ def _read(loader: Any) -> Document:
 
 def _check_expansion(total: int, event: ev.Event) -> None:
     if total > MAX_EXPANDED_VALUES:
-        position = _position(event.start_mark)
-        raise YamlReadError(
+        raise _error_at(
+            event.start_mark,
             f"the document expands to more than {MAX_EXPANDED_VALUES:,} values through "
             "anchors and aliases (a 'billion laughs' file?)",
-            line=position.line,
-            column=position.column,
             code="yaml.alias-bomb",
         )
 
