@@ -208,36 +208,25 @@ def test_empty_comment_is_no_comment() -> None:
     assert compiled.temporal_form == "0 9 * * *"
 
 
-def test_quartz_nth_weekday_is_rejected_at_the_hash() -> None:
+@pytest.mark.parametrize(
+    ("text", "column", "message"),
+    [
+        pytest.param("0 9 * * 1#2", 9, None, id="quartz nth weekday: at the hash"),
+        pytest.param("0 9 * *", 7, "expected 5, 6 or 7 fields, found 4", id="too few: at the end"),
+        pytest.param("0 9 * * * * * 5", 14, None, id="too many: at the first extra field"),
+        pytest.param("0 9 1,15,32 * *", 9, "day of month 32 is out of range 1-31", id="into a list"),
+        pytest.param("0 9-24 * * *", 4, None, id="at the range end"),
+        pytest.param("*/0 * * * *", 2, None, id="at the step"),
+    ],
+)
+def test_error_column_points_at_the_offending_text(
+    text: str, column: int, message: str | None
+) -> None:
     with pytest.raises(CronError) as caught:
-        compile_cron("0 9 * * 1#2")
-    assert caught.value.column == 9
-
-
-def test_too_few_fields_points_at_the_end() -> None:
-    with pytest.raises(CronError) as caught:
-        compile_cron("0 9 * *")
-    assert caught.value.message == "expected 5, 6 or 7 fields, found 4"
-    assert caught.value.column == 7
-
-
-def test_too_many_fields_points_at_the_first_extra_field() -> None:
-    with pytest.raises(CronError) as caught:
-        compile_cron("0 9 * * * * * 5")
-    assert caught.value.column == 14
-
-
-def test_error_column_points_into_a_list() -> None:
-    with pytest.raises(CronError) as caught:
-        compile_cron("0 9 1,15,32 * *")
-    assert caught.value.message == "day of month 32 is out of range 1-31"
-    assert caught.value.column == 9
-
-
-def test_error_column_points_at_the_range_end() -> None:
-    with pytest.raises(CronError) as caught:
-        compile_cron("0 9-24 * * *")
-    assert caught.value.column == 4
+        compile_cron(text)
+    assert caught.value.column == column
+    if message is not None:
+        assert caught.value.message == message
 
 
 def test_error_column_counts_leading_whitespace_and_zone() -> None:
@@ -245,12 +234,6 @@ def test_error_column_counts_leading_whitespace_and_zone() -> None:
     with pytest.raises(CronError) as caught:
         compile_cron(text)
     assert text[caught.value.column :].startswith("60")
-
-
-def test_step_error_points_at_the_step() -> None:
-    with pytest.raises(CronError) as caught:
-        compile_cron("*/0 * * * *")
-    assert caught.value.column == 2
 
 
 def test_no_warnings_for_a_plain_schedule() -> None:

@@ -239,20 +239,26 @@ def as_unprivileged_user(work: Callable[[], Any]) -> Any:
     return result
 
 
+def load_as_unprivileged_user(root: Path) -> dict[str, Any]:
+    """What `nobody` gets from loading root: the desired ids and the diagnostics."""
+
+    def work() -> dict[str, Any]:
+        result = load_tree(root, OPTIONS, now=NOW)
+        return {
+            "desired": sorted(result.desired),
+            "diagnostics": [[d.file, d.code, d.message] for d in result.diagnostics],
+        }
+
+    return as_unprivileged_user(work)
+
+
 def test_an_unreadable_file_is_reported_and_the_rest_of_the_tree_loads(world_tmp: Path) -> None:
     write_workflow(world_tmp, "good.yaml", workflow_yaml("good", every="1h"))
     locked = write_workflow(world_tmp, "locked.yaml", workflow_yaml("locked", every="1h"))
     locked.chmod(0)
     load_tree(world_tmp, OPTIONS, now=NOW)  # imports everything before privileges are dropped
 
-    def work() -> dict[str, Any]:
-        result = load_tree(world_tmp, OPTIONS, now=NOW)
-        return {
-            "desired": sorted(result.desired),
-            "diagnostics": [[d.file, d.code, d.message] for d in result.diagnostics],
-        }
-
-    seen = as_unprivileged_user(work)
+    seen = load_as_unprivileged_user(world_tmp)
 
     assert seen == {
         "desired": ["good"],
@@ -268,14 +274,7 @@ def test_an_unreadable_folder_is_reported_and_the_rest_of_the_tree_loads(world_t
     (world_tmp / "locked").chmod(0)
     load_tree(world_tmp, OPTIONS, now=NOW)
 
-    def work() -> dict[str, Any]:
-        result = load_tree(world_tmp, OPTIONS, now=NOW)
-        return {
-            "desired": sorted(result.desired),
-            "diagnostics": [[d.file, d.code, d.message] for d in result.diagnostics],
-        }
-
-    seen = as_unprivileged_user(work)
+    seen = load_as_unprivileged_user(world_tmp)
 
     assert seen == {
         "desired": ["good"],
