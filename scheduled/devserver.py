@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,12 +131,3 @@ def _wait_healthy(server: DevServer, state_dir: Path, startup_timeout: float) ->
     raise DevServerError(
         f"the dev server on {server.address} was not healthy after {startup_timeout:.0f} s"
     )
-
-
-@contextlib.contextmanager
-def running_dev_server(state_dir: Path, **kwargs: object) -> Iterator[DevServer]:
-    server = start_dev_server(state_dir, **kwargs)  # type: ignore[arg-type]
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -192,7 +192,3 @@ def _last_run_cell(row: dict[str, Any]) -> str:
         return "-"
     status = f" ({row['last_run_status']})" if row["last_run_status"] else ""
     return f"{row['last_run'][:19]}{status}"
-
-
-def seconds(value: timedelta | None) -> float | None:
-    return value.total_seconds() if value is not None else None

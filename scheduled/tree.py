@@ -231,11 +231,3 @@ def line_and_column(raw_prefix: bytes) -> tuple[int, int]:
         last_line = last_line[3:]  # the UTF-8 byte order mark is not a character of the text
     column = len(last_line.decode("utf-8", errors="replace")) + 1
     return line, column
-
-
-def position_of_offset(path: Path, offset: int) -> tuple[int, int]:
-    try:
-        with path.open("rb") as handle:
-            return line_and_column(handle.read(offset))
-    except OSError:
-        return 0, 0
