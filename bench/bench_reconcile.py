@@ -52,8 +52,9 @@ from scheduled.devserver import DevServer, start_dev_server, temporal_cli
 from scheduled.gateway import ScheduleGateway, ScheduleWrite
 from scheduled.loader import LoadOptions, LoadResult, load_tree
 from scheduled.observed import ObservedSchedule
-from scheduled.plan import Plan, PlanOptions
-from scheduled.reconcile import reconcile_pass, tree_revision
+from scheduled.phases import reconcile_pass
+from scheduled.plan import PassContext, Plan, PlanOptions
+from scheduled.revision import tree_revision
 from scheduled.temporal_gateway import TemporalGateway
 
 REPO = Path(__file__).resolve().parent.parent
@@ -306,19 +307,12 @@ async def scheduled_pass(
     result = await reconcile_pass(
         load,
         gateway,
-        plan_options=PlanOptions(
-            project=project, now=datetime.now(UTC), generation=revision.generation
-        ),
-        apply_options=ApplyOptions(
-            project=project,
-            concurrency=config.concurrency,
-            rate_limit=rate_limit,
-            revision=revision.name,
-            generation=revision.generation,
-        ),
+        PlanOptions(context=PassContext(project=project, revision=revision), now=datetime.now(UTC)),
+        apply=ApplyOptions(concurrency=config.concurrency, rate_limit=rate_limit),
         on_plan=on_plan,
     )
     finished, cpu_finished = time.perf_counter(), time.process_time()
+    assert result.report is not None
     if profiler is not None:
         profiler.disable()
         print_profile(profiler, profile_label)
@@ -601,7 +595,7 @@ async def phase_noop(client: tc.Client, config: Config, phase: Phase) -> None:
 
 async def default_rate_runs(client: tc.Client, config: Config, phases: list[Phase]) -> None:
     """Phases 1 and 2 once more at ApplyOptions' default rate limit (what users get)."""
-    default_rate = ApplyOptions(project="x").rate_limit
+    default_rate = ApplyOptions().rate_limit
     items = [make_item(i, 1) for i in range(config.count)]
     project = _tag("cold", "d", "s")
     root = _fresh_tree(config, project, items)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from tenacity import (
@@ -33,11 +33,15 @@ from scheduled.gateway import (
     ScheduleWrite,
     TransientGatewayError,
 )
-from scheduled.marker import record_for
-from scheduled.plan import Kind, Operation, Plan, PlanOptions, plan_schedule
+from scheduled.observed import record_for
+from scheduled.plan import Kind, Operation, PassContext, Plan, plan_schedule
+
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
+    """What apply did with one schedule (the plan's Kind, carried out)."""
+
     CREATED = "created"
     UPDATED = "updated"
     DELETED = "deleted"
@@ -60,7 +64,8 @@ _PASSIVE = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApplyOptions:
-    project: str
+    """How writes are carried out; what is written, and for whom, is in the plan."""
+
     concurrency: int = 10
     rate_limit: float = 200.0  # calls per second, bursts up to one second's worth
     max_attempts: int = 6
@@ -68,13 +73,10 @@ class ApplyOptions:
     max_backoff_s: float = 10.0
     call_timeout_s: float = 30.0
     grace_s: float = 5.0  # after a stop request, how long in-flight calls may finish
-    revision: str = ""
-    generation: int = 0
-    respect_operator_pause: bool = True  # for a create that finds the schedule already there
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Result:
+class OperationResult:
     schedule_id: str
     workflow_id: str
     source: str
@@ -86,7 +88,7 @@ class Result:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApplyReport:
-    results: tuple[Result, ...]
+    results: tuple[OperationResult, ...]
     elapsed_s: float
     stopped: bool = False  # a stop was requested before everything ran
 
@@ -107,36 +109,87 @@ class ApplyReport:
 
 
 class RateLimiter:
-    """A token bucket: at most `rate` calls per second, with bursts of up to `rate` calls."""
+    """A token bucket: at most `rate` calls per second, with bursts of up to `rate` calls.
 
-    def __init__(self, rate: float) -> None:
+    The clock and the sleep are parameters so the pacing is tested without waiting."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
         self._rate = rate
         self._capacity = max(1.0, rate)
         self._tokens = self._capacity
-        self._updated = time.monotonic()
+        self._clock = clock
+        self._sleep = sleep
+        self._updated = clock()
         self._lock = anyio.Lock()
 
     async def acquire(self) -> None:
         async with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
             self._updated = now
             self._tokens -= 1
             wait = -self._tokens / self._rate if self._tokens < 0 else 0.0
         if wait > 0:
-            await anyio.sleep(wait)
+            await self._sleep(wait)
 
 
 class _Stopping(Exception):
     """Raised instead of starting a retry once a stop was requested."""
 
 
-@dataclass(slots=True)
-class _Run:
-    """Mutable bookkeeping of one apply, owned by apply_plan."""
+class Caller:
+    """Every Temporal call of one apply goes through here: at most `concurrency` in flight, at
+    most `rate_limit` per second, a timeout per call, and retries of transient errors with
+    exponential backoff and jitter. Once `stopping` is set, no retry starts."""
 
-    results: dict[str, Result] = field(default_factory=dict)
-    stopping: bool = False
+    def __init__(self, options: ApplyOptions) -> None:
+        self.options = options
+        self.limiter = anyio.CapacityLimiter(options.concurrency)
+        self.rate = RateLimiter(options.rate_limit)
+        self.stopping = False
+        self._retrying = AsyncRetrying(
+            stop=stop_after_attempt(options.max_attempts),
+            # Exponential backoff plus up to one initial step of jitter. (Spelled with the
+            # long-standing wait_exponential + wait_random: wait_exponential_jitter's `initial`
+            # is deprecated in tenacity 9.2 and its jitter defaults to 1 s.)
+            wait=wait_exponential(multiplier=options.initial_backoff_s, max=options.max_backoff_s)
+            + wait_random(0, options.initial_backoff_s),
+            retry=retry_if_exception_type(TransientGatewayError),
+            sleep=anyio.sleep,
+            reraise=True,
+        )
+
+    async def __call__(
+        self, attempts: _Attempts, schedule_id: str, function: Callable[[], Awaitable[T]]
+    ) -> T:
+        """One call with retries; `attempts` counts every try, for the result."""
+        async for attempt in self._retrying.copy():
+            with attempt:
+                if self.stopping and attempt.retry_state.attempt_number > 1:
+                    raise _Stopping  # a stop request ends retries: no new call starts
+                attempts.count += 1
+                await self.rate.acquire()
+                try:
+                    with anyio.fail_after(self.options.call_timeout_s):
+                        return await function()
+                except TimeoutError as error:
+                    raise TransientGatewayError(
+                        f"no answer from Temporal within {self.options.call_timeout_s:.0f} s",
+                        schedule_id=schedule_id,
+                        status="DEADLINE_EXCEEDED",
+                    ) from error
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+
+@dataclass(slots=True)
+class _Attempts:
+    count: int = 0
 
 
 async def apply_plan(
@@ -145,16 +198,15 @@ async def apply_plan(
     options: ApplyOptions,
     *,
     stop: anyio.Event | None = None,
-    on_result: Callable[[Result], None] | None = None,
+    on_result: Callable[[OperationResult], None] | None = None,
 ) -> ApplyReport:
     """Run every write of the plan; never raises for one schedule's failure."""
     started = time.monotonic()
-    run = _Run()
-    limiter = anyio.CapacityLimiter(options.concurrency)
-    rate = RateLimiter(options.rate_limit)
+    results: dict[str, OperationResult] = {}
+    caller = Caller(options)
 
-    def record(result: Result) -> None:
-        run.results[result.schedule_id] = result
+    def record(result: OperationResult) -> None:
+        results[result.schedule_id] = result
         if on_result is not None:
             on_result(result)
 
@@ -166,40 +218,37 @@ async def apply_plan(
     async with anyio.create_task_group() as supervisor:
         with anyio.CancelScope() as work_scope:
             if stop is not None:
-                supervisor.start_soon(_stop_after_grace, stop, run, work_scope, options.grace_s)
+                supervisor.start_soon(_stop_after_grace, stop, caller, work_scope)
             # `concurrency` workers share one iterator of operations, rather than one task per
             # operation: 10,000 waiting tasks cost tens of megabytes for nothing.
             queue = iter(writes)
             async with anyio.create_task_group() as workers:
                 for _ in range(min(options.concurrency, len(writes))):
-                    workers.start_soon(
-                        _worker, queue, gateway, options, limiter, rate, run, record
-                    )
+                    workers.start_soon(_worker, queue, gateway, plan.context, caller, record)
         supervisor.cancel_scope.cancel()  # the stop watcher is no longer needed
 
     for operation in writes:  # writes interrupted by the grace deadline
-        if operation.schedule_id not in run.results:
+        if operation.schedule_id not in results:
             record(_cancelled(operation, "stopped before it finished"))
     ordered = tuple(
-        run.results[operation.schedule_id] for operation in plan.operations
-        if operation.schedule_id in run.results
+        results[operation.schedule_id]
+        for operation in plan.operations
+        if operation.schedule_id in results
     )
     return ApplyReport(
-        results=ordered, elapsed_s=time.monotonic() - started, stopped=run.stopping
+        results=ordered, elapsed_s=time.monotonic() - started, stopped=caller.stopping
     )
 
 
-async def _stop_after_grace(
-    stop: anyio.Event, run: _Run, work_scope: anyio.CancelScope, grace_s: float
-) -> None:
+async def _stop_after_grace(stop: anyio.Event, caller: Caller, work_scope: anyio.CancelScope) -> None:
     await stop.wait()
-    run.stopping = True  # no new calls start from here on
-    await anyio.sleep(grace_s)
+    caller.stopping = True  # no new calls start from here on
+    await anyio.sleep(caller.options.grace_s)
     work_scope.cancel()
 
 
-def _passive_result(operation: Operation) -> Result:
-    return Result(
+def _passive_result(operation: Operation) -> OperationResult:
+    return OperationResult(
         schedule_id=operation.schedule_id,
         workflow_id=operation.workflow_id,
         source=operation.source,
@@ -208,8 +257,8 @@ def _passive_result(operation: Operation) -> Result:
     )
 
 
-def _cancelled(operation: Operation, reason: str) -> Result:
-    return Result(
+def _cancelled(operation: Operation, reason: str) -> OperationResult:
+    return OperationResult(
         schedule_id=operation.schedule_id,
         workflow_id=operation.workflow_id,
         source=operation.source,
@@ -221,81 +270,42 @@ def _cancelled(operation: Operation, reason: str) -> Result:
 async def _worker(
     queue: Iterator[Operation],
     gateway: ScheduleGateway,
-    options: ApplyOptions,
-    limiter: anyio.CapacityLimiter,
-    rate: RateLimiter,
-    run: _Run,
-    record: Callable[[Result], None],
+    context: PassContext,
+    caller: Caller,
+    record: Callable[[OperationResult], None],
 ) -> None:
+    writer = _Writer(gateway, context, caller)
     for operation in queue:  # each operation goes to exactly one worker
-        await _run_operation(operation, gateway, options, limiter, rate, run, record)
+        await _run_operation(operation, writer, record)
 
 
 async def _run_operation(
-    operation: Operation,
-    gateway: ScheduleGateway,
-    options: ApplyOptions,
-    limiter: anyio.CapacityLimiter,
-    rate: RateLimiter,
-    run: _Run,
-    record: Callable[[Result], None],
+    operation: Operation, writer: _Writer, record: Callable[[OperationResult], None]
 ) -> None:
-    async with limiter:
-        if run.stopping:
+    async with writer.caller.limiter:
+        if writer.caller.stopping:
             record(_cancelled(operation, "not started: stopping"))
             return
         started = time.monotonic()
-        attempts = 0
-
-        async def call(function: Callable[[], Awaitable[Any]]) -> Any:
-            nonlocal attempts
-            retrying = AsyncRetrying(
-                stop=stop_after_attempt(options.max_attempts),
-                # Exponential backoff plus up to one initial step of jitter. (Spelled with the
-                # long-standing wait_exponential + wait_random: wait_exponential_jitter's
-                # `initial` is deprecated in tenacity 9.2 and its jitter defaults to 1 s.)
-                wait=wait_exponential(
-                    multiplier=options.initial_backoff_s, max=options.max_backoff_s
-                ) + wait_random(0, options.initial_backoff_s),
-                retry=retry_if_exception_type(TransientGatewayError),
-                sleep=anyio.sleep,
-                reraise=True,
-            )
-            async for attempt in retrying:
-                with attempt:
-                    if run.stopping and attempt.retry_state.attempt_number > 1:
-                        raise _Stopping  # a stop request ends retries: no new call starts
-                    attempts += 1
-                    await rate.acquire()
-                    try:
-                        with anyio.fail_after(options.call_timeout_s):
-                            return await function()
-                    except TimeoutError as error:
-                        raise TransientGatewayError(
-                            f"no answer from Temporal within {options.call_timeout_s:.0f} s",
-                            schedule_id=operation.schedule_id,
-                            status="DEADLINE_EXCEEDED",
-                        ) from error
-            raise AssertionError("unreachable: tenacity re-raises the last error")
-
+        attempts = _Attempts()
         try:
-            outcome, reason = await _carry_out(operation, gateway, options, call)
+            outcome, reason = await writer.carry_out(operation, attempts)
         except GatewayError as error:
-            outcome, reason = Outcome.FAILED, _failure_reason(error, attempts)
+            outcome, reason = Outcome.FAILED, _failure_reason(error, attempts.count)
         except _Stopping:
             outcome, reason = Outcome.CANCELLED, "stopped before retrying"
         except anyio.get_cancelled_exc_class():
             record(_cancelled(operation, "cancelled while in flight"))  # synchronous: safe here
             raise
         record(
-            Result(
+            OperationResult(
                 schedule_id=operation.schedule_id,
                 workflow_id=operation.workflow_id,
                 source=operation.source,
                 outcome=outcome,
                 reason=reason,
                 duration_s=time.monotonic() - started,
-                attempts=attempts,
+                attempts=attempts.count,
             )
         )
 
@@ -307,77 +317,74 @@ def _failure_reason(error: GatewayError, attempts: int) -> str:
     return f"{error}{tail}"
 
 
-async def _carry_out(
-    operation: Operation,
-    gateway: ScheduleGateway,
-    options: ApplyOptions,
-    call: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]],
-) -> tuple[Outcome, str]:
-    reason = "; ".join(operation.reasons)
-    if operation.kind is Kind.DELETE:
-        try:
-            await call(lambda: gateway.delete(operation.schedule_id))
-        except ScheduleNotFoundError:
-            return Outcome.DELETED, "already gone"
-        return Outcome.DELETED, reason
-    write = write_for(operation, options)
-    if operation.kind is Kind.CREATE:
-        try:
-            await call(lambda: gateway.create(write))
-            return Outcome.CREATED, reason
-        except ScheduleExistsError:
-            return await _create_found_existing(operation, gateway, options, call)
-    try:
-        await call(lambda: gateway.update(write))
-    except ScheduleNotFoundError:
-        await call(lambda: gateway.create(write))
-        return Outcome.CREATED, "was gone (deleted meanwhile); created again"
-    return Outcome.UPDATED, reason
+@dataclass(slots=True)
+class _Writer:
+    """Carries out one operation. Because `list` lags behind writes, create→exists becomes an
+    update (after checking ownership), update→missing a create and delete→missing is done."""
 
+    gateway: ScheduleGateway
+    context: PassContext
+    caller: Caller
 
-async def _create_found_existing(
-    operation: Operation,
-    gateway: ScheduleGateway,
-    options: ApplyOptions,
-    call: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]],
-) -> tuple[Outcome, str]:
-    """The list was behind and the schedule exists: plan it again against what describe says
-    (ownership, operator pause, fingerprint) and write only if that plan asks for it."""
-    assert operation.desired is not None
-    current = await call(lambda: gateway.describe(operation.schedule_id))
-    replanned = plan_schedule(
-        operation.desired,
-        current,
-        PlanOptions(
-            project=options.project,
-            now=datetime.now(UTC),
-            respect_operator_pause=options.respect_operator_pause,
-            generation=options.generation,
-        ),
-    )
-    reason = "; ".join(replanned.reasons)
-    if replanned.kind is Kind.UPDATE:
-        write = write_for(replanned, options)
+    async def carry_out(self, operation: Operation, attempts: _Attempts) -> tuple[Outcome, str]:
+        gateway, schedule_id = self.gateway, operation.schedule_id
+
+        def call(function: Callable[[], Awaitable[T]]) -> Awaitable[T]:
+            return self.caller(attempts, schedule_id, function)
+
+        reason = "; ".join(operation.reasons)
+        if operation.kind is Kind.DELETE:
+            try:
+                await call(lambda: gateway.delete(schedule_id))
+            except ScheduleNotFoundError:
+                return Outcome.DELETED, "already gone"
+            return Outcome.DELETED, reason
+        write = write_for(operation, self.context)
+        if operation.kind is Kind.CREATE:
+            try:
+                await call(lambda: gateway.create(write))
+                return Outcome.CREATED, reason
+            except ScheduleExistsError:
+                return await self._create_found_existing(operation, call)
         try:
             await call(lambda: gateway.update(write))
-        except ScheduleNotFoundError:  # deleted again in between: create it after all
+        except ScheduleNotFoundError:
             await call(lambda: gateway.create(write))
-            return Outcome.CREATED, "was deleted while being created; created again"
-        return Outcome.UPDATED, f"existed already (list was behind); updated: {reason}"
-    if replanned.kind is Kind.CONFLICT:
-        return Outcome.CONFLICT, reason
-    prefix = "existed already (list was behind)"
-    return _PASSIVE[replanned.kind], f"{prefix}; {reason}" if reason else prefix
+            return Outcome.CREATED, "was gone (deleted meanwhile); created again"
+        return Outcome.UPDATED, reason
+
+    async def _create_found_existing(
+        self, operation: Operation, call: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
+    ) -> tuple[Outcome, str]:
+        """The list was behind and the schedule exists: plan it again against what describe
+        says (ownership, operator pause, fingerprint) and write only if that plan asks for it."""
+        assert operation.desired is not None
+        gateway = self.gateway
+        current = await call(lambda: gateway.describe(operation.schedule_id))
+        replanned = plan_schedule(operation.desired, current, self.context, datetime.now(UTC))
+        reason = "; ".join(replanned.reasons)
+        if replanned.kind is Kind.UPDATE:
+            write = write_for(replanned, self.context)
+            try:
+                await call(lambda: gateway.update(write))
+            except ScheduleNotFoundError:  # deleted again in between: create it after all
+                await call(lambda: gateway.create(write))
+                return Outcome.CREATED, "was deleted while being created; created again"
+            return Outcome.UPDATED, f"existed already (list was behind); updated: {reason}"
+        if replanned.kind is Kind.CONFLICT:
+            return Outcome.CONFLICT, reason
+        prefix = "existed already (list was behind)"
+        return _PASSIVE[replanned.kind], f"{prefix}; {reason}" if reason else prefix
 
 
-def write_for(operation: Operation, options: ApplyOptions) -> ScheduleWrite:
+def write_for(operation: Operation, context: PassContext) -> ScheduleWrite:
     """The complete schedule a create or update sends, built fresh from the file."""
     schedule = operation.desired
     assert schedule is not None, "create and update operations carry their desired schedule"
     return ScheduleWrite(
-        project=options.project,
+        project=context.project,
         schedule=schedule,
         paused=operation.paused,
         note=operation.note,
-        record=record_for(schedule, revision=options.revision, generation=options.generation),
+        record=record_for(schedule, context.revision),
     )

@@ -3,57 +3,46 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import click
 
 from scheduled import __version__
-from scheduled.apply import ApplyOptions, Result
 from scheduled.errors import ScheduledError
-from scheduled.gateway import GatewayError, ScheduleGateway
-from scheduled.loader import LoadOptions, LoadResult, derive_project_name, load_tree
-from scheduled.plan import Kind, PlanOptions, make_plan
-from scheduled.reconcile import (
-    AdoptError,
-    PassResult,
-    Revision,
-    adopt,
-    desired_state,
-    observe,
-    pass_options,
-    reconcile_pass,
-    tree_revision,
-    with_detail,
-)
+from scheduled.exit_codes import ExitCode
+from scheduled.loader import LoadResult, load_tree
+from scheduled.plan import Kind
 from scheduled.report import (
+    Progress,
     plan_json,
     render_plan,
     render_summary,
     render_table,
     report_json,
     result_line,
-    schedule_row,
+    schedule_rows,
 )
+from scheduled.revision import tree_revision
 from scheduled.schema import schema_text
 from scheduled.settings import (
     DEFAULT_CONFIG_FILE,
     ConfigError,
     Settings,
-    build_settings,
-    read_config_file,
+    load_options,
+    pass_options,
+    resolve_settings,
 )
 
-# Exit codes, one meaning each, so CI can branch on them.
-EXIT_OK = 0
-EXIT_FAILED = 1  # invalid files, failed operations, not converged
-EXIT_USAGE = 2  # bad flags or config (click's own usage errors use 2 as well)
-EXIT_CHANGES_PENDING = 2  # `plan` only: the tree and Temporal differ
+if TYPE_CHECKING:
+    from scheduled.gateway import ScheduleGateway
+    from scheduled.phases import PassResult
+    from scheduled.temporal_connection import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -77,34 +66,23 @@ def _setting_options(func: F) -> F:
     return func
 
 
-def resolve_settings(ctx: click.Context, /, names: list[str]) -> Settings:
-    """flag > environment > config file > default, in one place."""
-    params = ctx.params
-    config_file: Path | None = params.get("config_file")
-    file_layer: dict[str, Any] = {}
+def explicit_settings(ctx: click.Context, /, names: list[str]) -> dict[str, Any]:
+    """The settings given as a flag or in the environment (click reads SCHEDULED_* for us)."""
+    return {
+        name: ctx.params[name]
+        for name in names
+        if name in ctx.params
+        and ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
+    }
+
+
+def settings_from(ctx: click.Context, /, names: list[str]) -> Settings:
+    """flag > environment > config file > default (settings.resolve_settings), as a usage
+    error on the command line."""
     try:
-        if config_file is not None:
-            file_layer = read_config_file(config_file)
-        elif Path(DEFAULT_CONFIG_FILE).is_file():
-            file_layer = read_config_file(Path(DEFAULT_CONFIG_FILE))
-        explicit = {
-            name: params[name]
-            for name in names
-            if name in params
-            and ctx.get_parameter_source(name)
-            not in (None, click.core.ParameterSource.DEFAULT)
-        }
-        return build_settings([file_layer, explicit])
+        return resolve_settings(ctx.params.get("config_file"), explicit_settings(ctx, names))
     except ConfigError as error:
         raise click.UsageError(str(error)) from error
-
-
-def load_options(settings: Settings, root: Path) -> LoadOptions:
-    return LoadOptions(
-        project=settings.project or derive_project_name(root),
-        default_workflow=settings.default_workflow,
-        default_task_queue=settings.default_task_queue,
-    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -122,28 +100,34 @@ def main() -> None:
 
     Settings come from flags, then SCHEDULED_* environment variables, then a TOML config file
     (./scheduled.toml or --config), then defaults.
+
+    \b
+    Exit status:
+      0  clean, converged, no changes
+      1  invalid files, failed operations, not converged, Temporal unreachable
+      2  usage error; for `plan`: changes pending
     """
 
 
-@main.command()
+@main.command(name="validate")
 @click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json is stable for CI tools.")
 @_setting_options
 @click.pass_context
-def validate(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
+def validate_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
     """Check every workflow file under ROOT against the format.
 
     Prints each problem as FILE:LINE:COLUMN, like a compiler. Exit status: 0 when no file has
     an error (warnings allowed), 1 when any file has an error, 2 on a usage error.
     """
-    settings = resolve_settings(ctx, ["project", "default_workflow", "default_task_queue"])
+    settings = settings_from(ctx, ["project", "default_workflow", "default_task_queue"])
     result = load_tree(root, load_options(settings, root), now=datetime.now(UTC))
     if output_format == "json":
         click.echo(json.dumps(_validation_json(result), indent=2))
     else:
         _print_validation(result)
-    ctx.exit(EXIT_OK if result.readable and result.error_count == 0 else EXIT_FAILED)
+    ctx.exit(ExitCode.OK if result.readable and result.error_count == 0 else ExitCode.FAILED)
 
 
 def _validation_json(result: LoadResult) -> dict[str, Any]:
@@ -175,8 +159,8 @@ def _print_validation(result: LoadResult) -> None:
     )
 
 
-@main.command()
-def schema() -> None:
+@main.command(name="schema")
+def schema_command() -> None:
     """Print the JSON Schema (2020-12) of a workflow file, for editors and other tools."""
     click.echo(schema_text(), nl=False)
 
@@ -233,8 +217,8 @@ def _reconcile_options(func: F) -> F:
     return func
 
 
-def _connection(ctx: click.Context, /, settings: Settings) -> Any:
-    from scheduled.temporal_gateway import Connection
+def _connection(ctx: click.Context, /, settings: Settings) -> Connection:
+    from scheduled.temporal_connection import Connection
 
     return Connection(
         address=settings.address,
@@ -251,17 +235,6 @@ async def _gateway(ctx: click.Context, /, settings: Settings) -> ScheduleGateway
     return await TemporalGateway.connect(_connection(ctx, settings))
 
 
-def _pass_options(
-    ctx: click.Context, /, settings: Settings, project: str, revision: Revision
-) -> tuple[PlanOptions, ApplyOptions]:
-    return pass_options(
-        settings,
-        project=project,
-        revision=revision,
-        allow_mass_delete=bool(ctx.params.get("allow_mass_delete")),
-    )
-
-
 def _print_invalid(result: LoadResult) -> None:
     if not result.readable:
         click.echo(f"error: {result.root_problem}; nothing will be deleted", err=True)
@@ -275,28 +248,86 @@ def _print_invalid(result: LoadResult) -> None:
         )
 
 
-def _tree_and_settings(
-    ctx: click.Context, /, root: Path
-) -> tuple[Settings, LoadOptions, LoadResult, Revision]:
-    """What every Temporal command starts from: settings, the loaded tree and its revision."""
-    settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
-    options = load_options(settings, root)
-    return settings, options, load_tree(root, options, now=datetime.now(UTC)), tree_revision(root)
-
-
 def _run_event_loop(function: Callable[[], Awaitable[T]]) -> T:
     # Imported here: `validate` and `schema` should not pay for importing temporalio.
-    from scheduled.temporal_gateway import run_event_loop
+    from scheduled.temporal_connection import run_event_loop
 
     return run_event_loop(function)
 
 
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
-    raise SystemExit(EXIT_FAILED)
+    raise SystemExit(ExitCode.FAILED)
 
 
-@main.command()
+def _one_pass(
+    ctx: click.Context,
+    /,
+    root: Path,
+    *,
+    apply: bool = False,
+    explain: str = "none",
+    on_plan: Callable[[Any], None] | None = None,
+    on_result: Callable[[Any], None] | None = None,
+) -> PassResult:
+    """The one reconcile pass, as every Temporal command runs it: settings, the tree (read
+    while Temporal lists), the plan, and the writes when `apply`. A first SIGINT/SIGTERM
+    stops starting new calls; a second stops at once. Fails with a message, never a
+    traceback, when Temporal cannot be reached."""
+    from scheduled.gateway import GatewayError
+    from scheduled.phases import Explain, reconcile_pass
+    from scheduled.signals import receive_stop_signals
+    from scheduled.tasks import task_group
+
+    settings = settings_from(ctx, TEMPORAL_SETTINGS)
+    options = load_options(settings, root)
+    plan_options, apply_options = pass_options(
+        settings,
+        project=options.project,
+        revision=tree_revision(root),
+        allow_mass_delete=bool(ctx.params.get("allow_mass_delete")),
+    )
+
+    async def run() -> PassResult:
+        stop = anyio.Event()
+        gateway = await _gateway(ctx, settings)
+        outcome: list[PassResult] = []
+
+        def graceful(name: str) -> None:
+            click.echo(f"{name}: finishing calls in flight, starting no new ones (again to "
+                       "stop now)", err=True)
+            stop.set()
+
+        def forced(name: str) -> None:
+            click.echo("second signal: stopping now", err=True)
+            group.cancel_scope.cancel()
+
+        async with task_group() as group:
+            group.start_soon(partial(receive_stop_signals, stop, graceful=graceful, forced=forced))
+            outcome.append(await reconcile_pass(
+                partial(load_tree, root, options, now=datetime.now(UTC)),
+                gateway,
+                plan_options,
+                apply=apply_options if apply else None,
+                explain=Explain(explain),
+                describe_concurrency=settings.concurrency,
+                stop=stop,
+                on_plan=on_plan,
+                on_result=on_result,
+            ))
+            group.cancel_scope.cancel()
+        if not outcome:  # a second signal cancelled the pass before it could report
+            raise ScheduledError("stopped at once by a second signal; the pass was not finished")
+        return outcome[0]
+
+    try:
+        return _run_event_loop(run)
+    except (GatewayError, ScheduledError) as error:
+        _fail(f"{error}; nothing was changed" if apply else str(error))
+        raise AssertionError("unreachable") from error
+
+
+@main.command(name="plan")
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
@@ -306,50 +337,36 @@ def _fail(message: str) -> None:
 @_reconcile_options
 @_temporal_options
 @click.pass_context
-def plan(ctx: click.Context, /, root: Path, output_format: str, detail: bool, verbose: bool,
-         **_: Any) -> None:
+def plan_command(ctx: click.Context, /, root: Path, output_format: str, detail: bool,
+                 verbose: bool, **_: Any) -> None:
     """Show what `apply` would do, as a diff per schedule; changes nothing.
 
     Exit status: 0 no changes, 2 changes pending, 1 error (invalid files, unreachable Temporal,
     conflicts or blocked deletions).
     """
-    settings, options, load, revision = _tree_and_settings(ctx, root)
-
-    async def run() -> Any:
-        gateway = await _gateway(ctx, settings)
-        observed = await observe(gateway, options.project)
-        made = make_plan(
-            desired_state(load, options.project), observed,
-            _pass_options(ctx, settings, options.project, revision)[0],
-        )
-        if detail:
-            made = await with_detail(made, gateway, concurrency=settings.concurrency)
-        return made
-
-    try:
-        made = _run_event_loop(run)
-    except (GatewayError, ScheduledError) as error:
-        _fail(str(error))
+    result = _one_pass(ctx, root, explain="described" if detail else "listed")
+    load, plan = result.load, result.plan
     _print_invalid(load)
     if output_format == "json":
-        click.echo(json.dumps(plan_json(made), indent=2))
+        click.echo(json.dumps(plan_json(plan), indent=2))
     else:
-        for line in render_plan(made, datetime.now(UTC), verbose=verbose):
+        for line in render_plan(plan, datetime.now(UTC), verbose=verbose):
             click.echo(line)
     failed = load.error_count > 0 or not load.readable or bool(
-        made.of_kind(Kind.CONFLICT, Kind.BLOCKED)
+        plan.of_kind(Kind.CONFLICT, Kind.BLOCKED)
     )
-    ctx.exit(EXIT_FAILED if failed else EXIT_CHANGES_PENDING if made.has_changes else EXIT_OK)
+    pending = ExitCode.CHANGES_PENDING if plan.has_changes else ExitCode.OK
+    ctx.exit(ExitCode.FAILED if failed else pending)
 
 
-@main.command()
+@main.command(name="apply")
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @_reconcile_options
 @_temporal_options
 @click.pass_context
-def apply(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
+def apply_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
     """Reconcile once: make Temporal's schedules equal to the tree.
 
     Shows progress on a terminal and a summary at the end. Ctrl-C or SIGTERM stops starting new
@@ -357,87 +374,20 @@ def apply(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> No
     once. Exit status: 0 converged, 1 anything not converged (invalid files, failed
     operations, conflicts, blocked deletions, interrupted).
     """
-    settings = resolve_settings(ctx, TEMPORAL_SETTINGS)
-    options = load_options(settings, root)
-    plan_options, apply_options = _pass_options(ctx, settings, options.project, tree_revision(root))
-    progress = _Progress(enabled=sys.stderr.isatty() and output_format == "text")
-
-    async def run() -> PassResult:
-        stop = anyio.Event()
-        gateway = await _gateway(ctx, settings)
-        outcome: PassResult | None = None
-        failure: GatewayError | ScheduledError | None = None
-        async with anyio.create_task_group() as group:
-            group.start_soon(_stop_on_signals, stop, group.cancel_scope)
-            try:  # caught here: out of the task group it would arrive as an ExceptionGroup
-                outcome = await reconcile_pass(
-                    lambda: load_tree(root, options, now=datetime.now(UTC)),
-                    gateway,
-                    plan_options=plan_options,
-                    apply_options=apply_options,
-                    stop=stop,
-                    on_plan=progress.start,
-                    on_result=progress.result,
-                )
-            except (GatewayError, ScheduledError) as error:
-                failure = error
-            group.cancel_scope.cancel()
-        if failure is not None:
-            raise failure
-        if outcome is None:  # a second signal cancelled the pass before it could report
-            raise ScheduledError("stopped at once by a second signal; the plan was not finished")
-        return outcome
-
-    try:
-        outcome = _run_event_loop(run)
-    except (GatewayError, ScheduledError) as error:
-        _fail(f"{error}; nothing was changed")
+    progress = Progress(enabled=sys.stderr.isatty() and output_format == "text")
+    result = _one_pass(ctx, root, apply=True, on_plan=progress.start, on_result=progress.result)
     progress.finish()
-    load, report = outcome.load, outcome.report
+    load, report = result.load, result.report
+    assert report is not None
     _print_invalid(load)
     if output_format == "json":
         click.echo(json.dumps(report_json(report), indent=2))
     else:
-        for result in report.results:
-            if result.outcome not in ("unchanged",):
-                click.echo(result_line(result))
+        for line in (result_line(item) for item in report.results if item.outcome != "unchanged"):
+            click.echo(line)
         click.echo(render_summary(report))
     converged = report.converged and load.error_count == 0 and load.readable
-    ctx.exit(EXIT_OK if converged else EXIT_FAILED)
-
-
-async def _stop_on_signals(stop: anyio.Event, scope: anyio.CancelScope) -> None:
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for signum in signals:
-            if stop.is_set():
-                click.echo("second signal: stopping now", err=True)
-                scope.cancel()
-                return
-            click.echo(f"{signal.Signals(signum).name}: finishing calls in flight, starting "
-                       "no new ones (again to stop now)", err=True)
-            stop.set()
-
-
-class _Progress:
-    """`[done/total]` on one terminal line while apply runs."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled
-        self.total = 0
-        self.done = 0
-
-    def start(self, made: Any) -> None:
-        self.total = len(made.operations)
-
-    def result(self, result: Result) -> None:
-        self.done += 1
-        if self.enabled:
-            click.echo(f"\r[{self.done}/{self.total}] {result.outcome:<9} {result.schedule_id[:60]:<60}",
-                       nl=False, err=True)
-
-    def finish(self) -> None:
-        if self.enabled and self.done:
-            click.echo("", err=True)
+    ctx.exit(ExitCode.OK if converged else ExitCode.FAILED)
 
 
 @main.command(name="list")
@@ -449,7 +399,7 @@ class _Progress:
 def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
     """Every schedule this project manages: workflow, when, pause state, next and last run,
     source file, and whether it is in sync with the tree at ROOT."""
-    rows = _rows(ctx, root, None)
+    rows = schedule_rows(_one_pass(ctx, root))
     if output_format == "json":
         click.echo(json.dumps(rows, indent=2))
     else:
@@ -457,44 +407,17 @@ def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any
             click.echo(line)
 
 
-@main.command()
+@main.command(name="get")
 @click.argument("workflow_id")
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
 @_temporal_options
 @click.pass_context
-def get(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -> None:
+def get_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -> None:
     """One managed schedule by its workflow id (the file's `id`), as JSON."""
-    rows = _rows(ctx, root, workflow_id)
+    rows = schedule_rows(_one_pass(ctx, root), only=workflow_id)
     if not rows:
         _fail(f"no schedule for workflow id {workflow_id!r} in this project")
     click.echo(json.dumps(rows[0], indent=2))
-
-
-def _rows(ctx: click.Context, /, root: Path, only: str | None) -> list[dict[str, Any]]:
-    settings, options, load, revision = _tree_and_settings(ctx, root)
-    made_options = _pass_options(ctx, settings, options.project, revision)[0]
-
-    async def run() -> list[Any]:
-        gateway = await _gateway(ctx, settings)
-        return await observe(gateway, options.project)
-
-    try:
-        observed = _run_event_loop(run)
-    except (GatewayError, ScheduledError) as error:
-        _fail(str(error))
-    managed = [item for item in observed if item.owner == options.project]
-    made = make_plan(desired_state(load, options.project), managed, made_options)
-    kinds = {operation.schedule_id: operation.kind for operation in made.operations}
-    by_schedule = {schedule.schedule_id: schedule for schedule in load.desired.values()}
-    rows = []
-    for item in sorted(managed, key=lambda entry: entry.schedule_id):
-        workflow = item.schedule_id.removeprefix(f"schedule-{options.project}-")
-        if only is not None and workflow != only:
-            continue
-        kind = kinds.get(item.schedule_id)
-        in_sync = None if kind in (None, Kind.SKIP) else kind is Kind.UNCHANGED
-        rows.append(schedule_row(item, by_schedule.get(item.schedule_id), in_sync))
-    return rows
 
 
 @main.command(name="adopt")
@@ -514,7 +437,13 @@ def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any)
     Temporal shows for it is reset (the workflows it started are not touched). Exit status: 0
     adopted or already managed, 1 refused or failed.
     """
-    settings, options, load, revision = _tree_and_settings(ctx, root)
+    from scheduled.adopt import adopt
+    from scheduled.gateway import GatewayError
+
+    settings = settings_from(ctx, TEMPORAL_SETTINGS)
+    options = load_options(settings, root)
+    load = load_tree(root, options, now=datetime.now(UTC))
+    revision = tree_revision(root)
 
     async def run() -> Any:
         gateway = await _gateway(ctx, settings)
@@ -524,7 +453,7 @@ def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any)
 
     try:
         adopted = _run_event_loop(run)
-    except (AdoptError, GatewayError, ScheduledError) as error:
+    except (GatewayError, ScheduledError) as error:
         _fail(str(error))
     if adopted.already_managed:
         click.echo(f"{adopted.schedule_id} is already managed by project {options.project}; "
@@ -543,7 +472,7 @@ DAEMON_SETTINGS = [*TEMPORAL_SETTINGS, "debounce_ms", "max_wait_ms", "resync_int
                    "http_address", "log_format", "log_level"]
 
 
-@main.command()
+@main.command(name="run")
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--dev", is_flag=True,
               help="With no Temporal address configured, start a local dev server from "
@@ -568,7 +497,7 @@ DAEMON_SETTINGS = [*TEMPORAL_SETTINGS, "debounce_ms", "max_wait_ms", "resync_int
 @_reconcile_options
 @_temporal_options
 @click.pass_context
-def run(ctx: click.Context, /, root: Path, dev: bool, state_dir: Path, **_: Any) -> None:
+def run_command(ctx: click.Context, /, root: Path, dev: bool, state_dir: Path, **_: Any) -> None:
     """Watch ROOT and keep Temporal's schedules in step with it (the daemon).
 
     Loads and validates the tree, reconciles it fully, then reconciles each batch of changed
@@ -578,7 +507,7 @@ def run(ctx: click.Context, /, root: Path, dev: bool, state_dir: Path, **_: Any)
     """
     from scheduled.daemon import DaemonConfig, run_daemon
 
-    settings = resolve_settings(ctx, DAEMON_SETTINGS)
+    settings = settings_from(ctx, DAEMON_SETTINGS)
     config = DaemonConfig(
         root=root,
         settings=settings,
@@ -586,15 +515,9 @@ def run(ctx: click.Context, /, root: Path, dev: bool, state_dir: Path, **_: Any)
         dev=dev,
         state_dir=state_dir,
         allow_mass_delete=bool(ctx.params.get("allow_mass_delete")),
-        config_file=ctx.params.get("config_file"),
-        reload_settings=lambda: _reload_settings(ctx),
+        # SIGHUP: the config file again, under the same flags and environment.
+        reload_settings=partial(
+            resolve_settings, ctx.params.get("config_file"), explicit_settings(ctx, DAEMON_SETTINGS)
+        ),
     )
     ctx.exit(run_daemon(config))
-
-
-def _reload_settings(ctx: click.Context) -> Settings:
-    """SIGHUP: the config file again, under the same flags and environment."""
-    try:
-        return resolve_settings(ctx, DAEMON_SETTINGS)
-    except click.UsageError as error:
-        raise ConfigError(error.message) from error

@@ -1,6 +1,6 @@
 """The port to Temporal: the calls the reconciler makes, and the errors they raise, by kind.
 
-`temporal_gateway.TemporalGateway` implements it against a real server; tests swap in an
+`scheduled.temporal`'s TemporalGateway implements it against a real server; tests swap in an
 in-memory fake (tests/fakes.py) that can inject every error kind.
 """
 
@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from scheduled.errors import ScheduledError
-from scheduled.marker import WriteRecord
 from scheduled.model import DesiredSchedule
-from scheduled.observed import ObservedSchedule
+from scheduled.observed import ObservedSchedule, WriteRecord
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +51,10 @@ class ScheduleNotFoundError(GatewayError):
 
 
 class ScheduleGateway(Protocol):
+    """Everything the reconciler needs from Temporal, and nothing more: five calls whose errors
+    arrive as the kinds above. The port exists so the planner and apply never see the SDK, and
+    so tests drive every failure through an in-memory fake instead of monkeypatching."""
+
     async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
         """Every schedule whose id starts with id_prefix, owned or not, from the list API."""
         ...
@@ -60,8 +63,14 @@ class ScheduleGateway(Protocol):
         """One schedule with `detail` (policies and action) filled in."""
         ...
 
-    async def create(self, write: ScheduleWrite) -> None: ...
+    async def create(self, write: ScheduleWrite) -> None:
+        """Create with the ownership marker; ScheduleExistsError when the id is taken."""
+        ...
 
-    async def update(self, write: ScheduleWrite) -> None: ...
+    async def update(self, write: ScheduleWrite) -> None:
+        """Replace the whole schedule; ScheduleNotFoundError when it is gone."""
+        ...
 
-    async def delete(self, schedule_id: str) -> None: ...
+    async def delete(self, schedule_id: str) -> None:
+        """ScheduleNotFoundError when it is gone already."""
+        ...

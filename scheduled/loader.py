@@ -85,7 +85,7 @@ class LoadResult:
         return frozenset(result.relative for result in self.files if not result.valid)
 
     @property
-    def claimed_ids(self) -> frozenset[str]:
+    def claimed_workflow_ids(self) -> frozenset[str]:
         """Workflow ids named by invalid files: their schedules must not be touched."""
         return frozenset(
             result.workflow_id

@@ -11,10 +11,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from scheduled.marker import WriteRecord
-from scheduled.model import Action, Policies, Spec
+from scheduled.model import Action, DesiredSchedule, Policies, Spec
 
 LIST_CALENDAR_LIMIT = 10  # the server cuts each spec list to 10 entries in list results
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """Which version of the tree is applied: a git commit, or a git-sync link target."""
+
+    name: str = ""
+    commit_time: int = 0  # seconds; orders revisions between replicas (0: not ordered)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WriteRecord:
+    """What `scheduled` leaves on a schedule at each write, read back from `list` results: an
+    unchanged tree is proven unchanged by this record, without a describe per schedule."""
+
+    fingerprint: str
+    source: str
+    enabled: bool  # the file's `enabled` when this was written, to tell an operator's pause
+    revision: str = ""  # git commit or link target of the tree that was applied
+    commit_time: int = 0  # orders revisions; a replica never writes an older one
+
+
+def record_for(schedule: DesiredSchedule, revision: Revision) -> WriteRecord:
+    """The record a write of `schedule` from the tree at `revision` leaves in Temporal."""
+    return WriteRecord(
+        fingerprint=schedule.fingerprint,
+        source=schedule.source,
+        enabled=schedule.enabled,
+        revision=revision.name,
+        commit_time=revision.commit_time,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +65,8 @@ class Detail:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ObservedSchedule:
+    """One schedule as Temporal reports it: a list entry, or a describe with `detail`."""
+
     schedule_id: str
     owner: str | None  # project from the ownership memo; None: not managed by scheduled
     record: WriteRecord | None  # the last write by scheduled, from the spec's record calendar

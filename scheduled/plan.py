@@ -17,19 +17,18 @@ Rules, each forced by how Temporal behaves (see ../shared/TEMPORAL_NOTES.md):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from functools import partial
-from typing import Any
 
-from scheduled.calendar import describe, describe_interval
-from scheduled.durations import format_duration
-from scheduled.model import DesiredSchedule, RetryPolicy, Spec, schedule_id_prefix
-from scheduled.observed import LIST_CALENDAR_LIMIT, ObservedSchedule
+from scheduled.model import DesiredSchedule, Spec, schedule_id_prefix
+from scheduled.observed import LIST_CALENDAR_LIMIT, ObservedSchedule, Revision
 
 
 class Kind(StrEnum):
+    """What the plan does with one schedule."""
+
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -40,11 +39,12 @@ class Kind(StrEnum):
 
 
 WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE})
-NOT_CONVERGED = frozenset({Kind.CONFLICT, Kind.BLOCKED})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FieldChange:
+    """One field of an update, before and after, as people read it (filled in by the diff)."""
+
     name: str
     before: str
     after: str
@@ -52,6 +52,9 @@ class FieldChange:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Operation:
+    """The decision for one schedule, with everything apply needs to carry it out (the complete
+    schedule to write, the pause and note to keep) and the reasons a person reads."""
+
     kind: Kind
     schedule_id: str
     workflow_id: str
@@ -74,27 +77,43 @@ class DesiredState:
 
     schedules: Mapping[str, DesiredSchedule]  # by schedule id
     invalid_sources: frozenset[str] = frozenset()  # files that exist but failed validation
-    claimed_ids: frozenset[str] = frozenset()  # schedule ids named by invalid files
+    claimed_schedule_ids: frozenset[str] = frozenset()  # named by invalid files: kept as is
     readable: bool = True
     file_count: int = 0
     scope: frozenset[str] | None = None  # only these files (a daemon's changed set)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PlanOptions:
+class PassContext:
+    """Who writes what: the project, the tree's revision and whether an operator's pause stands.
+
+    The planner decides with it and apply writes it (ownership marker, write record); a create
+    that finds its schedule already there is planned again with the same context."""
+
     project: str
+    revision: Revision = field(default_factory=Revision)  # newer ones applied elsewhere win
+    respect_operator_pause: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanOptions:
+    context: PassContext
     now: datetime
     prune: bool = True
     allow_mass_delete: bool = False
     max_delete_fraction: float = 0.5
-    respect_operator_pause: bool = True
-    generation: int = 0  # of the tree being applied; a newer one applied elsewhere is kept
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
+    """Every decision of one pass, sorted by schedule id, before anything is written.
+
+    It exists so that `plan` can show exactly what `apply` would do, and so the decisions can be
+    tested as a pure function: apply only carries out its writes."""
+
     operations: tuple[Operation, ...]
     managed: int  # schedules owned by this project before the plan
+    context: PassContext
     guard_message: str = ""  # why deletions were refused, if they were
 
     def of_kind(self, *kinds: Kind) -> list[Operation]:
@@ -111,17 +130,27 @@ class Plan:
         return counts
 
 
-def make_plan(desired: DesiredState, observed: Iterable[ObservedSchedule], options: PlanOptions) -> Plan:
-    prefix = schedule_id_prefix(options.project)
-    observed_by_id = {item.schedule_id: item for item in observed if item.schedule_id.startswith(prefix)}
-    managed = [item for item in observed_by_id.values() if item.owner == options.project]
+def make_plan(
+    desired: DesiredState, observed: Iterable[ObservedSchedule], options: PlanOptions
+) -> Plan:
+    """Decide, for each schedule of the tree and each managed one in Temporal, what to do.
+
+    Pure: the same inputs give the same plan. Never writes and never raises for content."""
+    project = options.context.project
+    prefix = schedule_id_prefix(project)
+    observed_by_id = {
+        item.schedule_id: item for item in observed if item.schedule_id.startswith(prefix)
+    }
+    managed = [item for item in observed_by_id.values() if item.owner == project]
     operations: list[Operation] = []
 
     in_scope = _scope_filter(desired)
     for schedule_id, schedule in sorted(desired.schedules.items()):
         if not in_scope(schedule.source, schedule_id):
             continue
-        operations.append(plan_schedule(schedule, observed_by_id.get(schedule_id), options))
+        operations.append(
+            plan_schedule(schedule, observed_by_id.get(schedule_id), options.context, options.now)
+        )
 
     deletions: list[Operation] = []
     for item in sorted(managed, key=lambda entry: entry.schedule_id):
@@ -139,7 +168,7 @@ def make_plan(desired: DesiredState, observed: Iterable[ObservedSchedule], optio
             _replace_kind(operation, Kind.BLOCKED, guard_message) for operation in deletions
         ]
     operations.extend(deletions)
-    behind = _behind_message(managed, options)
+    behind = _behind_message(managed, options.context.revision)
     if behind:
         # A replica on an older commit must write nothing at all: not overwrite, not delete,
         # and not re-create what the newer one deleted (a deletion leaves no record to compare).
@@ -151,26 +180,27 @@ def make_plan(desired: DesiredState, observed: Iterable[ObservedSchedule], optio
     return Plan(
         operations=tuple(operations),
         managed=len(managed),
+        context=options.context,
         guard_message=guard_message or behind,
     )
 
 
-def _behind_message(managed: list[ObservedSchedule], options: PlanOptions) -> str:
+def _behind_message(managed: list[ObservedSchedule], revision: Revision) -> str:
     """Why this tree must not write: a newer revision was applied here already. Only comparable
-    when both revisions are known: a tree that is not a git checkout (generation 0) never
+    when both revisions are known: a tree that is not a git checkout (commit time 0) never
     blocks or is blocked. Revisions are ordered by commit time, so a rollback is a new commit
     (`git revert`), not a reset to an old one."""
-    if not options.generation:
+    if not revision.commit_time:
         return ""
     newest = max(
-        (item.record for item in managed if item.record is not None and item.record.generation),
-        key=lambda record: record.generation,
+        (item.record for item in managed if item.record is not None and item.record.commit_time),
+        key=lambda record: record.commit_time,
         default=None,
     )
-    if newest is None or newest.generation <= options.generation:
+    if newest is None or newest.commit_time <= revision.commit_time:
         return ""
     return (
-        f"a newer revision ({newest.revision or newest.generation}) was applied, probably by "
+        f"a newer revision ({newest.revision or newest.commit_time}) was applied, probably by "
         "another replica: this tree is behind, so it writes nothing (to roll back, commit a "
         "revert rather than resetting to an older commit)"
     )
@@ -189,7 +219,10 @@ def _scope_filter(desired: DesiredState) -> Callable[[str, str], bool]:
 
 
 def plan_schedule(
-    schedule: DesiredSchedule, observed: ObservedSchedule | None, options: PlanOptions
+    schedule: DesiredSchedule,
+    observed: ObservedSchedule | None,
+    context: PassContext,
+    now: datetime,
 ) -> Operation:
     """The operation for one desired schedule. Also used by apply when a create finds the
     schedule already there (the list was behind) and it has been described."""
@@ -203,13 +236,13 @@ def plan_schedule(
     )
     if observed is None:
         end_at = schedule.spec.end_at
-        if end_at is not None and end_at <= options.now:
+        if end_at is not None and end_at <= now:
             return base(kind=Kind.SKIP, reasons=("end_at is in the past: not created",))
         return base(
             kind=Kind.CREATE, paused=schedule.paused, note=schedule.note,
             reasons=("new in the tree",),
         )
-    if observed.owner != options.project:
+    if observed.owner != context.project:
         owner = f"project {observed.owner!r}" if observed.owner else "no scheduled project"
         return base(
             kind=Kind.CONFLICT,
@@ -222,7 +255,7 @@ def plan_schedule(
     operator_override = record is not None and observed.paused != (not record.enabled)
     file_changed_enabled = record is None or record.enabled != schedule.enabled
     keep_operator_state = (
-        options.respect_operator_pause and operator_override and not file_changed_enabled
+        context.respect_operator_pause and operator_override and not file_changed_enabled
     )
     paused = observed.paused if keep_operator_state else schedule.paused
     note = observed.note if keep_operator_state else schedule.note
@@ -248,10 +281,7 @@ def plan_schedule(
     if not reasons:
         kept = ("paused by an operator; kept",) if keep_operator_state and paused else ()
         return base(kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept)
-    changes = tuple(field_changes(schedule, observed, paused=paused, note=note))
-    return base(
-        kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons), changes=changes
-    )
+    return base(kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons))
 
 
 def _plan_orphan(
@@ -270,7 +300,7 @@ def _plan_orphan(
         paused=item.paused,
         note=item.note,
     )
-    if _protected(source, desired) or item.schedule_id in desired.claimed_ids:
+    if _protected(source, desired) or item.schedule_id in desired.claimed_schedule_ids:
         return base(
             kind=Kind.SKIP,
             reasons=("its file is invalid: the schedule is kept as it is until the file is fixed",),
@@ -324,114 +354,6 @@ def spec_matches(desired: Spec, observed: Spec) -> bool:
     )
 
 
-# What the server stores when a field is left out (checked against a real server): a plan diff
-# compares the file's value *as Temporal will hold it*, so an unset field is not a change.
-SERVER_CATCHUP_DEFAULT = timedelta(days=365)
-SERVER_CATCHUP_MINIMUM = timedelta(seconds=10)  # a shorter window is stored as 10 s
-SERVER_RETRY_INITIAL = timedelta(seconds=1)
-SERVER_RETRY_BACKOFF = 2.0
-SERVER_RETRY_MAX_INTERVAL_FACTOR = 100  # maximum_interval defaults to 100 x initial_interval
-
-
-def effective_catchup_window(value: timedelta | None) -> timedelta:
-    """The catchup window Temporal holds for the file's value (None: the server's default)."""
-    if value is None:
-        return SERVER_CATCHUP_DEFAULT
-    return max(value, SERVER_CATCHUP_MINIMUM)
-
-
-def effective_retry(policy: RetryPolicy | None) -> RetryPolicy | None:
-    """The retry policy Temporal holds for the file's (or a described) one, defaults filled in."""
-    if policy is None:
-        return None
-    initial = policy.initial_interval or SERVER_RETRY_INITIAL
-    return RetryPolicy(
-        maximum_attempts=policy.maximum_attempts or 0,
-        initial_interval=initial,
-        backoff_coefficient=policy.backoff_coefficient or SERVER_RETRY_BACKOFF,
-        maximum_interval=policy.maximum_interval or initial * SERVER_RETRY_MAX_INTERVAL_FACTOR,
-        non_retryable_error_types=tuple(policy.non_retryable_error_types),
-    )
-
-
-def _show_retry(policy: RetryPolicy | None) -> str:
-    if policy is None:
-        return "(none)"
-    parts = [
-        f"maximum_attempts={policy.maximum_attempts or 'unlimited'}",
-        f"initial_interval={_show(policy.initial_interval)}",
-        f"backoff_coefficient={policy.backoff_coefficient:g}" if policy.backoff_coefficient else "",
-        f"maximum_interval={_show(policy.maximum_interval)}",
-    ]
-    if policy.non_retryable_error_types:
-        parts.append("non_retryable_error_types=" + ",".join(policy.non_retryable_error_types))
-    return " ".join(part for part in parts if part)
-
-
-def _spec_words(spec: Spec) -> str:
-    parts = [describe(calendar) for calendar in spec.calendars]
-    parts += [describe_interval(interval) for interval in spec.intervals]
-    return "; ".join(parts) or "(never)"
-
-
-def field_changes(
-    schedule: DesiredSchedule, observed: ObservedSchedule, *, paused: bool, note: str
-) -> list[FieldChange]:
-    """Field-by-field differences, from the list entry and, when described, the detail.
-
-    Values are compared as Temporal holds them (server defaults filled in on both sides), so
-    only real changes show up.
-    """
-    changes: list[FieldChange] = []
-
-    def compare(name: str, before: object, after: object, show: Callable[[Any], str] | None = None) -> None:
-        if before != after:
-            render = show or _show
-            changes.append(FieldChange(name=name, before=render(before), after=render(after)))
-
-    before_spec, after_spec = observed.spec, schedule.spec
-    compare("when", _spec_words(before_spec), _spec_words(after_spec))
-    if before_spec.calendars != after_spec.calendars and _spec_words(before_spec) == _spec_words(after_spec):
-        compare("cron", "; ".join(c.comment for c in before_spec.calendars),
-                "; ".join(c.comment for c in after_spec.calendars))
-    compare("timezone", before_spec.timezone, after_spec.timezone)
-    compare("jitter", before_spec.jitter, after_spec.jitter)
-    compare("start_at", before_spec.start_at, after_spec.start_at)
-    compare("end_at", before_spec.end_at, after_spec.end_at)
-    compare("workflow", observed.workflow_type, schedule.action.workflow_type)
-    compare("paused", observed.paused, paused)
-    compare("note", observed.note, note)
-    if observed.detail is not None:
-        action, before_action = schedule.action, observed.detail.action
-        for name in ("task_queue", "workflow_id", "execution_timeout", "run_timeout",
-                     "task_timeout"):
-            compare(name, getattr(before_action, name), getattr(action, name))
-        compare("retry", effective_retry(before_action.retry), effective_retry(action.retry),
-                _show_retry)
-        compare("input", before_action.input_json, action.input_json)
-        compare("memo", before_action.memo_json, action.memo_json)
-        policies, before_policies = schedule.policies, observed.detail.policies
-        compare("overlap_policy", before_policies.overlap, policies.overlap)
-        compare("catchup_window", effective_catchup_window(before_policies.catchup_window),
-                effective_catchup_window(policies.catchup_window))
-        compare("pause_on_failure", before_policies.pause_on_failure, policies.pause_on_failure)
-    return changes
-
-
-def _show(value: object) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, timedelta):
-        return format_duration(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str):
-        return value or '""'
-    return str(value)
-
-
 def desired_state_from(
     schedules: Iterable[DesiredSchedule],
     *,
@@ -446,7 +368,7 @@ def desired_state_from(
     return DesiredState(
         schedules={schedule.schedule_id: schedule for schedule in schedules},
         invalid_sources=frozenset(invalid_sources),
-        claimed_ids=frozenset(prefix + workflow_id for workflow_id in claimed_workflow_ids),
+        claimed_schedule_ids=frozenset(prefix + workflow_id for workflow_id in claimed_workflow_ids),
         readable=readable,
         file_count=file_count,
         scope=frozenset(scope) if scope is not None else None,
@@ -458,12 +380,10 @@ __all__ = [
     "FieldChange",
     "Kind",
     "Operation",
+    "PassContext",
     "Plan",
     "PlanOptions",
     "desired_state_from",
-    "effective_catchup_window",
-    "effective_retry",
-    "field_changes",
     "make_plan",
     "plan_schedule",
     "spec_matches",

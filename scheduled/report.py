@@ -7,10 +7,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduled.apply import ApplyReport, Result
-from scheduled.calendar import describe, describe_interval, next_fire_times
-from scheduled.model import DesiredSchedule, Spec
+import click
+
+from scheduled.apply import ApplyReport, OperationResult
+from scheduled.calendar import next_fire_times
+from scheduled.diff import spec_in_words
+from scheduled.model import DesiredSchedule, Spec, schedule_id_prefix
 from scheduled.observed import ObservedSchedule
+from scheduled.phases import PassResult
 from scheduled.plan import Kind, Operation, Plan
 
 _SIGNS = {
@@ -22,12 +26,6 @@ _SIGNS = {
     Kind.CONFLICT: "x",
     Kind.BLOCKED: "x",
 }
-
-
-def spec_in_words(spec: Spec) -> str:
-    parts = [describe(calendar) for calendar in spec.calendars]
-    parts += [describe_interval(interval) for interval in spec.intervals]
-    return "; ".join(parts) or "(never)"
 
 
 def upcoming(spec: Spec, now: datetime, count: int = 3) -> list[datetime]:
@@ -101,7 +99,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def result_line(result: Result) -> str:
+def result_line(result: OperationResult) -> str:
     reason = f": {result.reason}" if result.reason else ""
     timing = f" in {result.duration_s * 1000:.0f} ms" if result.duration_s else ""
     return f"{result.outcome:<9} {result.schedule_id}{timing}{reason}"
@@ -134,6 +132,26 @@ def report_json(report: ApplyReport) -> dict[str, Any]:
             for result in report.results
         ],
     }
+
+
+def schedule_rows(result: PassResult, only: str | None = None) -> list[dict[str, Any]]:
+    """The managed schedules as `list` and `get` show them, each with whether it is in sync
+    with the tree (None: cannot tell, e.g. its file is invalid). `only`: one workflow id."""
+    project = result.plan.context.project
+    kinds = {operation.schedule_id: operation.kind for operation in result.plan.operations}
+    by_schedule = {schedule.schedule_id: schedule for schedule in result.load.desired.values()}
+    managed = sorted(
+        (item for item in result.observed if item.owner == project),
+        key=lambda item: item.schedule_id,
+    )
+    rows = []
+    for item in managed:
+        if only is not None and item.schedule_id.removeprefix(schedule_id_prefix(project)) != only:
+            continue
+        kind = kinds.get(item.schedule_id)
+        in_sync = None if kind in (None, Kind.SKIP) else kind is Kind.UNCHANGED
+        rows.append(schedule_row(item, by_schedule.get(item.schedule_id), in_sync))
+    return rows
 
 
 def schedule_row(
@@ -192,3 +210,28 @@ def _last_run_cell(row: dict[str, Any]) -> str:
         return "-"
     status = f" ({row['last_run_status']})" if row["last_run_status"] else ""
     return f"{row['last_run'][:19]}{status}"
+
+
+class Progress:
+    """`[done/total]` on one terminal line while apply runs."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.total = 0
+        self.done = 0
+
+    def start(self, plan: Plan) -> None:
+        self.total = len(plan.operations)
+
+    def result(self, result: OperationResult) -> None:
+        self.done += 1
+        if self.enabled:
+            click.echo(
+                f"\r[{self.done}/{self.total}] {result.outcome:<9} {result.schedule_id[:60]:<60}",
+                nl=False,
+                err=True,
+            )
+
+    def finish(self) -> None:
+        if self.enabled and self.done:
+            click.echo("", err=True)

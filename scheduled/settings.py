@@ -9,12 +9,18 @@ TEMPORAL_PROFILE and the envconfig profile file), which the gateway reads throug
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scheduled.apply import ApplyOptions
 from scheduled.errors import ScheduledError
+from scheduled.loader import LoadOptions
 from scheduled.model import PROJECT_PATTERN
+from scheduled.observed import Revision
+from scheduled.plan import PassContext, PlanOptions
 
 DEFAULT_CONFIG_FILE = "scheduled.toml"
 
@@ -25,6 +31,11 @@ class ConfigError(ScheduledError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
+    """Every setting of `scheduled`, validated once, whichever layer it came from.
+
+    The one object the CLI hands to the core: commands and the daemon read settings only from
+    here, so precedence and validation live in one place (this module)."""
+
     project: str | None = None  # None: the root folder's name
     default_workflow: str | None = None
     default_task_queue: str | None = None
@@ -92,3 +103,67 @@ def build_settings(layers: list[dict[str, Any]]) -> Settings:
         return Settings(**merged)
     except TypeError as error:
         raise ConfigError(f"bad setting: {error}") from error
+
+
+def resolve_settings(config_file: Path | None, explicit: Mapping[str, Any]) -> Settings:
+    """flag or environment (`explicit`) > config file > default. With no config file named,
+    ./scheduled.toml is read when present. Pure apart from reading the file, so the daemon
+    re-resolves on SIGHUP without the command line."""
+    file_layer: dict[str, Any] = {}
+    if config_file is not None:
+        file_layer = read_config_file(config_file)
+    elif Path(DEFAULT_CONFIG_FILE).is_file():
+        file_layer = read_config_file(Path(DEFAULT_CONFIG_FILE))
+    return build_settings([file_layer, dict(explicit)])
+
+
+def derive_project_name(root: Path) -> str:
+    """The default project name: the root folder's name, made valid (lowercase, '-')."""
+    # The link's own name, not its target's: under git-sync the target is a commit hash, and a
+    # project named after it would change with every commit.
+    name = root.absolute().name.lower() or Path.cwd().name.lower() or "scheduled"
+    cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in name)
+    cleaned = cleaned.strip("-_")[:63] or "scheduled"
+    return cleaned
+
+
+def project_name(settings: Settings, root: Path) -> str:
+    return settings.project or derive_project_name(root)
+
+
+def load_options(settings: Settings, root: Path) -> LoadOptions:
+    """How the tree at root is read under these settings."""
+    return LoadOptions(
+        project=project_name(settings, root),
+        default_workflow=settings.default_workflow,
+        default_task_queue=settings.default_task_queue,
+    )
+
+
+def pass_options(
+    settings: Settings,
+    *,
+    project: str,
+    revision: Revision,
+    allow_mass_delete: bool = False,
+    **apply_overrides: Any,
+) -> tuple[PlanOptions, ApplyOptions]:
+    """The options of one pass from the settings, the same for the CLI and the daemon."""
+    plan_options = PlanOptions(
+        context=PassContext(
+            project=project,
+            revision=revision,
+            respect_operator_pause=settings.respect_operator_pause,
+        ),
+        now=datetime.now(UTC),
+        prune=settings.prune,
+        allow_mass_delete=allow_mass_delete,
+        max_delete_fraction=settings.max_delete_fraction,
+    )
+    apply_options = ApplyOptions(
+        concurrency=settings.concurrency,
+        rate_limit=settings.rate_limit,
+        max_attempts=settings.max_attempts,
+        **apply_overrides,
+    )
+    return plan_options, apply_options

@@ -19,8 +19,8 @@ from scheduled.gateway import (
     ScheduleNotFoundError,
     ScheduleWrite,
 )
-from scheduled.marker import owner_from_memo, ownership_memo
 from scheduled.observed import Detail, ObservedSchedule
+from scheduled.temporal_marker import owner_from_memo, ownership_memo
 
 
 @dataclass

@@ -21,16 +21,18 @@ from typing import Any
 
 import anyio
 import temporalio.client as tc
+from options import plan_options
 from trees import workflow_yaml, write_workflow
 
 from scheduled.apply import ApplyOptions, Outcome
 from scheduled.gateway import ScheduleGateway, ScheduleWrite
 from scheduled.loader import LoadOptions, LoadResult, load_tree
-from scheduled.model import schedule_id_for, schedule_id_prefix
+from scheduled.model import schedule_id_for
 from scheduled.observed import ObservedSchedule
-from scheduled.plan import Plan, PlanOptions, make_plan
-from scheduled.reconcile import PassResult, desired_state, reconcile_pass, with_detail
-from scheduled.temporal_gateway import Connection, TemporalGateway
+from scheduled.phases import Explain, PassResult, reconcile_pass
+from scheduled.plan import Plan, PlanOptions
+from scheduled.temporal_connection import Connection
+from scheduled.temporal_gateway import TemporalGateway
 
 WRITE_CALLS = ("create", "update", "delete")
 
@@ -108,12 +110,15 @@ class Env:
     # -- reconciling ---------------------------------------------------------------------
 
     def plan_options(self, **overrides: Any) -> PlanOptions:
-        return PlanOptions(project=self.project, now=datetime.now(UTC), **overrides)
+        return plan_options(self.project, **overrides)
 
     async def plan(self, *, detail: bool = False, **overrides: Any) -> Plan:
-        observed = await self.gateway.list_schedules(schedule_id_prefix(self.project))
-        made = make_plan(desired_state(self.load(), self.project), observed, self.plan_options(**overrides))
-        return await with_detail(made, self.gateway) if detail else made
+        """What `scheduled plan` shows: the one pass, explained, nothing applied."""
+        explain = Explain.DESCRIBED if detail else Explain.LISTED
+        result = await reconcile_pass(
+            self.load(), self.gateway, self.plan_options(**overrides), explain=explain
+        )
+        return result.plan
 
     async def apply(
         self, *, gateway: CountingGateway | None = None, apply: dict[str, Any] | None = None,
@@ -121,12 +126,12 @@ class Env:
     ) -> PassResult:
         """One reconcile pass through a counting wrapper; its counts land in `last_calls`."""
         counting = gateway or CountingGateway(self.gateway)
-        apply_options = {"project": self.project, "initial_backoff_s": 0.01, **(apply or {})}
+        apply_options = {"initial_backoff_s": 0.01, **(apply or {})}
         result = await reconcile_pass(
             self.load(),
             counting,
-            plan_options=self.plan_options(**overrides),
-            apply_options=ApplyOptions(**apply_options),
+            self.plan_options(**overrides),
+            apply=ApplyOptions(**apply_options),
         )
         self.last_calls = counting.calls
         return result
@@ -154,14 +159,14 @@ class Env:
         plan has no writes)."""
         deadline = time.monotonic() + within_s
         while True:
-            observed = await self.gateway.list_schedules(schedule_id_prefix(self.project))
-            listed = {item.schedule_id: item for item in observed}
+            result = await reconcile_pass(
+                self.load(), self.gateway, self.plan_options(**overrides)
+            )
+            listed = {item.schedule_id: item for item in result.observed}
             ready = predicate(listed)
             made = None
             if ready and converged:
-                made = make_plan(
-                    desired_state(self.load(), self.project), observed, self.plan_options(**overrides)
-                )
+                made = result.plan
                 ready = not made.has_changes
             if ready:
                 return listed

@@ -175,7 +175,7 @@ def test_a_bad_file_yields_no_schedule_and_one_error(corpus: LoadResult, name: s
 
 
 def test_both_files_that_share_an_id_claim_it(corpus: LoadResult) -> None:
-    assert "shared-name" in corpus.claimed_ids
+    assert "shared-name" in corpus.claimed_workflow_ids
     assert "shared-name" not in corpus.desired
 
 

@@ -17,7 +17,7 @@ from reconcile_helpers import Env, run_env
 from trees import workflow_yaml, write_workflow
 
 from scheduled.cli import main
-from scheduled.marker import MEMO_KEY, ownership_memo
+from scheduled.temporal_marker import MEMO_KEY, ownership_memo
 
 pytestmark = pytest.mark.temporal
 

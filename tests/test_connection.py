@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduled.temporal_gateway import Connection
+from scheduled.temporal_connection import Connection
 
 
 @pytest.fixture(autouse=True)
@@ -53,3 +53,17 @@ def test_tls_on_keeps_the_client_certificate_from_the_environment(
 def test_tls_off_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEMPORAL_API_KEY", "secret-key")
     assert Connection(tls=False).resolve()["tls"] is False
+
+
+def test_connection_flags_win_over_temporal_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "env-host:7233")
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", "env-ns")
+    monkeypatch.setenv("TEMPORAL_CONFIG_FILE", "/nonexistent/temporal.toml")
+    assert Connection().resolve()["target_host"] == "env-host:7233"
+    assert Connection().resolve()["namespace"] == "env-ns"
+    resolved = Connection(address="flag-host:1", namespace="flag-ns", api_key="secret").resolve()
+    assert (resolved["target_host"], resolved["namespace"], resolved["tls"]) == (
+        "flag-host:1", "flag-ns", True)
+    assert Connection(api_key="secret", tls=False).resolve()["tls"] is False
+    described = Connection(address="flag-host:1", api_key="secret").describe()
+    assert described == "flag-host:1 (namespace env-ns)" and "secret" not in described

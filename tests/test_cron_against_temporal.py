@@ -25,7 +25,7 @@ from temporalio.service import RPCError
 
 from scheduled.calendar import Interval, next_fire_times
 from scheduled.cron import compile_cron
-from scheduled.temporal_gateway import calendar_from_sdk
+from scheduled.temporal_convert import calendar_from_sdk
 
 pytestmark = pytest.mark.temporal
 

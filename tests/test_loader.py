@@ -438,7 +438,7 @@ def test_an_invalid_file_still_names_its_id_so_its_schedule_is_left_alone(tmp_pa
     write_workflow(tmp_path, "broken.yaml", workflow_yaml("broken", cron="0 25 * * *"))
     write_workflow(tmp_path, "fine.yaml", workflow_yaml("fine", every="1h"))
     result = load_tree(tmp_path, OPTIONS, now=NOW)
-    assert result.claimed_ids == {"broken"}
+    assert result.claimed_workflow_ids == {"broken"}
     assert result.invalid_files == {"broken.yaml"}
     assert list(result.desired) == ["fine"]
     assert (result.error_count, result.warning_count) == (1, 0)
@@ -454,7 +454,7 @@ def test_the_same_id_in_two_files_is_reported_in_both_and_applied_in_neither(tmp
     ]
     assert "also used by b/daily.yaml" in result.diagnostics[0].message
     assert result.desired == {}
-    assert result.claimed_ids == {"daily"}
+    assert result.claimed_workflow_ids == {"daily"}
 
 
 def test_diagnostics_of_a_tree_are_sorted_by_file_line_and_column(tmp_path: Path) -> None:
@@ -489,7 +489,7 @@ def test_a_bug_while_checking_one_file_costs_only_that_file(
     assert (diagnostic.file, diagnostic.code) == ("crashes.yaml", "internal.error")
     assert "RuntimeError: simulated bug" in diagnostic.message
     assert list(result.desired) == ["fine"]
-    assert result.claimed_ids == {"crashes"}
+    assert result.claimed_workflow_ids == {"crashes"}
 
 
 # -- the cache ----------------------------------------------------------------------------------

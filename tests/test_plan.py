@@ -6,30 +6,25 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
+from options import plan_options
 
 from scheduled.calendar import Calendar, Interval
 from scheduled.cron import compile_cron
-from scheduled.marker import WriteRecord
 from scheduled.model import (
     Action,
     DesiredSchedule,
-    OverlapPolicy,
     Policies,
     RetryPolicy,
     Spec,
     schedule_id_for,
     with_fingerprint,
 )
-from scheduled.observed import Detail, ObservedSchedule
+from scheduled.observed import ObservedSchedule, WriteRecord
 from scheduled.plan import (
     Kind,
+    PassContext,
     Plan,
-    PlanOptions,
     desired_state_from,
-    effective_catchup_window,
-    effective_retry,
-    field_changes,
     make_plan,
     plan_schedule,
     spec_matches,
@@ -111,7 +106,7 @@ def plan(
     desired_state = desired_state_from(
         schedules, project=PROJECT, **{"file_count": max(1, len(schedules)), **(state or {})}
     )
-    return make_plan(desired_state, seen, PlanOptions(project=PROJECT, now=NOW, **options))
+    return make_plan(desired_state, seen, plan_options(PROJECT, now=NOW, **options))
 
 
 def kinds(made: Plan) -> dict[str, Kind]:
@@ -161,7 +156,7 @@ def test_file_change_is_an_update_without_blaming_temporal() -> None:
     operation = only(plan([new], [observed(old)]))
     assert operation.kind is Kind.UPDATE
     assert operation.reasons == ("the file changed",)
-    assert [change.name for change in operation.changes] == ["when"]
+    assert operation.changes == ()  # explaining is the diff's job, not the planner's
 
 
 def test_spec_edited_in_temporal_is_an_update_that_says_so() -> None:
@@ -216,37 +211,37 @@ def test_spec_matches_compares_structures_not_cron_text() -> None:
 
 def test_newer_revision_applied_elsewhere_is_not_overwritten() -> None:
     old, new = desired(cron="0 9 * * *"), desired(cron="0 10 * * *")
-    ahead = observed(new, record=record_of(new, generation=200, revision="abc123"))
-    operation = only(plan([old], [ahead], generation=100))
+    ahead = observed(new, record=record_of(new, commit_time=200, revision="abc123"))
+    operation = only(plan([old], [ahead], commit_time=100))
     assert operation.kind is Kind.BLOCKED
     assert "abc123" in operation.reasons[0]
 
 
 def test_older_revision_does_not_delete_a_schedule_a_newer_one_created() -> None:
     added_later = desired("added-later")
-    ahead = observed(added_later, record=record_of(added_later, generation=200))
-    made = plan([desired("a")], [observed(desired("a")), ahead], generation=100)
+    ahead = observed(added_later, record=record_of(added_later, commit_time=200))
+    made = plan([desired("a")], [observed(desired("a")), ahead], commit_time=100)
     assert kinds(made)["added-later"] is Kind.BLOCKED
 
 
 def test_older_revision_does_not_recreate_what_a_newer_one_deleted() -> None:
     kept = desired("kept")
-    ahead = observed(kept, record=record_of(kept, generation=200))
-    made = plan([kept, desired("deleted-later")], [ahead], generation=100)
+    ahead = observed(kept, record=record_of(kept, commit_time=200))
+    made = plan([kept, desired("deleted-later")], [ahead], commit_time=100)
     assert kinds(made) == {"kept": Kind.UNCHANGED, "deleted-later": Kind.BLOCKED}
     assert "behind" in made.guard_message
 
 
 def test_tree_without_a_revision_is_never_held_back_by_one() -> None:
     old, new = desired(cron="0 9 * * *"), desired(cron="0 10 * * *")
-    ahead = observed(new, record=record_of(new, generation=200))
-    assert only(plan([old], [ahead], generation=0)).kind is Kind.UPDATE
+    ahead = observed(new, record=record_of(new, commit_time=200))
+    assert only(plan([old], [ahead], commit_time=0)).kind is Kind.UPDATE
 
 
 def test_same_content_under_a_newer_revision_is_unchanged() -> None:
     schedule = desired()
-    ahead = observed(schedule, record=record_of(schedule, generation=200))
-    assert only(plan([schedule], [ahead], generation=100)).kind is Kind.UNCHANGED
+    ahead = observed(schedule, record=record_of(schedule, commit_time=200))
+    assert only(plan([schedule], [ahead], commit_time=100)).kind is Kind.UNCHANGED
 
 
 # -- ownership ------------------------------------------------------------------------------
@@ -378,7 +373,7 @@ def test_a_changed_set_that_empties_the_tree_deletes_nothing_even_when_allowed()
 
 def test_empty_tree_deletes_nothing() -> None:
     desired_state = desired_state_from([], project=PROJECT, file_count=0)
-    made = make_plan(desired_state, _managed("a"), PlanOptions(project=PROJECT, now=NOW))
+    made = make_plan(desired_state, _managed("a"), plan_options(PROJECT, now=NOW))
     assert kinds(made) == {"a": Kind.BLOCKED}
     assert "no workflow files" in made.guard_message
 
@@ -448,106 +443,4 @@ def test_plan_without_writes_has_no_changes() -> None:
 
 def test_plan_schedule_alone_matches_make_plan() -> None:
     schedule = desired()
-    options = PlanOptions(project=PROJECT, now=NOW)
-    assert plan_schedule(schedule, None, options).kind is Kind.CREATE
-
-
-# -- field_changes: real changes only -------------------------------------------------------
-
-
-def _described(schedule: DesiredSchedule, *, action: Action | None = None,
-               policies: Policies | None = None) -> ObservedSchedule:
-    return replace(
-        observed(schedule),
-        detail=Detail(policies=policies or schedule.policies, action=action or schedule.action),
-    )
-
-
-def test_server_filled_retry_defaults_are_not_a_change() -> None:
-    schedule = desired(retry=RetryPolicy(maximum_attempts=3))
-    server = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1),
-                         backoff_coefficient=2.0, maximum_interval=timedelta(seconds=100))
-    seen = _described(schedule, action=replace(schedule.action, retry=server))
-    assert field_changes(schedule, seen, paused=False, note="") == []
-
-
-def test_unlimited_attempts_read_back_as_none_are_not_a_change() -> None:
-    schedule = desired(retry=RetryPolicy(maximum_attempts=0))
-    server = RetryPolicy(maximum_attempts=None, initial_interval=timedelta(seconds=1),
-                         backoff_coefficient=2.0, maximum_interval=timedelta(seconds=100))
-    seen = _described(schedule, action=replace(schedule.action, retry=server))
-    assert field_changes(schedule, seen, paused=False, note="") == []
-
-
-def test_a_real_retry_change_is_shown() -> None:
-    schedule = desired(retry=RetryPolicy(maximum_attempts=5))
-    before = replace(schedule.action, retry=RetryPolicy(maximum_attempts=3))
-    (change,) = field_changes(schedule, _described(schedule, action=before), paused=False, note="")
-    assert change.name == "retry"
-    assert "maximum_attempts=3" in change.before and "maximum_attempts=5" in change.after
-
-
-def test_server_default_catchup_window_is_not_a_change() -> None:
-    schedule = desired()
-    seen = _described(schedule, policies=Policies(catchup_window=timedelta(days=365)))
-    assert field_changes(schedule, seen, paused=False, note="") == []
-
-
-def test_catchup_window_below_the_server_minimum_is_not_a_change() -> None:
-    schedule = desired(catchup_window=timedelta(seconds=3))
-    seen = _described(schedule, policies=Policies(catchup_window=timedelta(seconds=10)))
-    assert field_changes(schedule, seen, paused=False, note="") == []
-
-
-def test_field_changes_shows_each_described_field() -> None:
-    schedule = desired()
-    before_action = replace(schedule.action, task_queue="old", input_json='{"a":1}',
-                            memo_json='{"m":1}', run_timeout=timedelta(minutes=5))
-    before_policies = Policies(overlap=OverlapPolicy.ALLOW_ALL, pause_on_failure=True,
-                               catchup_window=timedelta(minutes=1))
-    seen = replace(
-        observed(schedule, paused=True, note="x"),
-        detail=Detail(policies=before_policies, action=before_action),
-    )
-    changes = {change.name: (change.before, change.after)
-               for change in field_changes(schedule, seen, paused=False, note="")}
-    assert changes == {
-        "paused": ("yes", "no"), "note": ("x", '""'), "task_queue": ("old", "jobs"),
-        "run_timeout": ("5m", "(none)"), "input": ('{"a":1}', "{}"), "memo": ('{"m":1}', "{}"),
-        "overlap_policy": ("allow_all", "skip"), "catchup_window": ("1m", "365d"),
-        "pause_on_failure": ("yes", "no"),
-    }
-
-
-def test_when_lists_calendars_and_intervals_apart() -> None:
-    schedule = desired()
-    both = Spec(calendars=(calendar("0 9 * * *"),),
-                intervals=(Interval(every=timedelta(minutes=15)),))
-    (change,) = field_changes(schedule, observed(schedule, spec=both), paused=False, note="")
-    assert change.name == "when"
-    assert change.before.endswith("; every 15m")
-
-
-def test_comment_only_change_is_shown_as_cron() -> None:
-    schedule = desired(cron="0 9 * * *")
-    other_comment = Spec(calendars=(replace(calendar("0 9 * * *"), comment="0 9 * * * # old"),))
-    changes = field_changes(schedule, observed(schedule, spec=other_comment), paused=False, note="")
-    assert [(c.name, c.before, c.after) for c in changes] == [
-        ("cron", "0 9 * * * # old", "0 9 * * *")]
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(None, timedelta(days=365)), (timedelta(seconds=1), timedelta(seconds=10)),
-     (timedelta(hours=2), timedelta(hours=2))],
-)
-def test_effective_catchup_window(value: timedelta | None, expected: timedelta) -> None:
-    assert effective_catchup_window(value) == expected
-
-
-def test_effective_retry_fills_server_defaults() -> None:
-    assert effective_retry(None) is None
-    filled = effective_retry(RetryPolicy(initial_interval=timedelta(seconds=3)))
-    assert filled == RetryPolicy(maximum_attempts=0, initial_interval=timedelta(seconds=3),
-                                 backoff_coefficient=2.0,
-                                 maximum_interval=timedelta(seconds=300))
+    assert plan_schedule(schedule, None, PassContext(project=PROJECT), NOW).kind is Kind.CREATE

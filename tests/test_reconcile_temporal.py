@@ -19,10 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 import temporalio.client as tc
-from google.protobuf.timestamp_pb2 import Timestamp
 from reconcile_helpers import (
     CountingGateway,
     Env,
@@ -32,32 +30,20 @@ from reconcile_helpers import (
     outcomes,
     run_env,
 )
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.api.schedule.v1 import ScheduleActionResult
 from temporalio.service import RPCError, RPCStatusCode
-from test_plan import desired
 from trees import workflow_yaml
 
-from scheduled.apply import ApplyOptions, Outcome, write_for
+from scheduled.apply import Outcome, write_for
 from scheduled.devserver import DevServer
+from scheduled.diff import field_changes
 from scheduled.gateway import (
     PermanentGatewayError,
-    ScheduleExistsError,
     ScheduleNotFoundError,
-    ScheduleWrite,
-    TransientGatewayError,
 )
-from scheduled.marker import MEMO_KEY, WriteRecord, parse_record
-from scheduled.model import RetryPolicy, schedule_id_prefix
-from scheduled.plan import FieldChange, Kind, Operation, field_changes
-from scheduled.reconcile import PassResult
-from scheduled.temporal_gateway import (
-    Connection,
-    _recent_run,
-    _schedule_memo,
-    _sdk_schedule,
-    _translate,
-)
+from scheduled.model import schedule_id_prefix
+from scheduled.phases import PassResult
+from scheduled.plan import FieldChange, Kind, Operation, PassContext
+from scheduled.temporal_marker import MEMO_KEY, parse_record
 
 CRON = "0 9 * * *"  # every case gets it unless it sets its own cron or `every`
 OVERLAPS = ["skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all"]
@@ -656,13 +642,13 @@ def test_invalid_file_keeps_its_schedule_exactly_as_it_is(
 
         env.write_text("job.yaml", "id: job\nschedule: [unclosed\n")  # id unreadable
         load = env.load()
-        assert "job.yaml" in load.invalid_files and "job" not in load.claimed_ids
+        assert "job.yaml" in load.invalid_files and "job" not in load.claimed_workflow_ids
         broken = await env.apply()
         assert outcomes(broken)[sid] is Outcome.SKIPPED
         assert env.last_calls == Counter({"list": 1})
 
         env.write_text("job.yaml", workflow_yaml("job", cron="0 25 * * *"))  # id readable
-        assert "job" in env.load().claimed_ids
+        assert "job" in env.load().claimed_workflow_ids
         assert outcomes(await env.apply())[sid] is Outcome.SKIPPED
         assert env.last_calls == Counter({"list": 1})
 
@@ -774,97 +760,10 @@ def test_gateway_reports_an_invalid_argument_as_permanent(
         write = write_for(
             Operation(kind=Kind.UPDATE, schedule_id=bad.schedule_id, workflow_id="job",
                       source="job.yaml", desired=bad),
-            ApplyOptions(project=env.project),
+            PassContext(project=env.project),
         )
         with pytest.raises(PermanentGatewayError) as raised:
             await env.gateway.update(write)
         assert raised.value.status == "INVALID_ARGUMENT"
 
     run_env(temporal_address, project_name, tmp_path, body)
-
-
-# -- the gateway's conversions, no server needed -------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("status", "error_type"),
-    [
-        (RPCStatusCode.NOT_FOUND, ScheduleNotFoundError),
-        (RPCStatusCode.ALREADY_EXISTS, ScheduleExistsError),
-        (RPCStatusCode.UNAVAILABLE, TransientGatewayError),
-        (RPCStatusCode.RESOURCE_EXHAUSTED, TransientGatewayError),
-        (RPCStatusCode.DEADLINE_EXCEEDED, TransientGatewayError),
-        (RPCStatusCode.INVALID_ARGUMENT, PermanentGatewayError),
-        (RPCStatusCode.PERMISSION_DENIED, PermanentGatewayError),
-    ],
-)
-def test_sdk_errors_are_translated_by_kind(status: RPCStatusCode, error_type: type) -> None:
-    translated = _translate(RPCError("boom", status, b""), "schedule-x-y")
-    assert type(translated) is error_type
-    assert (translated.schedule_id, translated.status) == ("schedule-x-y", status.name)
-    assert f"Temporal answered {status.name}: boom" == str(translated)
-
-
-def test_connection_flags_win_over_temporal_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TEMPORAL_ADDRESS", "env-host:7233")
-    monkeypatch.setenv("TEMPORAL_NAMESPACE", "env-ns")
-    monkeypatch.setenv("TEMPORAL_CONFIG_FILE", "/nonexistent/temporal.toml")
-    assert Connection().resolve()["target_host"] == "env-host:7233"
-    assert Connection().resolve()["namespace"] == "env-ns"
-    resolved = Connection(address="flag-host:1", namespace="flag-ns", api_key="secret").resolve()
-    assert (resolved["target_host"], resolved["namespace"], resolved["tls"]) == (
-        "flag-host:1", "flag-ns", True)
-    assert Connection(api_key="secret", tls=False).resolve()["tls"] is False
-    described = Connection(address="flag-host:1", api_key="secret").describe()
-    assert described == "flag-host:1 (namespace env-ns)" and "secret" not in described
-
-
-def test_write_sends_server_defaults_and_the_record_as_an_exclude_calendar() -> None:
-    schedule = desired_for_unit_tests()
-    write = ScheduleWrite(project="p", schedule=schedule, paused=True, note="n",
-                          record=WriteRecord(fingerprint="f", source="s.yaml", enabled=False))
-    sdk = _sdk_schedule(write)
-    assert sdk.policy.catchup_window == timedelta(days=365)
-    assert sdk.spec.jitter is None and sdk.spec.time_zone_name == "UTC"
-    (skip,) = sdk.spec.skip
-    record = parse_record(skip.comment or "")
-    assert record is not None and record.source == "s.yaml"
-    assert (sdk.state.paused, sdk.state.note) == (True, "n")
-    action = sdk.action
-    assert isinstance(action, tc.ScheduleActionStartWorkflow)
-    assert action.retry_policy is not None
-    assert (action.retry_policy.initial_interval, action.retry_policy.backoff_coefficient) == (S, 2.0)
-
-
-def test_recent_run_status_comes_from_the_raw_proto() -> None:
-    at = Timestamp(seconds=1_800_000_000)
-    result = ScheduleActionResult(
-        schedule_time=at, actual_time=at,
-        start_workflow_status=WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED,
-    )
-    result.start_workflow_result.workflow_id = "p-job-2027"
-    run = _recent_run(result)
-    assert (run.status, run.workflow_id) == ("failed", "p-job-2027")
-    assert run.scheduled_at == datetime.fromtimestamp(1_800_000_000, tz=UTC)
-    assert _recent_run(ScheduleActionResult(schedule_time=at)).status == "unknown"
-
-
-def desired_for_unit_tests() -> Any:
-    schedule = desired("job")
-    return dataclasses.replace(
-        schedule, action=dataclasses.replace(schedule.action, retry=RetryPolicy(maximum_attempts=3))
-    )
-
-
-def test_an_undecodable_schedule_memo_reads_as_not_ours() -> None:
-    async def unreadable() -> dict[str, Any]:
-        raise RuntimeError("payload encoding binary/encrypted is not supported")
-
-    async def readable() -> dict[str, Any]:
-        return {"k": "v"}
-
-    async def main() -> None:
-        assert await _schedule_memo(unreadable) == {}
-        assert await _schedule_memo(readable) == {"k": "v"}
-
-    anyio.run(main)

@@ -132,7 +132,7 @@ def test_a_symlink_to_a_file_outside_the_root_is_reported_and_not_read(
     assert [(d.file, d.code) for d in result.diagnostics] == [("leak.yaml", "file.unreadable")]
     assert "points outside the tree" in result.diagnostics[0].message
     assert list(result.desired) == ["good"]
-    assert "secret" not in result.claimed_ids
+    assert "secret" not in result.claimed_workflow_ids
 
 
 def test_a_symlinked_folder_outside_the_root_is_not_part_of_the_tree(

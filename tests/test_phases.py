@@ -1,22 +1,25 @@
-"""One pass through reconcile_pass with the in-memory gateway: the phases and their overlap."""
+"""The one reconcile pass with the in-memory gateway: its phases, their overlap, and what each
+caller's parameters change (observer, explain, apply or not)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
 import pytest
 from fakes import FakeGateway
+from options import plan_options
+from test_apply import plan_for, run
+from test_plan import desired
 from trees import workflow_yaml, write_workflow
 
-from scheduled.apply import ApplyOptions, Outcome
+from scheduled.apply import ApplyOptions, Outcome, apply_plan
+from scheduled.diff import with_changes
 from scheduled.gateway import TransientGatewayError
 from scheduled.loader import LoadOptions, LoadResult, load_tree
-from scheduled.plan import PlanOptions
-from scheduled.reconcile import PassResult, reconcile_pass
+from scheduled.phases import PassResult, reconcile_pass, with_detail
 
 PROJECT = "proj"
 
@@ -29,12 +32,7 @@ def _tree(root: Path) -> Path:
 
 def _pass(load: Callable[[], LoadResult], gateway: FakeGateway) -> PassResult:
     async def run() -> PassResult:
-        return await reconcile_pass(
-            load,
-            gateway,
-            plan_options=PlanOptions(project=PROJECT, now=datetime.now(UTC)),
-            apply_options=ApplyOptions(project=PROJECT),
-        )
+        return await reconcile_pass(load, gateway, plan_options(PROJECT), apply=ApplyOptions())
 
     return anyio.run(run)
 
@@ -61,3 +59,21 @@ def test_a_failing_list_is_raised_as_itself_not_as_an_exception_group(tmp_path: 
     with pytest.raises(TransientGatewayError):
         _pass(lambda: load_tree(root, LoadOptions(project=PROJECT)), gateway)
     assert gateway.writes == 0
+
+
+def test_with_detail_adds_described_changes_and_keeps_the_list_view_on_failure() -> None:
+    fake = FakeGateway()
+
+    async def main() -> None:
+        await apply_plan(await plan_for(fake, [desired("a"), desired("b")]), fake, ApplyOptions())
+        made = await plan_for(fake, [desired("a", note="new"), desired("b", note="new")])
+        fake.fail("describe", "schedule-foo-b", TransientGatewayError("down", status="UNAVAILABLE"))
+        detailed = with_changes(await with_detail(made, fake))
+        a, b = detailed.operations
+        assert a.observed is not None and a.observed.detail is not None
+        assert [change.name for change in a.changes] == ["note"]
+        assert b.observed is not None and b.observed.detail is None  # list view kept
+
+    run(main)
+
+

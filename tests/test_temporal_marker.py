@@ -7,12 +7,12 @@ import json
 import pytest
 
 from scheduled.calendar import Range
-from scheduled.marker import (
+from scheduled.observed import WriteRecord
+from scheduled.temporal_marker import (
     COMMENT_PREFIX,
     MANAGED_BY,
     MARKER_YEAR,
     MEMO_KEY,
-    WriteRecord,
     is_record_calendar,
     owner_from_memo,
     ownership_memo,
@@ -44,7 +44,7 @@ def test_memo_without_our_marker_has_no_owner(memo: dict[str, object] | None) ->
 
 def test_record_round_trips_through_the_calendar_comment() -> None:
     record = WriteRecord(fingerprint="v1:abc", source="a/b.yaml", enabled=False,
-                         revision="0123456789ab", generation=1_700_000_000)
+                         revision="0123456789ab", commit_time=1_700_000_000)
     calendar = record_calendar(record)
     assert is_record_calendar(calendar)
     assert parse_record(calendar.comment) == record

@@ -1,4 +1,4 @@
-"""What `scheduled` stores inside Temporal to recognise its schedules, and how it reads it back.
+"""How `scheduled` encodes what it stores inside Temporal (ownership, write record), and reads it back.
 
 Two places, both returned by `list_schedules` (checked against a real server), so a full resync
 needs no call per schedule:
@@ -16,37 +16,16 @@ needs no call per schedule:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from scheduled.calendar import Calendar, Range
-from scheduled.model import DesiredSchedule
+from scheduled.observed import WriteRecord
 
 MEMO_KEY = "scheduled"
 MANAGED_BY = "scheduled"
 COMMENT_PREFIX = "managed by scheduled: "
 # Far in the past and inside the server's accepted year range [2000, 2100]: never excludes a run.
 MARKER_YEAR = 2000
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WriteRecord:
-    fingerprint: str
-    source: str
-    enabled: bool  # the file's `enabled` when this was written, to tell an operator's pause
-    revision: str = ""  # git commit or link target of the tree that was applied
-    generation: int = 0  # orders revisions (commit time); a replica never writes an older one
-
-
-def record_for(schedule: DesiredSchedule, *, revision: str, generation: int) -> WriteRecord:
-    """The record a write of `schedule` leaves in Temporal."""
-    return WriteRecord(
-        fingerprint=schedule.fingerprint,
-        source=schedule.source,
-        enabled=schedule.enabled,
-        revision=revision,
-        generation=generation,
-    )
 
 
 def ownership_memo(project: str) -> dict[str, Any]:
@@ -68,7 +47,7 @@ def record_calendar(record: WriteRecord) -> Calendar:
         "src": record.source,
         "en": record.enabled,
         "rev": record.revision,
-        "gen": record.generation,
+        "gen": record.commit_time,
     }
     return Calendar(
         second=(Range(0, 0, 1),),
@@ -97,7 +76,7 @@ def parse_record(comment: str) -> WriteRecord | None:
             source=str(payload["src"]),
             enabled=bool(payload["en"]),
             revision=str(payload.get("rev", "")),
-            generation=int(payload.get("gen", 0)),
+            commit_time=int(payload.get("gen", 0)),
         )
     except (ValueError, KeyError, TypeError):
         return None

@@ -1,0 +1,126 @@
+"""The diff explains a plan: field-by-field changes of each update, as people read them.
+
+The planner decides and this module explains, so a daemon pass (which nobody reads field by
+field) never pays for rendering. Values are compared as Temporal holds them (server defaults
+filled in on both sides), so only real changes show up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from scheduled.calendar import describe, describe_interval
+from scheduled.durations import format_duration
+from scheduled.model import DesiredSchedule, RetryPolicy, Spec
+from scheduled.observed import ObservedSchedule
+from scheduled.plan import FieldChange, Kind, Operation, Plan
+from scheduled.server_defaults import effective_catchup_window, effective_retry
+
+
+def spec_in_words(spec: Spec) -> str:
+    """When a spec fires, in words: one phrase per calendar and interval."""
+    parts = [describe(calendar) for calendar in spec.calendars]
+    parts += [describe_interval(interval) for interval in spec.intervals]
+    return "; ".join(parts) or "(never)"
+
+
+def with_changes(plan: Plan) -> Plan:
+    """The plan with each update's field changes filled in, from what it was planned against
+    (a list entry, or a describe when the caller fetched the detail)."""
+    return replace(plan, operations=tuple(map(operation_with_changes, plan.operations)))
+
+
+def operation_with_changes(operation: Operation) -> Operation:
+    if operation.kind is not Kind.UPDATE or operation.desired is None or operation.observed is None:
+        return operation
+    changes = field_changes(
+        operation.desired, operation.observed, paused=operation.paused, note=operation.note
+    )
+    return replace(operation, changes=tuple(changes))
+
+
+def field_changes(
+    schedule: DesiredSchedule, observed: ObservedSchedule, *, paused: bool, note: str
+) -> list[FieldChange]:
+    """Field-by-field differences, from the list entry and, when described, the detail."""
+    changes: list[FieldChange] = []
+
+    def compare(
+        name: str, before: object, after: object, show: Callable[[Any], str] | None = None
+    ) -> None:
+        if before != after:
+            render = show or _show
+            changes.append(FieldChange(name=name, before=render(before), after=render(after)))
+
+    before_spec, after_spec = observed.spec, schedule.spec
+    compare("when", spec_in_words(before_spec), spec_in_words(after_spec))
+    if before_spec.calendars != after_spec.calendars and spec_in_words(
+        before_spec
+    ) == spec_in_words(after_spec):
+        compare(
+            "cron",
+            "; ".join(c.comment for c in before_spec.calendars),
+            "; ".join(c.comment for c in after_spec.calendars),
+        )
+    compare("timezone", before_spec.timezone, after_spec.timezone)
+    compare("jitter", before_spec.jitter, after_spec.jitter)
+    compare("start_at", before_spec.start_at, after_spec.start_at)
+    compare("end_at", before_spec.end_at, after_spec.end_at)
+    compare("workflow", observed.workflow_type, schedule.action.workflow_type)
+    compare("paused", observed.paused, paused)
+    compare("note", observed.note, note)
+    if observed.detail is not None:
+        action, before_action = schedule.action, observed.detail.action
+        for name in (
+            "task_queue",
+            "workflow_id",
+            "execution_timeout",
+            "run_timeout",
+            "task_timeout",
+        ):
+            compare(name, getattr(before_action, name), getattr(action, name))
+        compare(
+            "retry", effective_retry(before_action.retry), effective_retry(action.retry), _show_retry
+        )
+        compare("input", before_action.input_json, action.input_json)
+        compare("memo", before_action.memo_json, action.memo_json)
+        policies, before_policies = schedule.policies, observed.detail.policies
+        compare("overlap_policy", before_policies.overlap, policies.overlap)
+        compare(
+            "catchup_window",
+            effective_catchup_window(before_policies.catchup_window),
+            effective_catchup_window(policies.catchup_window),
+        )
+        compare("pause_on_failure", before_policies.pause_on_failure, policies.pause_on_failure)
+    return changes
+
+
+def _show_retry(policy: RetryPolicy | None) -> str:
+    if policy is None:
+        return "(none)"
+    parts = [
+        f"maximum_attempts={policy.maximum_attempts or 'unlimited'}",
+        f"initial_interval={_show(policy.initial_interval)}",
+        f"backoff_coefficient={policy.backoff_coefficient:g}" if policy.backoff_coefficient else "",
+        f"maximum_interval={_show(policy.maximum_interval)}",
+    ]
+    if policy.non_retryable_error_types:
+        parts.append("non_retryable_error_types=" + ",".join(policy.non_retryable_error_types))
+    return " ".join(part for part in parts if part)
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value or '""'
+    return str(value)

@@ -1,0 +1,93 @@
+"""The inventory: what is known of Temporal between passes, as pure functions over frozen values.
+
+A changed-set pass describes only the schedules its files name and plans against the inventory
+for everything else: the prune guard needs the total of managed schedules, and a schedule's
+record says which file it was written from. The inventory starts from a full list and is kept
+current with each pass's own writes (the list was taken before them), so a schedule created by
+the first pass is known, and deleting one file never looks like deleting all of them. Flux keeps
+its inventory the same way (`internal/inventory`: New, Merge, Diff).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from scheduled.apply import ApplyReport, Outcome
+from scheduled.loader import FileResult
+from scheduled.model import schedule_id_for
+from scheduled.observed import ObservedSchedule, record_for
+from scheduled.plan import Plan
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """Every schedule under the project's id prefix as last seen or written, by schedule id."""
+
+    schedules: Mapping[str, ObservedSchedule] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, observed: Iterable[ObservedSchedule]) -> Inventory:
+        return cls({item.schedule_id: item for item in observed})
+
+    def managed(self, project: str) -> int:
+        return sum(1 for item in self.schedules.values() if item.owner == project)
+
+
+def ids_for_files(
+    files: frozenset[str],
+    project: str,
+    inventory: Inventory,
+    *loads: Iterable[FileResult],
+) -> frozenset[str]:
+    """Schedule ids the files name in any of the loads (now and before), or were recorded as
+    written from: all a changed set of files can touch."""
+    named = {
+        schedule_id_for(project, result.workflow_id)
+        for load in loads
+        for result in load
+        if result.relative in files and result.workflow_id
+    }
+    recorded = {
+        schedule_id
+        for schedule_id, item in inventory.schedules.items()
+        if item.record is not None and item.record.source in files
+    }
+    return frozenset(named | recorded)
+
+
+def with_described(
+    inventory: Inventory, ids: Iterable[str], described: Mapping[str, ObservedSchedule]
+) -> Inventory:
+    """The inventory after describing ids: found ones replaced, missing ones dropped."""
+    schedules = dict(inventory.schedules)
+    for schedule_id in ids:
+        if schedule_id in described:
+            schedules[schedule_id] = described[schedule_id]
+        else:
+            schedules.pop(schedule_id, None)
+    return Inventory(schedules)
+
+
+def after_writes(inventory: Inventory, plan: Plan, report: ApplyReport) -> Inventory:
+    """The inventory once the plan's writes are done: what each write leaves in Temporal."""
+    schedules = dict(inventory.schedules)
+    operations = {operation.schedule_id: operation for operation in plan.operations}
+    for result in report.results:
+        operation = operations.get(result.schedule_id)
+        if result.outcome is Outcome.DELETED:
+            schedules.pop(result.schedule_id, None)
+        elif result.outcome in (Outcome.CREATED, Outcome.UPDATED) and operation is not None:
+            schedule = operation.desired
+            if schedule is None:
+                continue
+            schedules[result.schedule_id] = ObservedSchedule(
+                schedule_id=result.schedule_id,
+                owner=plan.context.project,
+                record=record_for(schedule, plan.context.revision),
+                spec=schedule.spec,
+                workflow_type=schedule.action.workflow_type,
+                paused=operation.paused,
+                note=operation.note,
+            )
+    return Inventory(schedules)

@@ -1,0 +1,220 @@
+"""One reconcile pass for every caller: load → observe → plan (→ explain) (→ apply).
+
+`plan`, `apply`, `list`/`get` and the daemon all run this one sequence, so they make the same
+decisions. What differs between callers is a parameter: how Temporal is observed (a full list,
+or describing what a changed set of files can touch), whether the plan is explained field by
+field, and whether it is applied. Each phase is a call into the module that owns it; this
+module only sequences them (Flux's `reconcile()` reads the same way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import ClassVar, Literal, Protocol
+
+import anyio
+
+from scheduled.apply import ApplyOptions, ApplyReport, OperationResult, apply_plan
+from scheduled.diff import with_changes
+from scheduled.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError
+from scheduled.inventory import Inventory, ids_for_files, with_described
+from scheduled.loader import FileResult, LoadResult
+from scheduled.model import schedule_id_prefix
+from scheduled.observed import ObservedSchedule
+from scheduled.plan import Kind, Plan, PlanOptions, desired_state_from, make_plan
+from scheduled.tasks import task_group
+
+SCOPED_DESCRIBE_LIMIT = 200  # past this many schedules in a changed set, one list is cheaper
+
+
+class Explain(StrEnum):
+    """How much of each update's field-by-field diff a pass works out."""
+
+    NONE = "none"  # decisions only: apply and the daemon, where nobody reads the diff
+    LISTED = "listed"  # from what the list shows (spec, workflow type, pause, note)
+    DESCRIBED = "described"  # describe each update first: action and policies too
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PassResult:
+    """What one pass saw, decided and did; `report` is None when it only planned."""
+
+    load: LoadResult
+    observed: tuple[ObservedSchedule, ...]
+    plan: Plan
+    report: ApplyReport | None = None
+
+
+class Observer(Protocol):
+    """How a pass learns what Temporal holds under the project's prefix."""
+
+    # False: the observation does not depend on the tree, so it runs while the tree loads.
+    needs_tree: ClassVar[bool]
+
+    async def observe(
+        self, gateway: ScheduleGateway, project: str, load: LoadResult | None
+    ) -> list[ObservedSchedule]:
+        """The observed schedules; `load` is the tree when `needs_tree`, else None."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ListAll:
+    """Every schedule under the project's prefix, from one list (owned or not)."""
+
+    needs_tree: ClassVar[bool] = False
+
+    async def observe(
+        self, gateway: ScheduleGateway, project: str, load: LoadResult | None
+    ) -> list[ObservedSchedule]:
+        return await gateway.list_schedules(schedule_id_prefix(project))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DescribeChanged:
+    """Only what a changed set of files can touch, described one by one (describe is current,
+    list lags), over the inventory for the rest: a single edit costs a few calls, not a list of
+    every schedule. Past `limit` schedules one list is cheaper."""
+
+    files: frozenset[str]
+    inventory: Inventory
+    previous: tuple[FileResult, ...] = ()  # the last load's files: what the files named before
+    concurrency: int = 10
+    limit: int = SCOPED_DESCRIBE_LIMIT
+
+    needs_tree: ClassVar[bool] = True
+
+    async def observe(
+        self, gateway: ScheduleGateway, project: str, load: LoadResult | None
+    ) -> list[ObservedSchedule]:
+        assert load is not None, "needs_tree: the pass hands over the tree"
+        ids = ids_for_files(self.files, project, self.inventory, load.files, self.previous)
+        if len(ids) > self.limit:
+            return await ListAll().observe(gateway, project, load)
+        described = await describe_many(gateway, ids, concurrency=self.concurrency)
+        return list(with_described(self.inventory, ids, described).schedules.values())
+
+
+async def reconcile_pass(
+    load: LoadResult | Callable[[], LoadResult],
+    gateway: ScheduleGateway,
+    options: PlanOptions,
+    *,
+    apply: ApplyOptions | None = None,
+    observer: Observer = ListAll(),
+    scope: frozenset[str] | None = None,
+    explain: Explain = Explain.NONE,
+    describe_concurrency: int = 10,
+    stop: anyio.Event | None = None,
+    on_load: Callable[[LoadResult], None] | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+    on_result: Callable[[OperationResult], None] | None = None,
+) -> PassResult:
+    """Load the tree and observe Temporal, plan, then explain and/or apply as asked.
+
+    Gateway errors of the observation propagate (nothing can be decided without it), and so
+    does anything `on_load` raises (the daemon refuses an unreadable tree there); per-schedule
+    errors of apply are in the report. `scope` limits the plan to a changed set of files.
+
+    `load` may be a function: the tree is then read in a worker thread, while Temporal lists
+    the schedules when the observer does not need the tree (reading 1,000 files and listing
+    1,000 schedules take about 0.3 s and 1.2 s, so the two waits overlap)."""
+    project = options.context.project
+    loaded, observed = await _load_and_observe(load, gateway, observer, project, on_load)
+    desired = desired_state_from(
+        loaded.desired.values(),
+        invalid_sources=loaded.invalid_files,
+        claimed_workflow_ids=loaded.claimed_workflow_ids,
+        project=project,
+        readable=loaded.readable,
+        file_count=len(loaded.files),
+        scope=scope,
+    )
+    plan = make_plan(desired, observed, options)
+    if explain is Explain.DESCRIBED:
+        plan = await with_detail(plan, gateway, concurrency=describe_concurrency)
+    if explain is not Explain.NONE:
+        plan = with_changes(plan)
+    if on_plan is not None:
+        on_plan(plan)
+    report = None
+    if apply is not None:
+        report = await apply_plan(plan, gateway, apply, stop=stop, on_result=on_result)
+    return PassResult(load=loaded, observed=tuple(observed), plan=plan, report=report)
+
+
+async def _load_and_observe(
+    load: LoadResult | Callable[[], LoadResult],
+    gateway: ScheduleGateway,
+    observer: Observer,
+    project: str,
+    on_load: Callable[[LoadResult], None] | None,
+) -> tuple[LoadResult, list[ObservedSchedule]]:
+    async def read_tree() -> LoadResult:
+        loaded = load if isinstance(load, LoadResult) else await anyio.to_thread.run_sync(load)
+        if on_load is not None:
+            on_load(loaded)
+        return loaded
+
+    if observer.needs_tree:
+        loaded = await read_tree()
+        return loaded, await observer.observe(gateway, project, loaded)
+    listed: list[ObservedSchedule] = []
+
+    async def observe() -> None:
+        listed.extend(await observer.observe(gateway, project, None))
+
+    async with task_group() as group:
+        group.start_soon(observe)
+        loaded = await read_tree()
+    return loaded, listed
+
+
+async def describe_many(
+    gateway: ScheduleGateway,
+    ids: Iterable[str],
+    *,
+    concurrency: int,
+    errors: Literal["raise", "skip"] = "raise",
+) -> dict[str, ObservedSchedule]:
+    """Describe each id, `concurrency` at a time. A missing schedule is left out. Any other
+    error either fails the whole call at once (`raise`: the rest is not needed) or leaves that
+    id out (`skip`: a best-effort read)."""
+    found: dict[str, ObservedSchedule] = {}
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def one(schedule_id: str) -> None:
+        async with limiter:
+            try:
+                found[schedule_id] = await gateway.describe(schedule_id)
+            except ScheduleNotFoundError:
+                return
+            except GatewayError:
+                if errors == "raise":
+                    raise
+
+    async with task_group() as group:
+        for schedule_id in sorted(ids):
+            group.start_soon(one, schedule_id)
+    return found
+
+
+async def with_detail(plan: Plan, gateway: ScheduleGateway, *, concurrency: int = 10) -> Plan:
+    """The plan with each update's schedule described (one call each), for a field-by-field
+    diff of the parts `list` does not show (action, policies). A describe that fails keeps the
+    list view."""
+    updates = [
+        operation.schedule_id
+        for operation in plan.operations
+        if operation.kind is Kind.UPDATE and operation.desired is not None
+    ]
+    described = await describe_many(gateway, updates, concurrency=concurrency, errors="skip")
+    operations = tuple(
+        replace(operation, observed=described[operation.schedule_id])
+        if operation.schedule_id in described and operation.kind is Kind.UPDATE
+        else operation
+        for operation in plan.operations
+    )
+    return replace(plan, operations=operations)

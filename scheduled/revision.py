@@ -1,0 +1,28 @@
+"""Which version of the tree is being applied: a git commit (with its time), or a link target."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from scheduled.observed import Revision
+
+
+def tree_revision(root: Path) -> Revision:
+    """The git commit (and its time) when root is a checkout, else the link target's name."""
+    try:
+        output = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%H %ct"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        output = None
+    if output is not None and output.returncode == 0 and output.stdout.strip():
+        commit, _, seconds = output.stdout.strip().partition(" ")
+        return Revision(commit[:12], int(seconds) if seconds.isdigit() else 0)
+    if root.is_symlink():
+        return Revision(root.resolve().name)
+    return Revision()

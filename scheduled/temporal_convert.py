@@ -1,0 +1,247 @@
+"""Conversion between `scheduled`'s plain values and the SDK's types, both ways.
+
+No calls to the server: everything here is a function of its arguments (decoding payloads
+needs the client's data converter, passed in), so round trips are unit-tested without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, timedelta
+from typing import Any
+
+import temporalio.api.common.v1
+import temporalio.api.enums.v1
+import temporalio.api.schedule.v1
+import temporalio.client as tc
+import temporalio.common
+import temporalio.converter
+
+from scheduled import server_defaults
+from scheduled.calendar import Calendar, Interval, Range
+from scheduled.gateway import ScheduleWrite
+from scheduled.model import Action, OverlapPolicy, Policies, RetryPolicy, Spec, canonical_json
+from scheduled.observed import Detail, ObservedSchedule, RecentRun
+from scheduled.temporal_marker import (
+    is_record_calendar,
+    owner_from_memo,
+    parse_record,
+    record_calendar,
+)
+
+_OVERLAP = {
+    OverlapPolicy.SKIP: tc.ScheduleOverlapPolicy.SKIP,
+    OverlapPolicy.BUFFER_ONE: tc.ScheduleOverlapPolicy.BUFFER_ONE,
+    OverlapPolicy.BUFFER_ALL: tc.ScheduleOverlapPolicy.BUFFER_ALL,
+    OverlapPolicy.CANCEL_OTHER: tc.ScheduleOverlapPolicy.CANCEL_OTHER,
+    OverlapPolicy.TERMINATE_OTHER: tc.ScheduleOverlapPolicy.TERMINATE_OTHER,
+    OverlapPolicy.ALLOW_ALL: tc.ScheduleOverlapPolicy.ALLOW_ALL,
+}
+_OVERLAP_BACK = {value: key for key, value in _OVERLAP.items()}
+
+
+# -- scheduled -> SDK ----------------------------------------------------------------------
+
+
+def sdk_schedule(write: ScheduleWrite) -> tc.Schedule:
+    """The complete schedule a create or update sends: Temporal replaces spec, action, policies
+    and state whole, so nothing may be left to what the server held before."""
+    schedule = write.schedule
+    spec, action, policies = schedule.spec, schedule.action, schedule.policies
+    return tc.Schedule(
+        action=tc.ScheduleActionStartWorkflow(
+            action.workflow_type,
+            action.input,
+            id=action.workflow_id,
+            task_queue=action.task_queue,
+            execution_timeout=action.execution_timeout,
+            run_timeout=action.run_timeout,
+            task_timeout=action.task_timeout,
+            retry_policy=_sdk_retry(action.retry),
+            memo=action.memo or None,
+        ),
+        spec=tc.ScheduleSpec(
+            calendars=[sdk_calendar(calendar) for calendar in spec.calendars],
+            intervals=[
+                tc.ScheduleIntervalSpec(every=interval.every, offset=interval.offset or None)
+                for interval in spec.intervals
+            ],
+            skip=[sdk_calendar(record_calendar(write.record))],
+            start_at=spec.start_at,
+            end_at=spec.end_at,
+            jitter=spec.jitter or None,
+            time_zone_name=spec.timezone,
+        ),
+        policy=tc.SchedulePolicy(
+            overlap=_OVERLAP[policies.overlap],
+            catchup_window=policies.catchup_window or server_defaults.CATCHUP_WINDOW,
+            pause_on_failure=policies.pause_on_failure,
+        ),
+        state=tc.ScheduleState(paused=write.paused, note=write.note or None),
+    )
+
+
+def _sdk_retry(retry: RetryPolicy | None) -> temporalio.common.RetryPolicy | None:
+    if retry is None:
+        return None
+    return temporalio.common.RetryPolicy(
+        initial_interval=retry.initial_interval or server_defaults.RETRY_INITIAL_INTERVAL,
+        backoff_coefficient=retry.backoff_coefficient or server_defaults.RETRY_BACKOFF_COEFFICIENT,
+        maximum_interval=retry.maximum_interval,
+        maximum_attempts=retry.maximum_attempts or 0,
+        non_retryable_error_types=list(retry.non_retryable_error_types) or None,
+    )
+
+
+def _sdk_ranges(ranges: Sequence[Range]) -> tuple[tc.ScheduleRange, ...]:
+    return tuple(tc.ScheduleRange(start=r.start, end=r.end, step=r.step) for r in ranges)
+
+
+def sdk_calendar(calendar: Calendar) -> tc.ScheduleCalendarSpec:
+    return tc.ScheduleCalendarSpec(
+        second=_sdk_ranges(calendar.second),
+        minute=_sdk_ranges(calendar.minute),
+        hour=_sdk_ranges(calendar.hour),
+        day_of_month=_sdk_ranges(calendar.day_of_month),
+        month=_sdk_ranges(calendar.month),
+        year=_sdk_ranges(calendar.year),
+        day_of_week=_sdk_ranges(calendar.day_of_week),
+        comment=calendar.comment or None,
+    )
+
+
+# -- SDK -> scheduled ----------------------------------------------------------------------
+
+
+def _ranges(ranges: Sequence[tc.ScheduleRange]) -> tuple[Range, ...]:
+    return tuple(Range(r.start, r.end, r.step) for r in ranges)
+
+
+def calendar_from_sdk(spec: tc.ScheduleCalendarSpec) -> Calendar:
+    """The SDK's calendar as scheduled's plain value (also used by the cron tests)."""
+    return Calendar(
+        second=_ranges(spec.second),
+        minute=_ranges(spec.minute),
+        hour=_ranges(spec.hour),
+        day_of_month=_ranges(spec.day_of_month),
+        month=_ranges(spec.month),
+        year=_ranges(spec.year),
+        day_of_week=_ranges(spec.day_of_week),
+        comment=spec.comment or "",
+    )
+
+
+def observed_schedule(
+    schedule_id: str,
+    memo: Mapping[str, Any],
+    spec: tc.ScheduleSpec,
+    workflow_type: str,
+    *,
+    paused: bool,
+    note: str,
+    next_runs: tuple[Any, ...],
+    recent: Sequence[temporalio.api.schedule.v1.ScheduleActionResult],
+) -> ObservedSchedule:
+    """What a list entry or a describe shows, without the record calendar in the spec."""
+    record = None
+    for skip in spec.skip:
+        if skip.comment and (parsed := parse_record(skip.comment)) is not None:
+            record = parsed
+    calendars = tuple(
+        calendar
+        for calendar in map(calendar_from_sdk, spec.calendars)
+        if not is_record_calendar(calendar)
+    )
+    return ObservedSchedule(
+        schedule_id=schedule_id,
+        owner=owner_from_memo(dict(memo)),
+        record=record,
+        spec=Spec(
+            calendars=calendars,
+            intervals=tuple(
+                Interval(every=i.every, offset=i.offset or timedelta(0)) for i in spec.intervals
+            ),
+            timezone=spec.time_zone_name or "UTC",
+            jitter=spec.jitter or timedelta(0),
+            start_at=spec.start_at,
+            end_at=spec.end_at,
+        ),
+        workflow_type=workflow_type,
+        paused=paused,
+        note=note,
+        next_runs=next_runs,
+        recent_runs=tuple(recent_run(result) for result in recent),
+    )
+
+
+def recent_run(result: temporalio.api.schedule.v1.ScheduleActionResult) -> RecentRun:
+    """From the raw proto: the SDK's ScheduleActionResult drops the run's status."""
+    status = result.start_workflow_status
+    name = (
+        temporalio.api.enums.v1.WorkflowExecutionStatus.Name(status)
+        .removeprefix("WORKFLOW_EXECUTION_STATUS_")
+        .lower()
+    )
+    return RecentRun(
+        scheduled_at=result.schedule_time.ToDatetime(tzinfo=UTC),
+        started_at=result.actual_time.ToDatetime(tzinfo=UTC)
+        if result.HasField("actual_time")
+        else None,
+        workflow_id=result.start_workflow_result.workflow_id,
+        status="unknown" if name == "unspecified" else name,
+    )
+
+
+def detail_from_sdk(
+    schedule: tc.Schedule, action: tc.ScheduleActionStartWorkflow, input_json: str, memo_json: str
+) -> Detail:
+    """The parts only a describe returns: policies and the complete action."""
+    return Detail(
+        policies=Policies(
+            overlap=_OVERLAP_BACK.get(schedule.policy.overlap, OverlapPolicy.SKIP),
+            catchup_window=schedule.policy.catchup_window,
+            pause_on_failure=schedule.policy.pause_on_failure,
+        ),
+        action=Action(
+            workflow_type=action.workflow,
+            task_queue=action.task_queue or "",
+            workflow_id=action.id or "",
+            input_json=input_json,
+            execution_timeout=action.execution_timeout,
+            run_timeout=action.run_timeout,
+            task_timeout=action.task_timeout,
+            retry=_retry_from_sdk(action.retry_policy),
+            memo_json=memo_json,
+        ),
+    )
+
+
+async def decode_action(
+    converter: temporalio.converter.DataConverter, action: tc.ScheduleActionStartWorkflow
+) -> tuple[str, str]:
+    """The single workflow argument and the workflow memo, as canonical JSON text.
+
+    From a describe, both are raw payloads; `scheduled` writes one argument (the file's
+    `input`, `{}` when absent), so no argument reads back as `{}` too.
+    """
+    payloads = [arg for arg in action.args if isinstance(arg, temporalio.api.common.v1.Payload)]
+    args = await converter.decode(payloads) if payloads else list(action.args)
+    memo: dict[str, Any] = {}
+    for key, value in (action.memo or {}).items():
+        if isinstance(value, temporalio.api.common.v1.Payload):
+            memo[key] = (await converter.decode([value]))[0]
+        else:
+            memo[key] = value
+    return canonical_json(args[0] if args else {}), canonical_json(memo)
+
+
+def _retry_from_sdk(policy: temporalio.common.RetryPolicy | None) -> RetryPolicy | None:
+    if policy is None:
+        return None
+    return RetryPolicy(
+        maximum_attempts=policy.maximum_attempts or None,
+        initial_interval=policy.initial_interval,
+        backoff_coefficient=policy.backoff_coefficient,
+        maximum_interval=policy.maximum_interval,
+        non_retryable_error_types=tuple(policy.non_retryable_error_types or ()),
+    )

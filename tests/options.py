@@ -1,0 +1,26 @@
+"""Plan options for tests, from flat keywords: the pass context's fields sit beside the rest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from scheduled.observed import Revision
+from scheduled.plan import PassContext, PlanOptions
+
+
+def plan_options(
+    project: str,
+    *,
+    now: datetime | None = None,
+    respect_operator_pause: bool = True,
+    revision: str = "",
+    commit_time: int = 0,
+    **rest: Any,
+) -> PlanOptions:
+    context = PassContext(
+        project=project,
+        revision=Revision(revision, commit_time),
+        respect_operator_pause=respect_operator_pause,
+    )
+    return PlanOptions(context=context, now=now or datetime.now(UTC), **rest)
