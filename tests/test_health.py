@@ -1,0 +1,77 @@
+"""Health: readiness, /status and the metrics change together, in one place, for each transition."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scheduled.apply import ApplyReport
+from scheduled.gateway import TransientGatewayError
+from scheduled.health import Health
+from scheduled.systemd import SystemdNotifier
+
+
+class QuietNotifier(SystemdNotifier):
+    def __init__(self) -> None:
+        super().__init__(socket_path="")
+        self.sent: list[tuple[str, ...]] = []
+
+    def notify(self, *lines: str) -> None:
+        self.sent.append(lines)
+
+
+def healthy() -> Health:
+    health = Health(Path("/srv/tree"), QuietNotifier())
+    report = ApplyReport(results=(), elapsed_s=0.0)
+    health.pass_done(kind="full", files=3, report=report, managed=3, duration_s=0.1, root_gone=False)
+    return health
+
+
+def ready_gauge(health: Health) -> float:
+    for line in health.route("/metrics").body.decode().splitlines():
+        if line.startswith("scheduled_ready "):
+            return float(line.split()[1])
+    raise AssertionError("no scheduled_ready in /metrics")
+
+
+def test_not_ready_before_the_first_full_pass() -> None:
+    health = Health(Path("/srv/tree"), QuietNotifier())
+    response = health.route("/readyz")
+    assert (response.status, response.body) == (503, b"not ready: first full reconcile not done\n")
+
+
+def test_the_first_full_pass_makes_it_ready_everywhere_at_once() -> None:
+    health = healthy()
+    assert health.route("/readyz").status == 200
+    assert ready_gauge(health) == 1
+    assert json.loads(health.route("/status").body)["ready"] is True
+    assert isinstance(health.notifier, QuietNotifier)
+    assert any("READY=1" in message for message in health.notifier.sent)
+
+
+def test_temporal_down_turns_readiness_off_until_a_pass_succeeds() -> None:
+    health = healthy()
+    health.temporal_down(TransientGatewayError("down", status="UNAVAILABLE"))
+    assert (health.route("/readyz").status, ready_gauge(health)) == (503, 0)
+    assert health.route("/readyz").body == b"not ready: Temporal unreachable\n"
+
+
+def test_a_vanished_root_is_not_ready_and_its_return_waits_for_the_next_pass() -> None:
+    health = healthy()
+    health.root_gone("unmounted")
+    assert health.route("/readyz").body == b"not ready: root missing: unmounted\n"
+    health.root_back()
+    assert health.status.degraded == "" and health.route("/readyz").status == 503
+    report = ApplyReport(results=(), elapsed_s=0.0)
+    health.pass_done(kind="full", files=3, report=report, managed=3, duration_s=0.1, root_gone=False)
+    assert health.route("/readyz").status == 200
+
+
+def test_a_failed_pass_says_why_it_is_not_ready() -> None:
+    health = healthy()
+    health.pass_failed(RuntimeError("boom"))
+    assert health.route("/readyz").body == b"not ready: last pass failed: boom\n"
+
+
+def test_an_unknown_path_names_the_known_ones() -> None:
+    assert b"/healthz" in healthy().route("/nope").body
