@@ -183,7 +183,7 @@ def _temporal_options(func: F) -> F:
                      help="Temporal namespace (default: default)."),
         click.option("--api-key", envvar=["SCHEDULED_API_KEY", "TEMPORAL_API_KEY"],
                      help="API key (implies TLS). Never logged."),
-        click.option("--tls/--no-tls", default=None, envvar="SCHEDULED_TLS",
+        click.option("--tls/--no-tls", default=None, envvar=["SCHEDULED_TLS", "TEMPORAL_TLS"],
                      help="Use TLS (TEMPORAL_TLS_* and envconfig profiles are honoured too)."),
         click.option("--profile", envvar="TEMPORAL_PROFILE",
                      help="Temporal envconfig profile name."),

@@ -398,7 +398,9 @@ class Daemon:
             settings.log_format,
             settings.log_level,
         ):
-            configure_logging(settings.log_format, settings.log_level, secrets=(settings.api_key,))
+            configure_logging(
+                settings.log_format, settings.log_level, secrets=_secrets(self.config, settings)
+            )
         if settings.project not in (None, self.project):
             logger.bind(project=settings.project).warning(
                 "the project cannot change while the daemon runs; restart it to switch"
@@ -492,6 +494,17 @@ class Daemon:
         return self._gateway
 
 
+def _secrets(config: DaemonConfig, settings: Settings | None = None) -> tuple[str | None, ...]:
+    """What logs must never show: the API key from the settings, and one that only an envconfig
+    profile (or TEMPORAL_API_KEY) supplies."""
+    try:
+        from_profile = config.connection.resolve().get("api_key")
+    except GatewayError:  # an unreadable profile is reported when connecting
+        from_profile = None
+    api_key = (settings or config.settings).api_key
+    return (api_key, from_profile if isinstance(from_profile, str) else None)
+
+
 def _dev_address_needed(config: DaemonConfig) -> bool:
     return config.dev and not config.settings.address and not os.environ.get("TEMPORAL_ADDRESS")
 
@@ -499,7 +512,7 @@ def _dev_address_needed(config: DaemonConfig) -> bool:
 def run_daemon(config: DaemonConfig) -> int:
     """Entry point of `scheduled run`: logging, the optional dev server, then the daemon."""
     configure_logging(
-        config.settings.log_format, config.settings.log_level, secrets=(config.settings.api_key,)
+        config.settings.log_format, config.settings.log_level, secrets=_secrets(config)
     )
     dev_server: DevServer | None = None
     try:

@@ -28,6 +28,10 @@ DEFAULT_CONFIG_FILE = "scheduled.toml"
 class ConfigError(ScheduledError):
     """The configuration is unreadable or holds a value that cannot work."""
 
+    def __init__(self, message: str, *, setting: str = "") -> None:
+        super().__init__(message)
+        self.setting = setting  # which setting, when one is to blame
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
@@ -57,17 +61,91 @@ class Settings:
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
-        if self.project is not None and not PROJECT_PATTERN.match(self.project):
-            raise ConfigError(
-                f"project {self.project!r} is not valid: use lowercase letters, digits, '-' and "
-                "'_', starting with a letter or digit, at most 63 characters"
-            )
-        if self.concurrency < 1:
-            raise ConfigError("concurrency must be at least 1")
-        if self.rate_limit <= 0:
-            raise ConfigError("rate_limit must be a positive number of calls per second")
-        if not 0 < self.max_delete_fraction <= 1:
-            raise ConfigError("max_delete_fraction must be above 0 and at most 1 (e.g. 0.5)")
+        for name, problem in _problems(self):
+            raise ConfigError(problem, setting=name)
+
+
+def _problems(settings: Settings) -> list[tuple[str, str]]:
+    """Every (setting, why it cannot work), with the same ranges as the flags."""
+    for name, kind in _KINDS.items():
+        problem = _type_problem(name, kind, getattr(settings, name))
+        if problem:
+            return [(name, problem)]  # ranges below assume the types are right
+    checks = [
+        (
+            "project",
+            settings.project is not None and not PROJECT_PATTERN.match(settings.project),
+            f"project {settings.project!r} is not valid: use lowercase letters, digits, '-' and "
+            "'_', starting with a letter or digit, at most 63 characters",
+        ),
+        (
+            "concurrency",
+            not 1 <= settings.concurrency <= 256,
+            "concurrency must be at least 1 (and at most 256)",
+        ),
+        (
+            "rate_limit",
+            settings.rate_limit < 0.1,
+            "rate_limit must be a positive number of calls per second (at least 0.1)",
+        ),
+        ("max_attempts", settings.max_attempts < 1, "max_attempts must be at least 1"),
+        (
+            "max_delete_fraction",
+            not 0 < settings.max_delete_fraction <= 1,
+            "max_delete_fraction must be above 0 and at most 1 (e.g. 0.5)",
+        ),
+        ("debounce_ms", settings.debounce_ms < 0, "debounce_ms must be 0 or more milliseconds"),
+        ("max_wait_ms", settings.max_wait_ms < 0, "max_wait_ms must be 0 or more milliseconds"),
+        (
+            "resync_interval_s",
+            settings.resync_interval_s < 1,
+            "resync_interval_s must be at least 1 second",
+        ),
+        (
+            "log_format",
+            settings.log_format not in LOG_FORMATS,
+            f"log_format {settings.log_format!r} is not one of {', '.join(LOG_FORMATS)}",
+        ),
+        (
+            "log_level",
+            settings.log_level.upper() not in LOG_LEVELS,
+            f"log_level {settings.log_level!r} is not one of {', '.join(LOG_LEVELS)}",
+        ),
+    ]
+    return [(name, message) for name, failed, message in checks if failed]
+
+
+LOG_FORMATS = ("auto", "text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_KINDS: dict[str, type] = {
+    "project": str, "default_workflow": str, "default_task_queue": str, "address": str,
+    "namespace": str, "api_key": str, "tls": bool, "concurrency": int, "rate_limit": float,
+    "max_attempts": int, "prune": bool, "max_delete_fraction": float,
+    "respect_operator_pause": bool, "debounce_ms": int, "max_wait_ms": int,
+    "resync_interval_s": float, "http_address": str, "log_format": str, "log_level": str,
+}  # fmt: skip
+_KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
+
+
+def _type_problem(name: str, kind: type, value: Any) -> str:
+    """Why value cannot be the setting `name`, or "" (None means "not set" and is always fine).
+
+    Checked as strictly as the flags: a TOML string "false" is not a boolean (Python would read
+    it as true, and `prune = "false"` would prune), a boolean is not a number."""
+    if value is None:
+        return ""
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, str)
+    if ok:
+        return ""
+    shown = f"the string {value!r}" if isinstance(value, str) else repr(value)
+    return f"`{name}` must be {_KIND_WORDS[kind]}, not {shown}"
 
 
 SETTING_NAMES = frozenset(field.name for field in fields(Settings))
@@ -89,8 +167,13 @@ def read_config_file(path: Path) -> dict[str, Any]:
     unknown = sorted(set(table) - SETTING_NAMES)
     if unknown:
         raise ConfigError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(SETTING_NAMES))}"
+            f"{path}: unknown setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(SETTING_NAMES))}"
         )
+    for name, value in table.items():  # every value typed as strictly as its flag
+        problem = _type_problem(name, _KINDS[name], value)
+        if problem:
+            raise ConfigError(f"{path}: {problem}", setting=name)
     return dict(table)
 
 
@@ -110,11 +193,17 @@ def resolve_settings(config_file: Path | None, explicit: Mapping[str, Any]) -> S
     ./scheduled.toml is read when present. Pure apart from reading the file, so the daemon
     re-resolves on SIGHUP without the command line."""
     file_layer: dict[str, Any] = {}
+    if config_file is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        config_file = Path(DEFAULT_CONFIG_FILE)
     if config_file is not None:
         file_layer = read_config_file(config_file)
-    elif Path(DEFAULT_CONFIG_FILE).is_file():
-        file_layer = read_config_file(Path(DEFAULT_CONFIG_FILE))
-    return build_settings([file_layer, dict(explicit)])
+    try:
+        return build_settings([file_layer, dict(explicit)])
+    except ConfigError as error:
+        from_file = error.setting in file_layer and explicit.get(error.setting) is None
+        if from_file:  # say where the value came from
+            raise ConfigError(f"{config_file}: {error}", setting=error.setting) from error
+        raise
 
 
 def derive_project_name(root: Path) -> str:

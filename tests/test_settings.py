@@ -9,8 +9,14 @@ import pytest
 from click.testing import CliRunner
 from trees import workflow_yaml, write_workflow
 
-from scheduled.cli import main
-from scheduled.settings import ConfigError, Settings, build_settings, read_config_file
+from scheduled.cli import TEMPORAL_SETTINGS, list_command, main, settings_from
+from scheduled.settings import (
+    ConfigError,
+    Settings,
+    build_settings,
+    read_config_file,
+    resolve_settings,
+)
 
 
 def test_a_config_file_reads_the_scheduled_table(tmp_path: Path) -> None:
@@ -125,3 +131,53 @@ def test_temporal_address_from_the_environment_beats_the_config_file(
     )
     assert result.exit_code == 2, result.output  # reached the server: one schedule to create
     assert json.loads(result.output[result.output.index("{"):])["counts"]["create"] == 1
+
+
+# -- every setting in the file is checked as strictly as its flag ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        pytest.param('prune = "false"', r"`prune` must be true or false, not the string 'false'",
+                     id="a string is not a boolean"),
+        pytest.param('concurrency = "ten"', r"`concurrency` must be a whole number, not the string",
+                     id="a word is not a number"),
+        pytest.param("concurrency = true", r"`concurrency` must be a whole number, not True",
+                     id="a boolean is not a number"),
+        pytest.param("debounce_ms = -1", r"debounce_ms must be 0 or more", id="negative"),
+        pytest.param('log_format = "xml"', r"log_format 'xml' is not one of auto, text, json",
+                     id="unknown log format"),
+        pytest.param("resync_interval_s = 0", r"resync_interval_s must be at least 1", id="zero"),
+    ],
+)
+def test_a_bad_value_in_the_config_file_names_the_key_and_the_file(
+    tmp_path: Path, line: str, words: str
+) -> None:
+    path = tmp_path / "scheduled.toml"
+    path.write_text(f"[scheduled]\n{line}\n")
+    with pytest.raises(ConfigError, match=words) as raised:
+        resolve_settings(path, {})
+    assert str(raised.value).startswith(f"{path}: ")
+
+
+def test_a_bad_value_in_the_file_that_a_flag_overrides_does_not_matter(tmp_path: Path) -> None:
+    path = tmp_path / "scheduled.toml"
+    path.write_text("[scheduled]\ndebounce_ms = -1\n")
+    assert resolve_settings(path, {"debounce_ms": 5}).debounce_ms == 5
+
+
+def test_a_bad_value_in_the_config_file_is_a_usage_error_of_the_command(tmp_path: Path) -> None:
+    config = _config(tmp_path, '[scheduled]\nprune = "false"\n')
+    code, output = _validate(tmp_path, "--config", config)
+    assert code == 2 and "`prune` must be true or false" in output
+
+
+def test_temporal_tls_from_the_environment_beats_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _config(tmp_path, "[scheduled]\ntls = false\n")
+    monkeypatch.setenv("TEMPORAL_TLS", "true")
+    monkeypatch.setenv("SCHEDULED_CONFIG", config)
+    with list_command.make_context("list", [str(tmp_path)]) as ctx:
+        assert settings_from(ctx, TEMPORAL_SETTINGS).tls is True
