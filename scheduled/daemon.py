@@ -33,7 +33,7 @@ from scheduled.apply import Outcome
 from scheduled.devserver import DevServer, DevServerError, start_dev_server
 from scheduled.errors import ScheduledError
 from scheduled.exit_codes import ExitCode
-from scheduled.gateway import GatewayError, ScheduleGateway
+from scheduled.gateway import GatewayError, ScheduleGateway, TransientGatewayError
 from scheduled.health import DaemonStatus, Health, log_result
 from scheduled.http_api import serve_http
 from scheduled.inventory import Inventory, after_writes
@@ -56,6 +56,7 @@ from scheduled.triggers import (
     QuietPeriod,
     ReloadRequested,
     StopRequested,
+    TemporalReachable,
     absorb,
     files_under,
 )
@@ -63,6 +64,9 @@ from scheduled.watcher import FilesChanged, RescanNeeded, TreeReplaced, TreeWatc
 
 # How often the watcher looks for changes; the quiet period itself is timed by the loop.
 WATCH_STEP_MS = 25
+# How often Temporal is asked whether it answers, so /readyz turns 503 within a few seconds of
+# it going away even while no change waits (a pass would only notice at its next call).
+HEALTH_PROBE_S = 2.0
 STOP_GRACE_S = 5.0  # after SIGTERM, how long writes in flight may finish
 STOP_BACKSTOP_S = STOP_GRACE_S + 3.0  # then the pass is cancelled, whatever it is doing
 # A file modified this recently is never served from the cache: two saves within one tick of
@@ -189,6 +193,7 @@ class Daemon:
                         return ExitCode.FAILED
                 self.watcher = self._watcher_factory(self.config.root, send)
                 group.start_soon(self.watcher.run)
+                group.start_soon(self._probe_temporal, send)
                 interval = watchdog_interval_s()
                 if interval:
                     group.start_soon(self._watchdog, interval)
@@ -241,6 +246,24 @@ class Daemon:
             await send.send(ReloadRequested())
 
         await receive_stop_signals(self._stop, graceful=graceful, forced=forced, reload=reload)
+
+    async def _probe_temporal(self, send: MemoryObjectSendStream[Message]) -> None:
+        while True:
+            await anyio.sleep(HEALTH_PROBE_S)
+            gateway = self._gateway
+            if gateway is None or self._stop.is_set():
+                continue  # not connected yet: the next pass connects and reports
+            try:
+                with anyio.fail_after(HEALTH_PROBE_S * 2):
+                    await gateway.check_health()
+            except TimeoutError:
+                self.health.temporal_down(TransientGatewayError("Temporal does not answer"))
+            except GatewayError as error:
+                self.health.temporal_down(error)
+            else:
+                if not self.status.temporal_up and self.status.first_full_done:
+                    self.health.temporal_back()
+                    await send.send(TemporalReachable())
 
     async def _watchdog(self, interval: float) -> None:
         while True:

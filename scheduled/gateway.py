@@ -55,6 +55,10 @@ class ScheduleGateway(Protocol):
     arrive as the kinds above. The port exists so the planner and apply never see the SDK, and
     so tests drive every failure through an in-memory fake instead of monkeypatching."""
 
+    async def check_health(self) -> None:
+        """Return when Temporal answers; TransientGatewayError when it does not (readiness)."""
+        ...
+
     async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
         """Every schedule whose id starts with id_prefix, owned or not, from the list API."""
         ...

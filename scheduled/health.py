@@ -81,6 +81,13 @@ class Health:
         self.metrics.temporal_up.set(0)
         self._refresh_ready()
 
+    def temporal_back(self) -> None:
+        if not self.status.temporal_up:
+            logger.info("Temporal answers again")
+        self.status.temporal_up = True
+        self.metrics.temporal_up.set(1)
+        self._refresh_ready()
+
     def root_gone(self, reason: str) -> None:
         self.status.degraded = f"root missing: {reason}"
         self.metrics.set_watcher_mode("stopped")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import temporalio.api.workflowservice.v1 as workflowservice
@@ -34,6 +35,7 @@ from scheduled.temporal_convert import (
 )
 from scheduled.temporal_marker import ownership_memo
 
+HEALTH_TIMEOUT = timedelta(seconds=3)
 _TRANSIENT = {
     temporalio.service.RPCStatusCode.UNAVAILABLE,
     temporalio.service.RPCStatusCode.RESOURCE_EXHAUSTED,
@@ -70,6 +72,16 @@ class TemporalGateway:
         return self._client.namespace
 
     # -- reads ---------------------------------------------------------------------------
+
+    async def check_health(self) -> None:
+        try:
+            serving = await self._client.service_client.check_health(timeout=HEALTH_TIMEOUT)
+        except temporalio.service.RPCError as error:
+            raise translate_rpc_error(error, "") from error
+        except RuntimeError as error:  # the SDK's own connection errors
+            raise TransientGatewayError(f"Temporal does not answer: {error}") from error
+        if not serving:
+            raise TransientGatewayError("Temporal answers, but says it is not serving")
 
     async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
         # Visibility queries are eventually consistent and rate-limited on real clusters:

@@ -30,7 +30,12 @@ class ReloadRequested:
     """SIGHUP: re-read the config, then a full pass."""
 
 
-Message = Trigger | StopRequested | ReloadRequested
+@dataclass(frozen=True, slots=True)
+class TemporalReachable:
+    """The health probe saw Temporal answer again: a pass waiting out a backoff may go now."""
+
+
+Message = Trigger | StopRequested | ReloadRequested | TemporalReachable
 
 
 class Effect(StrEnum):
@@ -64,7 +69,7 @@ EVERYTHING = Pending(full=True)
 
 def absorb(pending: Pending, message: Message, *, root_gone: bool) -> tuple[Pending, Effect | None]:
     """The pending work after one message, and the effect it asks for."""
-    if isinstance(message, StopRequested):
+    if isinstance(message, StopRequested | TemporalReachable):
         return pending, None
     if isinstance(message, ReloadRequested):
         return Pending(True, pending.files, pending.folders), Effect.RELOAD

@@ -18,6 +18,7 @@ from scheduled.gateway import (
     ScheduleExistsError,
     ScheduleNotFoundError,
     ScheduleWrite,
+    TransientGatewayError,
 )
 from scheduled.observed import Detail, ObservedSchedule
 from scheduled.temporal_marker import owner_from_memo, ownership_memo
@@ -44,6 +45,7 @@ class FakeGateway:
         self.max_in_flight = 0
         self.log: list[tuple[float, str, str]] = []  # (monotonic start time, call, schedule id)
         self.finished: list[tuple[str, str]] = []  # calls that ran to the end (no fault, no cancel)
+        self.down = False  # check_health fails while set
 
     # -- test controls -------------------------------------------------------------------
 
@@ -83,6 +85,12 @@ class FakeGateway:
         if queue:
             raise queue.popleft()
         self.finished.append((call, schedule_id))
+
+    async def check_health(self) -> None:
+        # Not counted as in flight and never slowed: the daemon's probe runs beside every test.
+        self.calls["health"] += 1
+        if self.down:
+            raise TransientGatewayError("down", status="UNAVAILABLE")
 
     async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
         await self._enter("list", "")

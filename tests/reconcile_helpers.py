@@ -61,6 +61,9 @@ class CountingGateway:
         found += [item for item in self.stale if item.schedule_id not in listed]
         return found
 
+    async def check_health(self) -> None:
+        await self.inner.check_health()
+
     async def describe(self, schedule_id: str) -> ObservedSchedule:
         self.calls["describe"] += 1
         return await self.inner.describe(schedule_id)

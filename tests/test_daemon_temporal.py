@@ -428,6 +428,26 @@ def test_temporal_stopped_and_restarted_while_the_daemon_runs(
         server.stop()
 
 
+def test_readiness_follows_temporal_within_seconds_while_nothing_changes(
+    tmp_path: Path, launch: Launch, project_name: str
+) -> None:
+    state, port = tmp_path / "server", free_port()
+    server: DevServer = start_dev_server(state, port=port)
+    probe = TemporalProbe(server.address)
+    try:
+        daemon = launch(make_tree(tmp_path / "tree"), address=server.address)
+        started_and_converged(daemon, probe, project_name)
+        server.stop()
+        # No file changes: only the daemon's health probe can notice.
+        wait_until(lambda: daemon.get("/readyz")[0] == 503, timeout=15, what="not ready")
+        server = start_dev_server(state, port=port)  # the same port and database
+        wait_until(lambda: daemon.get("/readyz")[0] == 200, timeout=30, what="ready again")
+        assert daemon.status()["temporal_up"] is True
+    finally:
+        probe.close()
+        server.stop()
+
+
 # -- signals -----------------------------------------------------------------------------------
 
 

@@ -295,6 +295,23 @@ def test_temporal_down_at_start_keeps_retrying_then_converges(tmp_path: Path) ->
     run_with(daemon, body)
 
 
+def test_temporal_unreachable_while_idle_turns_readiness_off_and_back_on(tmp_path: Path) -> None:
+    gateway = FakeGateway()
+    daemon = make_daemon(make_tree(tmp_path), gateway)
+
+    async def body(daemon: Daemon) -> None:
+        await ready(daemon)
+        passes = daemon.passes
+        gateway.down = True
+        await eventually(lambda: daemon.health.route("/readyz").status == 503, what="503")
+        assert not daemon.status.temporal_up
+        gateway.down = False
+        await eventually(lambda: daemon.health.route("/readyz").status == 200, what="200 again")
+        assert daemon.passes == passes  # the probe, not a pass, noticed both
+
+    run_with(daemon, body)
+
+
 def test_temporal_down_during_a_changed_pass_is_retried_not_fatal(tmp_path: Path) -> None:
     # Regression: a describe failing inside the changed pass's task group escaped as an
     # ExceptionGroup and took the daemon down.
