@@ -54,6 +54,7 @@ from scheduled.triggers import (
     Message,
     Pending,
     QuietPeriod,
+    RecentDeletions,
     ReloadRequested,
     StopRequested,
     TemporalReachable,
@@ -145,6 +146,7 @@ class Daemon:
         self._gateway: ScheduleGateway | None = None
         self._cache = _DaemonCache()
         self._inventory: Inventory | None = None  # None until a full pass listed everything
+        self._deletions = RecentDeletions(config.settings.resync_interval_s)
         self._last_load: LoadResult | None = None
         self._stop = anyio.Event()
         self._wake: MemoryObjectSendStream[Message] | None = None
@@ -445,6 +447,9 @@ class Daemon:
             allow_mass_delete=self.config.allow_mass_delete,
             grace_s=STOP_GRACE_S,
         )
+        plan_options = replace(
+            plan_options, recently_deleted=self._deletions.total(time.monotonic())
+        )
         try:
             gateway = await self._connected()
             result = await reconcile_pass(
@@ -471,6 +476,7 @@ class Daemon:
         self._last_load = result.load
         self._inventory = after_writes(Inventory.of(result.observed), result.plan, result.report)
         self.passes += 1
+        self._deletions.add(time.monotonic(), result.report.counts()[Outcome.DELETED])
         self.health.pass_done(
             kind=kind,
             files=len(result.load.files) if scope is None else len(scope),

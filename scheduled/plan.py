@@ -102,6 +102,7 @@ class PlanOptions:
     prune: bool = True
     allow_mass_delete: bool = False
     max_delete_fraction: float = 0.5
+    recently_deleted: int = 0  # by earlier passes of this window (the daemon's resync interval)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -329,9 +330,14 @@ def _guard_message(desired: DesiredState, deletions: int, managed: int, options:
         return "the tree has no workflow files (empty checkout?): nothing is deleted"
     if options.allow_mass_delete:
         return ""
-    if managed and deletions > options.max_delete_fraction * managed:
+    # Deletions already made in this window count too: a mass deletion spread over several
+    # small batches (a slow `git pull`, a script removing files one by one) is still one.
+    recent = options.recently_deleted
+    total, base = deletions + recent, managed + recent
+    if base and total > options.max_delete_fraction * base:
+        earlier = f" ({recent} of them deleted in the last resync interval)" if recent else ""
         return (
-            f"this would delete {deletions} of the {managed} managed schedules, more than "
+            f"this would delete {total} of the {base} managed schedules{earlier}, more than "
             f"{options.max_delete_fraction:.0%}; check the tree, then pass --allow-mass-delete "
             "if it is meant"
         )

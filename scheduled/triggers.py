@@ -134,6 +134,22 @@ class QuietPeriod:
 
 
 @dataclass(slots=True)
+class RecentDeletions:
+    """Deletions made within the last `window_s` (the resync interval), for the prune guard."""
+
+    window_s: float
+    made: list[tuple[float, int]] = field(default_factory=list)
+
+    def add(self, now: float, count: int) -> None:
+        if count:
+            self.made.append((now, count))
+
+    def total(self, now: float) -> int:
+        self.made = [(at, count) for at, count in self.made if now - at < self.window_s]
+        return sum(count for _, count in self.made)
+
+
+@dataclass(slots=True)
 class Backoff:
     """Retry delays after failed passes: 1 s, 2 s, 5 s, 10 s, then 30 s."""
 

@@ -212,6 +212,30 @@ def test_a_changed_pass_deletes_within_the_prune_guard(tmp_path: Path) -> None:
     run_with(daemon, body)
 
 
+def test_the_prune_guard_counts_deletions_across_batches_of_one_resync_interval(
+    tmp_path: Path,
+) -> None:
+    names = tuple(f"wf-{index}" for index in range(8))
+    gateway = FakeGateway()
+    root = make_tree(tmp_path, names)
+    daemon = make_daemon(root, gateway)
+
+    async def body(daemon: Daemon) -> None:
+        await ready(daemon)
+        for name in names[:4]:  # one file per batch: 4 of 8 is not more than half
+            passes = daemon.passes
+            (root / f"team/{name}.yaml").unlink()
+            await eventually(lambda: daemon.passes > passes, what=f"the pass for {name}")
+        assert gateway.calls["delete"] == 4
+        passes = daemon.passes
+        (root / f"team/{names[4]}.yaml").unlink()  # the fifth alone: 5 of 8 in one interval
+        await eventually(lambda: daemon.passes > passes, what="the fifth pass")
+        assert daemon.status.last_pass["counts"] == {"blocked": 1}
+        assert sid(names[4]) in gateway.stored and gateway.calls["delete"] == 4
+
+    run_with(daemon, body)
+
+
 def test_a_folder_moved_as_a_whole_is_one_changed_pass(tmp_path: Path) -> None:
     gateway = FakeGateway()
     root = make_tree(tmp_path)

@@ -371,6 +371,16 @@ def test_a_changed_set_that_empties_the_tree_deletes_nothing_even_when_allowed()
     assert set(kinds(made).values()) == {Kind.BLOCKED}
 
 
+def test_deletions_earlier_in_the_window_count_toward_the_guard() -> None:
+    # 2 of 6 managed now, after 2 deleted earlier: 4 of the 8 there were is not more than half
+    kept = [desired(name) for name in "abcd"]
+    seen = [*_managed(*"abcd"), *_managed("e", "f")]
+    assert set(kinds(plan(kept, seen, recently_deleted=2)).values()) >= {Kind.DELETE}
+    made = plan(kept, seen, recently_deleted=3)  # 5 of 9
+    assert {kinds(made)["e"], kinds(made)["f"]} == {Kind.BLOCKED}
+    assert "3 of them deleted in the last resync interval" in made.guard_message
+
+
 def test_empty_tree_deletes_nothing() -> None:
     desired_state = desired_state_from([], project=PROJECT, file_count=0)
     made = make_plan(desired_state, _managed("a"), plan_options(PROJECT, now=NOW))
