@@ -225,7 +225,7 @@ def test_the_prune_guard_counts_deletions_across_batches_of_one_resync_interval(
         for name in names[:4]:  # one file per batch: 4 of 8 is not more than half
             passes = daemon.passes
             (root / f"team/{name}.yaml").unlink()
-            await eventually(lambda: daemon.passes > passes, what=f"the pass for {name}")
+            await eventually(lambda p=passes: daemon.passes > p, what=f"the pass for {name}")
         assert gateway.calls["delete"] == 4
         passes = daemon.passes
         (root / f"team/{names[4]}.yaml").unlink()  # the fifth alone: 5 of 8 in one interval
