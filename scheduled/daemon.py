@@ -36,7 +36,7 @@ from scheduled.exit_codes import ExitCode
 from scheduled.gateway import GatewayError, ScheduleGateway, TransientGatewayError
 from scheduled.health import DaemonStatus, Health, log_result
 from scheduled.http_api import serve_http
-from scheduled.inventory import Inventory, after_writes
+from scheduled.inventory import Inventory, after_writes, files_sharing_ids
 from scheduled.loader import FileCache, FileResult, LoadResult, load_tree
 from scheduled.logs import configure_logging
 from scheduled.phases import DescribeChanged, ListAll, Observer, reconcile_pass
@@ -372,13 +372,17 @@ class Daemon:
         the workflow files they hold (a walk, so in a worker thread)."""
         if pending.full:
             return None
-        if not pending.folders:
-            return pending.files
-        known = [result.relative for result in self._last_load.files] if self._last_load else []
-        inside = await anyio.to_thread.run_sync(
-            files_under, self.config.root, pending.folders, known
-        )
-        return None if inside is None else pending.files | inside
+        previous = self._last_load.files if self._last_load is not None else ()
+        files = pending.files
+        if pending.folders:
+            known = [result.relative for result in previous]
+            inside = await anyio.to_thread.run_sync(
+                files_under, self.config.root, pending.folders, known
+            )
+            if inside is None:
+                return None
+            files |= inside
+        return files_sharing_ids(files, previous)
 
     async def _guarded_pass(self, scope: frozenset[str] | None) -> PassOutcome:
         """One pass that cannot take the daemon down."""

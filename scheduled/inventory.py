@@ -56,6 +56,15 @@ def ids_for_files(
     return frozenset(named | recorded)
 
 
+def files_sharing_ids(files: frozenset[str], *loads: Iterable[FileResult]) -> frozenset[str]:
+    """The files plus every file that names the same workflow id as one of them: when one of
+    two files holding an id changes or goes away, the other one's fate changes with it (a
+    duplicate becomes the only holder again)."""
+    results = [result for load in loads for result in load]
+    ids = {r.workflow_id for r in results if r.relative in files and r.workflow_id is not None}
+    return files | {result.relative for result in results if result.workflow_id in ids}
+
+
 def with_described(
     inventory: Inventory, ids: Iterable[str], described: Mapping[str, ObservedSchedule]
 ) -> Inventory:

@@ -236,6 +236,29 @@ def test_the_prune_guard_counts_deletions_across_batches_of_one_resync_interval(
     run_with(daemon, body)
 
 
+def test_when_a_duplicate_id_goes_away_the_remaining_file_is_applied_at_once(
+    tmp_path: Path,
+) -> None:
+    gateway = FakeGateway()
+    root = make_tree(tmp_path)
+    daemon = make_daemon(root, gateway)
+
+    async def body(daemon: Daemon) -> None:
+        await ready(daemon)
+        copy = root / "team/alpha-copy.yaml"
+        copy.write_text(workflow_yaml("alpha", cron="0 9 * * *"))  # the same id twice
+        await eventually(lambda: "team/alpha.yaml" in daemon.status.invalid, what="duplicate")
+        (root / "team/alpha.yaml").write_text(workflow_yaml("alpha", cron="0 9 * * *", note="v2"))
+        await anyio.sleep(0.3)
+        assert gateway.stored[sid("alpha")].note == "v1"  # both invalid: kept as it was
+        copy.unlink()
+        await eventually(lambda: gateway.stored[sid("alpha")].note == "v2", within=5,
+                         what="the remaining file applied")
+        assert daemon.status.last_pass["kind"] == "changed"
+
+    run_with(daemon, body)
+
+
 def test_a_folder_moved_as_a_whole_is_one_changed_pass(tmp_path: Path) -> None:
     gateway = FakeGateway()
     root = make_tree(tmp_path)

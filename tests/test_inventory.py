@@ -6,7 +6,13 @@ from options import plan_options
 from test_plan import desired, observed, record_of
 
 from scheduled.apply import ApplyReport, OperationResult, Outcome
-from scheduled.inventory import Inventory, after_writes, ids_for_files, with_described
+from scheduled.inventory import (
+    Inventory,
+    after_writes,
+    files_sharing_ids,
+    ids_for_files,
+    with_described,
+)
 from scheduled.loader import FileResult
 from scheduled.plan import desired_state_from, make_plan
 
@@ -64,3 +70,13 @@ def test_a_failed_write_changes_nothing_in_the_inventory() -> None:
     plan = make_plan(state, [], plan_options(PROJECT))
     report = ApplyReport(results=(result(schedule.schedule_id, Outcome.FAILED),), elapsed_s=0.0)
     assert after_writes(Inventory(), plan, report).schedules == {}
+
+
+def test_files_that_share_an_id_with_a_changed_file_change_with_it() -> None:
+    before = [
+        FileResult(relative="a.yaml", workflow_id="x"),
+        FileResult(relative="b.yaml", workflow_id="x"),
+        FileResult(relative="c.yaml", workflow_id="y"),
+    ]
+    assert files_sharing_ids(frozenset({"b.yaml"}), before) == {"a.yaml", "b.yaml"}
+    assert files_sharing_ids(frozenset({"new.yaml"}), before) == {"new.yaml"}
