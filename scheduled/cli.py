@@ -267,6 +267,7 @@ def _one_pass(
     *,
     apply: bool = False,
     explain: str = "none",
+    run_status: bool = False,
     on_plan: Callable[[Any], None] | None = None,
     on_result: Callable[[Any], None] | None = None,
 ) -> PassResult:
@@ -275,7 +276,7 @@ def _one_pass(
     stops starting new calls; a second stops at once. Fails with a message, never a
     traceback, when Temporal cannot be reached."""
     from scheduled.gateway import GatewayError
-    from scheduled.phases import Explain, reconcile_pass
+    from scheduled.phases import Explain, ListAll, reconcile_pass
     from scheduled.signals import receive_stop_signals
     from scheduled.tasks import task_group
 
@@ -309,6 +310,7 @@ def _one_pass(
                 gateway,
                 plan_options,
                 apply=apply_options if apply else None,
+                observer=ListAll(run_status=run_status, concurrency=settings.concurrency),
                 explain=Explain(explain),
                 describe_concurrency=settings.concurrency,
                 stop=stop,
@@ -399,7 +401,7 @@ def apply_command(ctx: click.Context, /, root: Path, output_format: str, **_: An
 def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
     """Every schedule this project manages: workflow, when, pause state, next and last run,
     source file, and whether it is in sync with the tree at ROOT."""
-    rows = schedule_rows(_one_pass(ctx, root))
+    rows = schedule_rows(_one_pass(ctx, root, run_status=True))
     if output_format == "json":
         click.echo(json.dumps(rows, indent=2))
     else:
@@ -414,7 +416,7 @@ def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any
 @click.pass_context
 def get_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -> None:
     """One managed schedule by its workflow id (the file's `id`), as JSON."""
-    rows = schedule_rows(_one_pass(ctx, root), only=workflow_id)
+    rows = schedule_rows(_one_pass(ctx, root, run_status=True), only=workflow_id)
     if not rows:
         _fail(f"no schedule for workflow id {workflow_id!r} in this project")
     click.echo(json.dumps(rows[0], indent=2))

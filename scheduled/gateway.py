@@ -63,6 +63,11 @@ class ScheduleGateway(Protocol):
         """Every schedule whose id starts with id_prefix, owned or not, from the list API."""
         ...
 
+    async def run_status(self, workflow_id: str) -> str:
+        """The execution status of the latest run of workflow_id (running, completed, failed,
+        terminated, ...; "unknown" when there is none): list results carry a stale one."""
+        ...
+
     async def describe(self, schedule_id: str) -> ObservedSchedule:
         """One schedule with `detail` (policies and action) filled in."""
         ...

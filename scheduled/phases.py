@@ -62,14 +62,23 @@ class Observer(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ListAll:
-    """Every schedule under the project's prefix, from one list (owned or not)."""
+    """Every schedule under the project's prefix, from one list (owned or not).
+
+    With `run_status`, a last run the list calls running is looked up (one call each): list
+    results keep a run's status from when it started until the schedule fires again."""
+
+    run_status: bool = False
+    concurrency: int = 10
 
     needs_tree: ClassVar[bool] = False
 
     async def observe(
         self, gateway: ScheduleGateway, project: str, load: LoadResult | None
     ) -> list[ObservedSchedule]:
-        return await gateway.list_schedules(schedule_id_prefix(project))
+        listed = await gateway.list_schedules(schedule_id_prefix(project))
+        if not self.run_status:
+            return listed
+        return await with_run_status(listed, gateway, concurrency=self.concurrency)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,6 +208,36 @@ async def describe_many(
         for schedule_id in sorted(ids):
             group.start_soon(one, schedule_id)
     return found
+
+
+async def with_run_status(
+    observed: list[ObservedSchedule], gateway: ScheduleGateway, *, concurrency: int
+) -> list[ObservedSchedule]:
+    """The schedules with the real status of each last run that the list says is running."""
+    running = {
+        item.last_run.workflow_id
+        for item in observed
+        if item.last_run is not None and item.last_run.status == "running"
+    }
+    statuses: dict[str, str] = {}
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def one(workflow_id: str) -> None:
+        async with limiter:
+            statuses[workflow_id] = await gateway.run_status(workflow_id)
+
+    async with task_group() as group:
+        for workflow_id in sorted(running):
+            group.start_soon(one, workflow_id)
+
+    def refreshed(item: ObservedSchedule) -> ObservedSchedule:
+        last = item.last_run
+        if last is None or last.workflow_id not in statuses:
+            return item
+        runs = (*item.recent_runs[:-1], replace(last, status=statuses[last.workflow_id]))
+        return replace(item, recent_runs=runs)
+
+    return [refreshed(item) for item in observed]
 
 
 async def with_detail(plan: Plan, gateway: ScheduleGateway, *, concurrency: int = 10) -> Plan:

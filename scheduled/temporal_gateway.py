@@ -115,6 +115,16 @@ class TemporalGateway:
             recent=entry.raw_entry.info.recent_actions if entry.raw_entry.HasField("info") else (),
         )
 
+    async def run_status(self, workflow_id: str) -> str:
+        try:
+            description = await self._client.get_workflow_handle(workflow_id).describe()
+        except temporalio.service.RPCError as error:
+            if error.status == temporalio.service.RPCStatusCode.NOT_FOUND:
+                return "unknown"
+            raise translate_rpc_error(error, "") from error
+        status = description.status
+        return status.name.lower() if status is not None else "unknown"
+
     async def describe(self, schedule_id: str) -> ObservedSchedule:
         handle = self._client.get_schedule_handle(schedule_id)
         try:

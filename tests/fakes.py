@@ -46,6 +46,7 @@ class FakeGateway:
         self.log: list[tuple[float, str, str]] = []  # (monotonic start time, call, schedule id)
         self.finished: list[tuple[str, str]] = []  # calls that ran to the end (no fault, no cancel)
         self.down = False  # check_health fails while set
+        self.run_statuses: dict[str, str] = {}  # workflow id -> the real status of its run
 
     # -- test controls -------------------------------------------------------------------
 
@@ -101,6 +102,10 @@ class FakeGateway:
         ]
         found += [item for key, item in self.foreign.items() if key.startswith(id_prefix)]
         return found
+
+    async def run_status(self, workflow_id: str) -> str:
+        await self._enter("run_status", workflow_id)
+        return self.run_statuses.get(workflow_id, "unknown")
 
     async def describe(self, schedule_id: str) -> ObservedSchedule:
         await self._enter("describe", schedule_id)

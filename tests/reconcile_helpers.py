@@ -64,6 +64,10 @@ class CountingGateway:
     async def check_health(self) -> None:
         await self.inner.check_health()
 
+    async def run_status(self, workflow_id: str) -> str:
+        self.calls["run_status"] += 1
+        return await self.inner.run_status(workflow_id)
+
     async def describe(self, schedule_id: str) -> ObservedSchedule:
         self.calls["describe"] += 1
         return await self.inner.describe(schedule_id)

@@ -197,8 +197,14 @@ def test_list_shows_the_last_run_with_its_status(cli: Cli) -> None:
 
     async def terminate(env: Env) -> None:
         await env.client.get_workflow_handle(workflow_ids[0]).terminate("test done")
+        listed = await env.gateway.list_schedules(env.schedule_id("job"))
+        stale = listed[0].last_run
+        assert stale is not None and stale.status == "running"  # what the list still says
 
     cli.env(terminate)
+    row = json.loads(cli("get", "job", str(cli.root)).output)
+    assert row["last_run_status"] == "terminated"
+    assert "(terminated)" in cli("list", str(cli.root)).output
 
 
 def test_override_operator_pause_flag(cli: Cli) -> None:
