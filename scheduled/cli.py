@@ -268,6 +268,7 @@ def _one_pass(
     apply: bool = False,
     explain: str = "none",
     run_status: bool = False,
+    only: str | None = None,
     on_plan: Callable[[Any], None] | None = None,
     on_result: Callable[[Any], None] | None = None,
 ) -> PassResult:
@@ -276,7 +277,8 @@ def _one_pass(
     stops starting new calls; a second stops at once. Fails with a message, never a
     traceback, when Temporal cannot be reached."""
     from scheduled.gateway import GatewayError
-    from scheduled.phases import Explain, ListAll, reconcile_pass
+    from scheduled.model import schedule_id_for
+    from scheduled.phases import DescribeIds, Explain, ListAll, Observer, reconcile_pass
     from scheduled.signals import receive_stop_signals
     from scheduled.tasks import task_group
 
@@ -288,6 +290,10 @@ def _one_pass(
         revision=tree_revision(root),
         allow_mass_delete=bool(ctx.params.get("allow_mass_delete")),
     )
+
+    observer: Observer = ListAll(run_status=run_status, concurrency=settings.concurrency)
+    if only is not None:
+        observer = DescribeIds(ids=frozenset({schedule_id_for(options.project, only)}))
 
     async def run() -> PassResult:
         stop = anyio.Event()
@@ -310,7 +316,7 @@ def _one_pass(
                 gateway,
                 plan_options,
                 apply=apply_options if apply else None,
-                observer=ListAll(run_status=run_status, concurrency=settings.concurrency),
+                observer=observer,
                 explain=Explain(explain),
                 describe_concurrency=settings.concurrency,
                 stop=stop,
@@ -415,8 +421,10 @@ def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any
 @_temporal_options
 @click.pass_context
 def get_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -> None:
-    """One managed schedule by its workflow id (the file's `id`), as JSON."""
-    rows = schedule_rows(_one_pass(ctx, root, run_status=True), only=workflow_id)
+    """One managed schedule by its workflow id (the file's `id`), as JSON: everything that was
+    sent (the action, its timeouts and retry, the policies), who paused it, the last run's real
+    status and the next five fire times in the schedule's zone (none while paused)."""
+    rows = schedule_rows(_one_pass(ctx, root, only=workflow_id), only=workflow_id, next_count=5)
     if not rows:
         _fail(f"no schedule for workflow id {workflow_id!r} in this project")
     click.echo(json.dumps(rows[0], indent=2))

@@ -82,6 +82,26 @@ class ListAll:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DescribeIds:
+    """Just these schedules, described (current, and with everything that was sent): `get`."""
+
+    ids: frozenset[str]
+    run_status: bool = True
+    concurrency: int = 10
+
+    needs_tree: ClassVar[bool] = False
+
+    async def observe(
+        self, gateway: ScheduleGateway, project: str, load: LoadResult | None
+    ) -> list[ObservedSchedule]:
+        described = await describe_many(gateway, self.ids, concurrency=self.concurrency)
+        observed = list(described.values())
+        if not self.run_status:
+            return observed
+        return await with_run_status(observed, gateway, concurrency=self.concurrency)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DescribeChanged:
     """Only what a changed set of files can touch, described one by one (describe is current,
     list lags), over the inventory for the rest: a single edit costs a few calls, not a list of

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ import click
 from scheduled.apply import ApplyReport, OperationResult
 from scheduled.calendar import next_fire_times
 from scheduled.diff import spec_in_words
+from scheduled.durations import format_duration
 from scheduled.model import DesiredSchedule, Spec, schedule_id_prefix
 from scheduled.observed import ObservedSchedule
 from scheduled.phases import PassResult
@@ -134,7 +136,9 @@ def report_json(report: ApplyReport) -> dict[str, Any]:
     }
 
 
-def schedule_rows(result: PassResult, only: str | None = None) -> list[dict[str, Any]]:
+def schedule_rows(
+    result: PassResult, only: str | None = None, *, next_count: int = 3
+) -> list[dict[str, Any]]:
     """The managed schedules as `list` and `get` show them, each with whether it is in sync
     with the tree (None: cannot tell, e.g. its file is invalid). `only`: one workflow id."""
     project = result.plan.context.project
@@ -150,13 +154,20 @@ def schedule_rows(result: PassResult, only: str | None = None) -> list[dict[str,
             continue
         kind = kinds.get(item.schedule_id)
         in_sync = None if kind in (None, Kind.SKIP) else kind is Kind.UNCHANGED
-        rows.append(schedule_row(item, by_schedule.get(item.schedule_id), in_sync))
+        rows.append(
+            schedule_row(item, by_schedule.get(item.schedule_id), in_sync, next_count=next_count)
+        )
     return rows
 
 
 def schedule_row(
-    observed: ObservedSchedule, desired: DesiredSchedule | None, in_sync: bool | None
+    observed: ObservedSchedule,
+    desired: DesiredSchedule | None,
+    in_sync: bool | None,
+    *,
+    next_count: int = 3,
 ) -> dict[str, Any]:
+    """One schedule as `list` and `get` show it; with `detail` when it was described."""
     record = observed.record
     if observed.paused and record is None:
         paused = "yes"  # no write record: cannot tell who paused it
@@ -169,19 +180,64 @@ def schedule_row(
     else:
         paused = "no"
     last = observed.last_run
-    return {
+    zone = _zone(observed.spec.timezone)
+    # Temporal keeps computing next action times while paused; none of them will fire.
+    upcoming_runs = () if observed.paused else observed.next_runs[:next_count]
+    row: dict[str, Any] = {
         "schedule_id": observed.schedule_id,
         "workflow": observed.workflow_type,
         "when": spec_in_words(observed.spec),
         "timezone": observed.spec.timezone,
         "paused": paused,
-        "next_runs": [time.isoformat() for time in observed.next_runs[:3]],
-        "last_run": last.scheduled_at.isoformat() if last else None,
+        "next_runs": [moment.astimezone(zone).isoformat() for moment in upcoming_runs],
+        "last_run": last.scheduled_at.astimezone(zone).isoformat() if last else None,
         "last_run_status": last.status if last else None,
         "last_run_workflow_id": last.workflow_id if last else None,
         "source": record.source if record else (desired.source if desired else None),
         "in_sync": in_sync,
         "note": observed.note,
+    }
+    if observed.detail is not None:
+        row["detail"] = _detail(observed)
+    return row
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _detail(observed: ObservedSchedule) -> dict[str, Any]:
+    """Everything that was sent besides the spec, as data."""
+    assert observed.detail is not None
+    action, policies = observed.detail.action, observed.detail.policies
+
+    def duration(value: timedelta | None) -> str | None:
+        return format_duration(value) if value is not None else None
+
+    retry = action.retry
+    return {
+        "task_queue": action.task_queue,
+        "workflow_id": action.workflow_id,
+        "input": json.loads(action.input_json),
+        "memo": json.loads(action.memo_json),
+        "execution_timeout": duration(action.execution_timeout),
+        "run_timeout": duration(action.run_timeout),
+        "task_timeout": duration(action.task_timeout),
+        "retry": None
+        if retry is None
+        else {
+            "maximum_attempts": retry.maximum_attempts,
+            "initial_interval": duration(retry.initial_interval),
+            "backoff_coefficient": retry.backoff_coefficient,
+            "maximum_interval": duration(retry.maximum_interval),
+            "non_retryable_error_types": list(retry.non_retryable_error_types),
+        },
+        "overlap_policy": str(policies.overlap),
+        "catchup_window": duration(policies.catchup_window),
+        "pause_on_failure": policies.pause_on_failure,
     }
 
 

@@ -171,7 +171,13 @@ def test_list_and_get_show_pause_sync_and_source(cli: Cli) -> None:
     row = json.loads(got.output)
     assert (row["paused"], row["note"], row["source"], row["in_sync"]) == (
         "by operator", "incident", "paused-by-ops.yaml", True)
-    assert row["when"] == "at 09:00" and row["timezone"] == "UTC" and len(row["next_runs"]) == 3
+    assert row["when"] == "at 09:00" and row["timezone"] == "UTC"
+    assert row["next_runs"] == []  # paused: nothing will fire
+    assert row["detail"]["task_queue"] and row["detail"]["overlap_policy"] == "skip"
+
+    unpaused = json.loads(cli("get", "edited", str(cli.root)).output)
+    assert len(unpaused["next_runs"]) == 5
+    assert all(moment.endswith("+00:00") for moment in unpaused["next_runs"])
 
     missing = cli("get", "nope", str(cli.root))
     assert missing.exit_code == 1 and "no schedule for workflow id 'nope'" in missing.stderr
@@ -310,3 +316,19 @@ def test_the_installed_command_exits_with_the_plan_status(cli: Cli) -> None:
                           check=False)
     assert done.returncode == 2, done.stderr
     assert json.loads(done.stdout)["counts"]["create"] == 1
+
+
+def test_get_shows_everything_that_was_sent_with_times_in_the_schedules_zone(cli: Cli) -> None:
+    cli.write("job", cron="0 9 * * *", timezone="Europe/Berlin", input={"region": "eu"},
+              memo={"team": "data"}, execution_timeout="1h",
+              retry={"maximum_attempts": 3}, overlap_policy="buffer_one")
+    assert cli("apply", str(cli.root)).exit_code == 0
+    row = json.loads(cli("get", "job", str(cli.root)).output)
+    detail = row["detail"]
+    assert (detail["input"], detail["memo"], detail["execution_timeout"]) == (
+        {"region": "eu"}, {"team": "data"}, "1h")
+    assert (detail["retry"]["maximum_attempts"], detail["overlap_policy"]) == (3, "buffer_one")
+    assert detail["workflow_id"] == f"{cli.project}-job"
+    assert len(row["next_runs"]) == 5
+    assert all(moment[-6:] in ("+01:00", "+02:00") for moment in row["next_runs"])
+    assert all("T09:00:00" in moment for moment in row["next_runs"])
