@@ -268,6 +268,7 @@ def _one_pass(
     apply: bool = False,
     explain: str = "none",
     run_status: bool = False,
+    verify: bool = False,
     only: str | None = None,
     on_plan: Callable[[Any], None] | None = None,
     on_result: Callable[[Any], None] | None = None,
@@ -291,7 +292,12 @@ def _one_pass(
         allow_mass_delete=bool(ctx.params.get("allow_mass_delete")),
     )
 
-    observer: Observer = ListAll(run_status=run_status, concurrency=settings.concurrency)
+    observer: Observer = ListAll(
+        verify=verify,
+        run_status=run_status,
+        concurrency=settings.concurrency,
+        rate_limit=settings.rate_limit,
+    )
     if only is not None:
         observer = DescribeIds(ids=frozenset({schedule_id_for(options.project, only)}))
 
@@ -341,18 +347,21 @@ def _one_pass(
               show_default=True)
 @click.option("--detail/--no-detail", default=True, show_default=True,
               help="Describe changed schedules for a field-by-field diff (one call each).")
+@click.option("--verify/--no-verify", default=True, show_default=True,
+              help="Describe every managed schedule, to find changes made outside scheduled "
+              "to the action or policies (one call each; --no-verify: the list alone).")
 @click.option("-v", "--verbose", is_flag=True, help="Also list unchanged schedules.")
 @_reconcile_options
 @_temporal_options
 @click.pass_context
 def plan_command(ctx: click.Context, /, root: Path, output_format: str, detail: bool,
-                 verbose: bool, **_: Any) -> None:
+                 verify: bool, verbose: bool, **_: Any) -> None:
     """Show what `apply` would do, as a diff per schedule; changes nothing.
 
     Exit status: 0 no changes, 2 changes pending, 1 error (invalid files, unreachable Temporal,
     conflicts or blocked deletions).
     """
-    result = _one_pass(ctx, root, explain="described" if detail else "listed")
+    result = _one_pass(ctx, root, explain="described" if detail else "listed", verify=verify)
     load, plan = result.load, result.plan
     _print_invalid(load)
     if output_format == "json":
@@ -371,10 +380,15 @@ def plan_command(ctx: click.Context, /, root: Path, output_format: str, detail: 
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
+@click.option("--verify", is_flag=True,
+              help="Describe every managed schedule first and restore any change made outside "
+              "scheduled to its action or policies (one call each; without it, what the list "
+              "shows is compared: spec, workflow type, pause, note).")
 @_reconcile_options
 @_temporal_options
 @click.pass_context
-def apply_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
+def apply_command(ctx: click.Context, /, root: Path, output_format: str, verify: bool,
+                  **_: Any) -> None:
     """Reconcile once: make Temporal's schedules equal to the tree.
 
     Shows progress on a terminal and a summary at the end. Ctrl-C or SIGTERM stops starting new
@@ -383,7 +397,9 @@ def apply_command(ctx: click.Context, /, root: Path, output_format: str, **_: An
     operations, conflicts, blocked deletions, interrupted).
     """
     progress = Progress(enabled=sys.stderr.isatty() and output_format == "text")
-    result = _one_pass(ctx, root, apply=True, on_plan=progress.start, on_result=progress.result)
+    result = _one_pass(
+        ctx, root, apply=True, verify=verify, on_plan=progress.start, on_result=progress.result
+    )
     progress.finish()
     load, report = result.load, result.report
     assert report is not None
@@ -479,6 +495,7 @@ def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any)
 # -- the daemon ------------------------------------------------------------------------------
 
 DAEMON_SETTINGS = [*TEMPORAL_SETTINGS, "debounce_ms", "max_wait_ms", "resync_interval_s",
+                   "verify_interval_s",
                    "http_address", "log_format", "log_level"]
 
 
@@ -496,6 +513,10 @@ DAEMON_SETTINGS = [*TEMPORAL_SETTINGS, "debounce_ms", "max_wait_ms", "resync_int
               help="Longest wait under a stream of changes (default 2000).")
 @click.option("--resync-interval-s", type=click.FloatRange(1), envvar="SCHEDULED_RESYNC_INTERVAL_S",
               help="Full resync period, to heal drift (default 300).")
+@click.option("--verify-interval-s", type=click.FloatRange(1),
+              envvar="SCHEDULED_VERIFY_INTERVAL_S",
+              help="Deep verification period: describe every managed schedule, to heal drift in "
+              "the action and policies that the list does not show (default 3600).")
 @click.option("--http-address", envvar="SCHEDULED_HTTP_ADDRESS",
               help="host:port for /healthz, /readyz, /metrics and /status (default: off).")
 @click.option("--log-format", type=click.Choice(["auto", "text", "json"]),

@@ -147,6 +147,7 @@ class Daemon:
         self._cache = _DaemonCache()
         self._inventory: Inventory | None = None  # None until a full pass listed everything
         self._deletions = RecentDeletions(config.settings.resync_interval_s)
+        self._next_verify = 0.0  # monotonic; the first full pass verifies
         self._last_load: LoadResult | None = None
         self._stop = anyio.Event()
         self._wake: MemoryObjectSendStream[Message] | None = None
@@ -454,6 +455,7 @@ class Daemon:
         plan_options = replace(
             plan_options, recently_deleted=self._deletions.total(time.monotonic())
         )
+        verify = scope is None and time.monotonic() >= self._next_verify
         try:
             gateway = await self._connected()
             result = await reconcile_pass(
@@ -461,7 +463,7 @@ class Daemon:
                 gateway,
                 plan_options,
                 apply=apply_options,
-                observer=self._observer(scope),
+                observer=self._observer(scope, verify=verify),
                 scope=scope,
                 stop=self._stop,
                 on_load=lambda load: self.health.tree_loaded(load, scope),
@@ -480,6 +482,8 @@ class Daemon:
         self._last_load = result.load
         self._inventory = after_writes(Inventory.of(result.observed), result.plan, result.report)
         self.passes += 1
+        if verify:
+            self._next_verify = time.monotonic() + self.settings.verify_interval_s
         self._deletions.add(time.monotonic(), result.report.counts()[Outcome.DELETED])
         self.health.pass_done(
             kind=kind,
@@ -505,9 +509,13 @@ class Daemon:
 
         return load
 
-    def _observer(self, scope: frozenset[str] | None) -> Observer:
+    def _observer(self, scope: frozenset[str] | None, *, verify: bool) -> Observer:
         if scope is None or self._inventory is None:
-            return ListAll()
+            return ListAll(
+                verify=verify,
+                concurrency=self.settings.concurrency,
+                rate_limit=self.settings.rate_limit,
+            )
         previous = self._last_load.files if self._last_load is not None else ()
         return DescribeChanged(
             files=scope,

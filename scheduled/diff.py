@@ -74,14 +74,11 @@ def field_changes(
     compare("note", observed.note, note)
     if observed.detail is not None:
         action, before_action = schedule.action, observed.detail.action
-        for name in (
-            "task_queue",
-            "workflow_id",
-            "execution_timeout",
-            "run_timeout",
-            "task_timeout",
-        ):
+        for name in ("task_queue", "workflow_id"):
             compare(name, getattr(before_action, name), getattr(action, name))
+        for name in ("execution_timeout", "run_timeout", "task_timeout"):
+            # Temporal reads an unset timeout back as zero: not a change.
+            compare(name, getattr(before_action, name) or None, getattr(action, name) or None)
         compare(
             "retry", effective_retry(before_action.retry), effective_retry(action.retry), _show_retry
         )

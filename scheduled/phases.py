@@ -16,7 +16,7 @@ from typing import ClassVar, Literal, Protocol
 
 import anyio
 
-from scheduled.apply import ApplyOptions, ApplyReport, OperationResult, apply_plan
+from scheduled.apply import ApplyOptions, ApplyReport, OperationResult, RateLimiter, apply_plan
 from scheduled.diff import with_changes
 from scheduled.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError
 from scheduled.inventory import Inventory, ids_for_files, with_described
@@ -64,11 +64,16 @@ class Observer(Protocol):
 class ListAll:
     """Every schedule under the project's prefix, from one list (owned or not).
 
+    With `verify`, every managed schedule is then described (one call each): the list shows
+    the spec, workflow type, pause and note, but not the action or the policies, so drift there
+    (an SDK or CLI update of the input, a timeout, the overlap policy) is only found this way.
     With `run_status`, a last run the list calls running is looked up (one call each): list
     results keep a run's status from when it started until the schedule fires again."""
 
+    verify: bool = False
     run_status: bool = False
     concurrency: int = 10
+    rate_limit: float | None = None  # calls per second for the describes (None: unbounded)
 
     needs_tree: ClassVar[bool] = False
 
@@ -76,6 +81,16 @@ class ListAll:
         self, gateway: ScheduleGateway, project: str, load: LoadResult | None
     ) -> list[ObservedSchedule]:
         listed = await gateway.list_schedules(schedule_id_prefix(project))
+        if self.verify:
+            managed = [item.schedule_id for item in listed if item.owner == project]
+            described = await describe_many(
+                gateway, managed, concurrency=self.concurrency, rate_limit=self.rate_limit
+            )
+            listed = [
+                described.get(item.schedule_id, item)
+                for item in listed
+                if item.schedule_id in described or item.owner != project
+            ]  # a managed schedule that describe no longer finds is gone (the list lagged)
         if not self.run_status:
             return listed
         return await with_run_status(listed, gateway, concurrency=self.concurrency)
@@ -207,15 +222,19 @@ async def describe_many(
     *,
     concurrency: int,
     errors: Literal["raise", "skip"] = "raise",
+    rate_limit: float | None = None,
 ) -> dict[str, ObservedSchedule]:
     """Describe each id, `concurrency` at a time. A missing schedule is left out. Any other
     error either fails the whole call at once (`raise`: the rest is not needed) or leaves that
     id out (`skip`: a best-effort read)."""
     found: dict[str, ObservedSchedule] = {}
     limiter = anyio.CapacityLimiter(concurrency)
+    rate = RateLimiter(rate_limit) if rate_limit else None
 
     async def one(schedule_id: str) -> None:
         async with limiter:
+            if rate is not None:
+                await rate.acquire()
             try:
                 found[schedule_id] = await gateway.describe(schedule_id)
             except ScheduleNotFoundError:
@@ -267,7 +286,9 @@ async def with_detail(plan: Plan, gateway: ScheduleGateway, *, concurrency: int 
     updates = [
         operation.schedule_id
         for operation in plan.operations
-        if operation.kind is Kind.UPDATE and operation.desired is not None
+        if operation.kind is Kind.UPDATE
+        and operation.desired is not None
+        and (operation.observed is None or operation.observed.detail is None)
     ]
     described = await describe_many(gateway, updates, concurrency=concurrency, errors="skip")
     operations = tuple(

@@ -23,7 +23,8 @@ from enum import StrEnum
 from functools import partial
 
 from scheduled.model import DesiredSchedule, Spec, schedule_id_prefix
-from scheduled.observed import LIST_CALENDAR_LIMIT, ObservedSchedule, Revision
+from scheduled.observed import LIST_CALENDAR_LIMIT, Detail, ObservedSchedule, Revision
+from scheduled.server_defaults import effective_catchup_window, effective_retry
 
 
 class Kind(StrEnum):
@@ -252,37 +253,84 @@ def plan_schedule(
                 "alone (use `scheduled adopt` to take it over)",
             ),
         )
+    paused, note, kept_by_operator = _pause_and_note(schedule, observed, context)
+    reasons = _update_reasons(schedule, observed, paused=paused, note=note)
+    if not reasons:
+        kept = ("paused by an operator; kept",) if kept_by_operator and paused else ()
+        return base(kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept)
+    return base(kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons))
+
+
+def _pause_and_note(
+    schedule: DesiredSchedule, observed: ObservedSchedule, context: PassContext
+) -> tuple[bool, str, bool]:
+    """The pause state and note to write, and whether they are an operator's that stand: a
+    pause (or unpause) made in the UI or CLI stays until the file changes `enabled`."""
     record = observed.record
     operator_override = record is not None and observed.paused != (not record.enabled)
     file_changed_enabled = record is None or record.enabled != schedule.enabled
-    keep_operator_state = (
-        context.respect_operator_pause and operator_override and not file_changed_enabled
-    )
-    paused = observed.paused if keep_operator_state else schedule.paused
-    note = observed.note if keep_operator_state else schedule.note
+    keep = context.respect_operator_pause and operator_override and not file_changed_enabled
+    if keep:
+        return observed.paused, observed.note, True
+    return schedule.paused, schedule.note, False
 
+
+def _update_reasons(
+    schedule: DesiredSchedule, observed: ObservedSchedule, *, paused: bool, note: str
+) -> list[str]:
+    """Why the schedule must be written; empty when Temporal already holds the file."""
+    record = observed.record
     reasons: list[str] = []
     file_changed = record is None or record.fingerprint != schedule.fingerprint
     if record is None:
         reasons.append("no write record of scheduled on the schedule (first write, or edited by hand)")
     elif record.fingerprint != schedule.fingerprint:
         reasons.append("the file changed")
-    # With an unchanged file, a difference in what Temporal lists can only be an edit made
-    # outside scheduled (the UI, the CLI): say so, and restore the file's version.
-    if not spec_matches(schedule.spec, observed.spec) and not file_changed:
-        reasons.append("the spec in Temporal differs from the file (edited outside scheduled?)")
-    if observed.workflow_type != schedule.action.workflow_type and not file_changed:
-        reasons.append("the workflow type in Temporal differs from the file (edited outside scheduled?)")
+    # With an unchanged file, a difference in what Temporal shows can only be an edit made
+    # outside scheduled (the UI, the CLI, an SDK): say so, and restore the file's version.
+    if not file_changed:
+        if not spec_matches(schedule.spec, observed.spec):
+            reasons.append("the spec in Temporal differs from the file (edited outside scheduled?)")
+        if observed.workflow_type != schedule.action.workflow_type:
+            reasons.append(
+                "the workflow type in Temporal differs from the file (edited outside scheduled?)"
+            )
+        if observed.note != note:
+            reasons.append("the note in Temporal differs")
+        drifted = detail_drift(schedule, observed.detail) if observed.detail else []
+        if drifted:
+            reasons.append(
+                f"{', '.join(drifted)} in Temporal differ from the file (edited outside scheduled?)"
+            )
     if observed.paused != paused:
         reasons.append("pause" if paused else "unpause")
-    if observed.note != note and not file_changed:
-        reasons.append("the note in Temporal differs")
     if record is not None and record.source != schedule.source:
         reasons.append(f"the file moved from {record.source}")
-    if not reasons:
-        kept = ("paused by an operator; kept",) if keep_operator_state and paused else ()
-        return base(kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept)
-    return base(kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons))
+    return reasons
+
+
+def detail_drift(schedule: DesiredSchedule, detail: Detail) -> list[str]:
+    """The fields only a describe shows (action, policies) where Temporal differs from the
+    file, compared as Temporal holds them: a default the server filled in is no difference."""
+    desired, held = schedule.action, detail.action
+    pairs: list[tuple[str, object, object]] = [
+        ("task_queue", desired.task_queue, held.task_queue),
+        ("workflow_id", desired.workflow_id, held.workflow_id),
+        ("input", desired.input_json, held.input_json),
+        ("memo", desired.memo_json, held.memo_json),
+        ("retry", effective_retry(desired.retry), effective_retry(held.retry)),
+        ("overlap_policy", schedule.policies.overlap, detail.policies.overlap),
+        (
+            "catchup_window",
+            effective_catchup_window(schedule.policies.catchup_window),
+            effective_catchup_window(detail.policies.catchup_window),
+        ),
+        ("pause_on_failure", schedule.policies.pause_on_failure, detail.policies.pause_on_failure),
+    ]
+    for name in ("execution_timeout", "run_timeout", "task_timeout"):
+        # Temporal reads an unset timeout back as zero.
+        pairs.append((name, getattr(desired, name) or None, getattr(held, name) or None))
+    return [name for name, want, have in pairs if want != have]
 
 
 def _plan_orphan(

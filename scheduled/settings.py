@@ -56,6 +56,7 @@ class Settings:
     debounce_ms: int = 300
     max_wait_ms: int = 2000
     resync_interval_s: float = 300.0
+    verify_interval_s: float = 3600.0  # deep verification: describe every managed schedule
     http_address: str | None = None
     log_format: str = "auto"
     log_level: str = "INFO"
@@ -102,6 +103,11 @@ def _problems(settings: Settings) -> list[tuple[str, str]]:
             "resync_interval_s must be at least 1 second",
         ),
         (
+            "verify_interval_s",
+            settings.verify_interval_s < 1,
+            "verify_interval_s must be at least 1 second",
+        ),
+        (
             "log_format",
             settings.log_format not in LOG_FORMATS,
             f"log_format {settings.log_format!r} is not one of {', '.join(LOG_FORMATS)}",
@@ -122,7 +128,7 @@ _KINDS: dict[str, type] = {
     "namespace": str, "api_key": str, "tls": bool, "concurrency": int, "rate_limit": float,
     "max_attempts": int, "prune": bool, "max_delete_fraction": float,
     "respect_operator_pause": bool, "debounce_ms": int, "max_wait_ms": int,
-    "resync_interval_s": float, "http_address": str, "log_format": str, "log_level": str,
+    "resync_interval_s": float, "verify_interval_s": float, "http_address": str, "log_format": str, "log_level": str,
 }  # fmt: skip
 _KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
 

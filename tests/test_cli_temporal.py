@@ -8,10 +8,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import temporalio.client as tc
 from click.testing import CliRunner, Result
 from reconcile_helpers import Env, run_env
 from trees import workflow_yaml, write_workflow
@@ -332,3 +334,50 @@ def test_get_shows_everything_that_was_sent_with_times_in_the_schedules_zone(cli
     assert len(row["next_runs"]) == 5
     assert all(moment[-6:] in ("+01:00", "+02:00") for moment in row["next_runs"])
     assert all("T09:00:00" in moment for moment in row["next_runs"])
+
+
+def test_drift_in_the_action_is_planned_field_by_field_and_restored_by_apply_verify(
+    cli: Cli,
+) -> None:
+    cli.write("job", cron=CRON, input={"region": "eu"}, execution_timeout="1h")
+    assert cli("apply", str(cli.root)).exit_code == 0
+
+    async def edit_outside(env: Env) -> None:
+        await env.settled()
+
+        def drift(update: tc.ScheduleUpdateInput) -> tc.ScheduleUpdate:
+            # What an SDK or `temporal schedule update` does: the spec (and with it the write
+            # record) stays, the input and a timeout change. The list shows neither.
+            schedule = update.description.schedule
+            assert isinstance(schedule.action, tc.ScheduleActionStartWorkflow)
+            schedule.action.args = [{"region": "us"}]
+            schedule.action.execution_timeout = timedelta(minutes=5)
+            return tc.ScheduleUpdate(schedule)
+
+        await env.handle("job").update(drift)
+
+    cli.env(edit_outside)
+    listed_only = cli("plan", str(cli.root), "--no-verify", "--format", "json")
+    assert listed_only.exit_code == 0  # the list cannot see it: why --verify is the default
+    planned = cli("plan", str(cli.root), "--format", "json")
+    assert planned.exit_code == 2, planned.output
+    (operation,) = json.loads(planned.output)["operations"]
+    changes = {change["field"]: (change["before"], change["after"]) for change in operation["changes"]}
+    assert changes == {"execution_timeout": ("5m", "1h"), "input": ('{"region":"us"}', '{"region":"eu"}')}
+    assert cli("apply", str(cli.root), "--verify").exit_code == 0
+    assert cli("plan", str(cli.root)).exit_code == 0
+    row = json.loads(cli("get", "job", str(cli.root)).output)
+    assert (row["detail"]["input"], row["detail"]["execution_timeout"]) == ({"region": "eu"}, "1h")
+
+
+def test_no_noise_after_an_update_made_outside_that_changes_nothing(cli: Cli) -> None:
+    cli.write("job", cron=CRON)
+    assert cli("apply", str(cli.root)).exit_code == 0
+
+    async def same_again(env: Env) -> None:
+        await env.settled()
+        await env.handle("job").update(lambda update: tc.ScheduleUpdate(update.description.schedule))
+
+    cli.env(same_again)
+    planned = cli("plan", str(cli.root), "--format", "json")
+    assert planned.exit_code == 0, planned.output

@@ -451,6 +451,32 @@ def test_readiness_follows_temporal_within_seconds_while_nothing_changes(
 # -- signals -----------------------------------------------------------------------------------
 
 
+def test_deep_verification_heals_drift_the_list_cannot_show(
+    tmp_path: Path, launch: Launch, temporal: TemporalProbe, project_name: str
+) -> None:
+    root = make_tree(tmp_path / "tree")
+    daemon = launch(root, "--resync-interval-s", "1", "--verify-interval-s", "2")
+    started_and_converged(daemon, temporal, project_name)
+    schedule_id = sid(project_name, "alpha")
+
+    def task_queue() -> str:
+        found = temporal.describe(schedule_id)
+        assert found is not None and isinstance(found.schedule.action, tc.ScheduleActionStartWorkflow)
+        return found.schedule.action.task_queue
+
+    def drift(update: tc.ScheduleUpdateInput) -> tc.ScheduleUpdate:
+        schedule = update.description.schedule  # the spec and its write record stay as they are
+        assert isinstance(schedule.action, tc.ScheduleActionStartWorkflow)
+        schedule.action.task_queue = "hand-edited"
+        return tc.ScheduleUpdate(schedule)
+
+    original = task_queue()
+    temporal.run(temporal.client.get_schedule_handle(schedule_id).update(drift))
+    assert task_queue() == "hand-edited"
+    wait_until(lambda: task_queue() == original, timeout=30, what="the drift healed")
+    assert_never_deleted_nor_recreated(daemon)
+
+
 def test_sighup_restores_drift_and_reloads_the_config(
     tmp_path: Path, launch: Launch, temporal: TemporalProbe, project_name: str
 ) -> None:
