@@ -410,7 +410,11 @@ def apply_command(ctx: click.Context, /, root: Path, output_format: str, verify:
         for line in (result_line(item) for item in report.results if item.outcome != "unchanged"):
             click.echo(line)
         click.echo(render_summary(report))
-    converged = report.converged and load.error_count == 0 and load.readable
+    if result.journal_error:
+        click.echo(f"warning: {result.journal_error}", err=True)
+    converged = (
+        report.converged and load.error_count == 0 and load.readable and not result.journal_error
+    )
     ctx.exit(ExitCode.OK if converged else ExitCode.FAILED)
 
 

@@ -479,6 +479,8 @@ class Daemon:
         finally:
             self._applying = False
         assert result.report is not None, "the daemon's passes apply"
+        if result.journal_error:
+            logger.bind(error=result.journal_error).warning("journal of recent writes not updated")
         self._last_load = result.load
         self._inventory = after_writes(Inventory.of(result.observed), result.plan, result.report)
         self.passes += 1

@@ -6,6 +6,7 @@ in-memory fake (tests/fakes.py) that can inject every error kind.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -70,6 +71,15 @@ class ScheduleGateway(Protocol):
 
     async def describe(self, schedule_id: str) -> ObservedSchedule:
         """One schedule with `detail` (policies and action) filled in."""
+        ...
+
+    async def read_journal(self, project: str) -> dict[str, float]:
+        """The project's journal of recent writes (schedule id -> epoch seconds), read with a
+        strongly consistent call; empty when there is none yet."""
+        ...
+
+    async def write_journal(self, project: str, journal: Mapping[str, float]) -> None:
+        """Replace the project's journal of recent writes."""
         ...
 
     async def create(self, write: ScheduleWrite) -> None:

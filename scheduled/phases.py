@@ -9,6 +9,7 @@ module only sequences them (Flux's `reconcile()` reads the same way).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -16,16 +17,25 @@ from typing import ClassVar, Literal, Protocol
 
 import anyio
 
-from scheduled.apply import ApplyOptions, ApplyReport, OperationResult, RateLimiter, apply_plan
+from scheduled.apply import (
+    ApplyOptions,
+    ApplyReport,
+    OperationResult,
+    Outcome,
+    RateLimiter,
+    apply_plan,
+)
 from scheduled.diff import with_changes
 from scheduled.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError
 from scheduled.inventory import Inventory, ids_for_files, with_described
+from scheduled.journal import recently_written, with_writes
 from scheduled.loader import FileResult, LoadResult
 from scheduled.model import schedule_id_prefix
 from scheduled.observed import ObservedSchedule
 from scheduled.plan import Kind, Plan, PlanOptions, desired_state_from, make_plan
 from scheduled.tasks import task_group
 
+_WRITTEN = (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED)
 SCOPED_DESCRIBE_LIMIT = 200  # past this many schedules in a changed set, one list is cheaper
 
 
@@ -45,6 +55,7 @@ class PassResult:
     observed: tuple[ObservedSchedule, ...]
     plan: Plan
     report: ApplyReport | None = None
+    journal_error: str = ""  # the writes happened, but were not journaled: not converged
 
 
 class Observer(Protocol):
@@ -64,7 +75,9 @@ class Observer(Protocol):
 class ListAll:
     """Every schedule under the project's prefix, from one list (owned or not).
 
-    With `verify`, every managed schedule is then described (one call each): the list shows
+    The schedules the project's journal says were written in the last minutes are described
+    instead of trusted from the list (its content lags behind writes; journal.py). With
+    `verify`, every managed schedule is described (one call each): the list shows
     the spec, workflow type, pause and note, but not the action or the policies, so drift there
     (an SDK or CLI update of the input, a timeout, the overlap policy) is only found this way.
     With `run_status`, a last run the list calls running is looked up (one call each): list
@@ -81,16 +94,19 @@ class ListAll:
         self, gateway: ScheduleGateway, project: str, load: LoadResult | None
     ) -> list[ObservedSchedule]:
         listed = await gateway.list_schedules(schedule_id_prefix(project))
+        to_describe = recently_written(await gateway.read_journal(project), time.time())
         if self.verify:
-            managed = [item.schedule_id for item in listed if item.owner == project]
+            to_describe |= {item.schedule_id for item in listed if item.owner == project}
+        if to_describe:
             described = await describe_many(
-                gateway, managed, concurrency=self.concurrency, rate_limit=self.rate_limit
+                gateway, to_describe, concurrency=self.concurrency, rate_limit=self.rate_limit
             )
+            # Described ones replace their list entries; one that describe no longer finds is
+            # gone (the list lagged), and one the list does not show yet is there.
             listed = [
-                described.get(item.schedule_id, item)
-                for item in listed
-                if item.schedule_id in described or item.owner != project
-            ]  # a managed schedule that describe no longer finds is gone (the list lagged)
+                *(item for item in listed if item.schedule_id not in to_describe),
+                *described.values(),
+            ]
         if not self.run_status:
             return listed
         return await with_run_status(listed, gateway, concurrency=self.concurrency)
@@ -183,10 +199,30 @@ async def reconcile_pass(
         plan = with_changes(plan)
     if on_plan is not None:
         on_plan(plan)
-    report = None
+    report, journal_error = None, ""
     if apply is not None:
         report = await apply_plan(plan, gateway, apply, stop=stop, on_result=on_result)
-    return PassResult(load=loaded, observed=tuple(observed), plan=plan, report=report)
+        journal_error = await _journal_writes(gateway, project, report)
+    return PassResult(
+        load=loaded, observed=tuple(observed), plan=plan, report=report, journal_error=journal_error
+    )
+
+
+async def _journal_writes(gateway: ScheduleGateway, project: str, report: ApplyReport) -> str:
+    """Record this pass's writes in the project's journal, so the next pass (by any process)
+    reads them with describe, not from the lagging list. Returns why that failed, or ""."""
+    written = [result.schedule_id for result in report.results if result.outcome in _WRITTEN]
+    if not written:
+        return ""
+    try:
+        journal = await gateway.read_journal(project)
+        await gateway.write_journal(project, with_writes(journal, written, time.time()))
+    except GatewayError as error:
+        return (
+            f"the journal of recent writes could not be updated ({error}); a pass in the next "
+            "minutes may trust a list that lags behind these writes"
+        )
+    return ""
 
 
 async def _load_and_observe(

@@ -24,6 +24,7 @@ from scheduled.model import Action, OverlapPolicy, Policies, RetryPolicy, Spec, 
 from scheduled.observed import Detail, ObservedSchedule, RecentRun
 from scheduled.temporal_marker import (
     is_record_calendar,
+    journal_note,
     owner_from_memo,
     parse_record,
     record_calendar,
@@ -78,6 +79,24 @@ def sdk_schedule(write: ScheduleWrite) -> tc.Schedule:
             pause_on_failure=policies.pause_on_failure,
         ),
         state=tc.ScheduleState(paused=write.paused, note=write.note or None),
+    )
+
+
+def sdk_journal_schedule(journal: Mapping[str, float]) -> tc.Schedule:
+    """The journal as a schedule that never starts anything: paused, and firing once a year
+    (a spec that can never fire would be deleted by the server on its own)."""
+    return tc.Schedule(
+        action=tc.ScheduleActionStartWorkflow(
+            "scheduled-journal", id="scheduled-journal", task_queue="scheduled-journal"
+        ),
+        spec=tc.ScheduleSpec(
+            calendars=[
+                tc.ScheduleCalendarSpec(
+                    month=(tc.ScheduleRange(1),), day_of_month=(tc.ScheduleRange(1),)
+                )
+            ]
+        ),
+        state=tc.ScheduleState(paused=True, note=journal_note(journal)),
     )
 
 

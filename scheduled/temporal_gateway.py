@@ -31,9 +31,15 @@ from scheduled.temporal_convert import (
     decode_action,
     detail_from_sdk,
     observed_schedule,
+    sdk_journal_schedule,
     sdk_schedule,
 )
-from scheduled.temporal_marker import ownership_memo
+from scheduled.temporal_marker import (
+    journal_memo,
+    journal_schedule_id,
+    ownership_memo,
+    parse_journal_note,
+)
 
 HEALTH_TIMEOUT = timedelta(seconds=3)
 _TRANSIENT = {
@@ -173,12 +179,14 @@ class TemporalGateway:
             raise translate_rpc_error(error, write.schedule.schedule_id) from error
 
     async def update(self, write: ScheduleWrite) -> None:
+        await self._replace(write.schedule.schedule_id, sdk_schedule(write))
+
+    async def _replace(self, schedule_id: str, schedule: tc.Schedule) -> None:
         # One raw UpdateSchedule RPC with the complete schedule. ScheduleHandle.update() would
         # describe first (2 RPCs, measured 4x slower for 1000 schedules) only to hand us a
         # schedule we replace whole anyway.
-        schedule_id = write.schedule.schedule_id
         try:
-            proto = await sdk_schedule(write)._to_proto(self._client)
+            proto = await schedule._to_proto(self._client)
             await self._client.workflow_service.update_schedule(
                 workflowservice.UpdateScheduleRequest(
                     namespace=self._client.namespace,
@@ -190,6 +198,31 @@ class TemporalGateway:
             )
         except temporalio.service.RPCError as error:
             raise translate_rpc_error(error, schedule_id) from error
+
+    async def read_journal(self, project: str) -> dict[str, float]:
+        schedule_id = journal_schedule_id(project)
+        try:
+            description = await self._client.get_schedule_handle(schedule_id).describe()
+        except temporalio.service.RPCError as error:
+            if error.status == temporalio.service.RPCStatusCode.NOT_FOUND:
+                return {}
+            raise translate_rpc_error(error, schedule_id) from error
+        return parse_journal_note(description.schedule.state.note or "")
+
+    async def write_journal(self, project: str, journal: Mapping[str, float]) -> None:
+        schedule_id = journal_schedule_id(project)
+        schedule = sdk_journal_schedule(journal)
+        try:
+            await self._replace(schedule_id, schedule)
+        except ScheduleNotFoundError:
+            try:
+                await self._client.create_schedule(
+                    schedule_id, schedule, memo=journal_memo(project)
+                )
+            except tc.ScheduleAlreadyRunningError:  # another writer created it meanwhile
+                await self._replace(schedule_id, schedule)
+            except temporalio.service.RPCError as error:
+                raise translate_rpc_error(error, schedule_id) from error
 
     async def delete(self, schedule_id: str) -> None:
         try:

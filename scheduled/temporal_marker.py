@@ -16,6 +16,7 @@ needs no call per schedule:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from scheduled.calendar import Calendar, Range
@@ -39,6 +40,37 @@ def owner_from_memo(memo: dict[str, Any] | None) -> str | None:
         project = entry.get("project")
         return project if isinstance(project, str) else None
     return None
+
+
+# The journal of recent writes (scheduled/journal.py) is one paused schedule per project, its
+# entries in the note: describe reads it strongly consistent, and an update replaces it whole.
+# The id lies outside every project's `schedule-{project}-` prefix, so no pass ever plans it.
+JOURNAL_PREFIX = "scheduled-journal-"
+JOURNAL_MANAGED_BY = "scheduled-journal"
+
+
+def journal_schedule_id(project: str) -> str:
+    return JOURNAL_PREFIX + project
+
+
+def journal_memo(project: str) -> dict[str, Any]:
+    return {MEMO_KEY: {"project": project, "managed_by": JOURNAL_MANAGED_BY}}
+
+
+def journal_note(journal: Mapping[str, float]) -> str:
+    """Compact JSON: whole seconds are precise enough for a window of minutes."""
+    entries = {schedule_id: round(at) for schedule_id, at in sorted(journal.items())}
+    return json.dumps({"v": 1, "writes": entries}, separators=(",", ":"))
+
+
+def parse_journal_note(note: str) -> dict[str, float]:
+    """The entries of a journal note; a damaged or foreign note reads as empty."""
+    try:
+        payload = json.loads(note)
+        writes = payload["writes"]
+        return {str(key): float(value) for key, value in writes.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def record_calendar(record: WriteRecord) -> Calendar:

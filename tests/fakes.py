@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import anyio
@@ -47,6 +48,7 @@ class FakeGateway:
         self.finished: list[tuple[str, str]] = []  # calls that ran to the end (no fault, no cancel)
         self.down = False  # check_health fails while set
         self.run_statuses: dict[str, str] = {}  # workflow id -> the real status of its run
+        self.journals: dict[str, dict[str, float]] = {}  # project -> its journal of writes
 
     # -- test controls -------------------------------------------------------------------
 
@@ -119,6 +121,14 @@ class FakeGateway:
             self._observed(schedule_id),
             detail=Detail(policies=schedule.policies, action=schedule.action),
         )
+
+    async def read_journal(self, project: str) -> dict[str, float]:
+        await self._enter("journal_read", project)
+        return dict(self.journals.get(project, {}))
+
+    async def write_journal(self, project: str, journal: Mapping[str, float]) -> None:
+        await self._enter("journal_write", project)
+        self.journals[project] = dict(journal)
 
     async def create(self, write: ScheduleWrite) -> None:
         schedule_id = write.schedule.schedule_id

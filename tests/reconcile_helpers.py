@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +63,14 @@ class CountingGateway:
 
     async def check_health(self) -> None:
         await self.inner.check_health()
+
+    async def read_journal(self, project: str) -> dict[str, float]:
+        self.calls["journal_read"] += 1
+        return await self.inner.read_journal(project)
+
+    async def write_journal(self, project: str, journal: Mapping[str, float]) -> None:
+        self.calls["journal_write"] += 1
+        await self.inner.write_journal(project, journal)
 
     async def run_status(self, workflow_id: str) -> str:
         self.calls["run_status"] += 1
