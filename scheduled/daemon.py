@@ -41,7 +41,7 @@ from scheduled.loader import FileCache, FileResult, LoadResult, load_tree
 from scheduled.logs import configure_logging
 from scheduled.phases import DescribeChanged, ListAll, Observer, reconcile_pass
 from scheduled.plan import Plan
-from scheduled.revision import tree_revision
+from scheduled.revision import revision_problem, tree_revision
 from scheduled.settings import ConfigError, Settings, load_options, pass_options, project_name
 from scheduled.signals import receive_stop_signals
 from scheduled.systemd import SystemdNotifier, watchdog_interval_s
@@ -444,7 +444,7 @@ class Daemon:
         started = time.monotonic()
         self.health.activity(f"reconciling ({kind})")
         revision = await anyio.to_thread.run_sync(tree_revision, self.config.root)
-        self.health.revision_seen(revision)
+        self.health.revision_seen(revision, revision_problem(self.config.root, revision))
         plan_options, apply_options = pass_options(
             self.settings,
             project=self.project,

@@ -109,9 +109,11 @@ class Health:
         logger.bind(reason=problem).error("cannot read the tree; nothing is deleted")
         self._refresh_ready()
 
-    def revision_seen(self, revision: Revision) -> None:
-        if revision != self.status.revision:
+    def revision_seen(self, revision: Revision, problem: str = "") -> None:
+        if revision != self.status.revision or (problem and not self.status.first_full_done):
             logger.bind(revision=revision.name or "(none)").info("applying revision")
+            if problem:
+                logger.bind(root=str(self.root)).warning(problem)
         self.status.revision = revision
 
     def tree_loaded(self, load: LoadResult, scope: frozenset[str] | None) -> None:

@@ -12,7 +12,10 @@ def tree_revision(root: Path) -> Revision:
     """The git commit (and its time) when root is a checkout, else the link target's name."""
     try:
         output = subprocess.run(
-            ["git", "-C", str(root), "log", "-1", "--format=%H %ct"],
+            # safe.directory: under systemd's DynamicUser= (or any service user) the checkout
+            # belongs to someone else, and git refuses it as "dubious ownership" otherwise;
+            # reading the commit id is all this does.
+            ["git", "-c", "safe.directory=*", "-C", str(root), "log", "-1", "--format=%H %ct"],
             capture_output=True,
             text=True,
             timeout=10,
@@ -26,3 +29,14 @@ def tree_revision(root: Path) -> Revision:
     if root.is_symlink():
         return Revision(root.resolve().name)
     return Revision()
+
+
+def revision_problem(root: Path, revision: Revision) -> str:
+    """Why a tree that looks like a git checkout has no revision ("" when that is fine):
+    without it, replicas are not ordered, so say it loudly."""
+    if revision.name or not (root / ".git").exists():
+        return ""
+    return (
+        f"{root} is a git checkout, but its commit cannot be read (git missing, or the "
+        "checkout unreadable to this user): revisions are not ordered between replicas"
+    )

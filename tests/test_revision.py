@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 from scheduled.observed import Revision
-from scheduled.revision import tree_revision
+from scheduled.revision import revision_problem, tree_revision
 
 
 def test_tree_revision_of_a_checkout_a_link_and_a_plain_folder(tmp_path: Path) -> None:
@@ -26,3 +27,28 @@ def test_tree_revision_of_a_checkout_a_link_and_a_plain_folder(tmp_path: Path) -
     link.symlink_to(target)
     assert tree_revision(link) == Revision("rev-2024")
     assert tree_revision(target) == Revision()
+
+
+def test_a_checkout_owned_by_another_user_still_has_its_revision(tmp_path: Path) -> None:
+    # systemd's DynamicUser= runs the service as a user that does not own the checkout; git
+    # refuses such a repository ("dubious ownership") unless told it is safe.
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "a.yaml").write_text("id: a\n")
+    git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@e"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "x"], check=True)
+    other = os.getuid() + 4242
+    os.chown(checkout, other, other)
+    for path in checkout.rglob("*"):
+        os.lchown(path, other, other)
+    revision = tree_revision(checkout)
+    assert len(revision.name) == 12 and revision_problem(checkout, revision) == ""
+
+
+def test_a_checkout_without_a_readable_commit_is_reported(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # looks like a checkout, holds nothing
+    revision = tree_revision(tmp_path)
+    assert revision == Revision()
+    assert "not ordered between replicas" in revision_problem(tmp_path, revision)
