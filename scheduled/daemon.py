@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -29,7 +30,7 @@ import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from loguru import logger
 
-from scheduled.apply import Outcome
+from scheduled.apply import OperationResult, Outcome
 from scheduled.devserver import DevServer, DevServerError, start_dev_server
 from scheduled.errors import ScheduledError
 from scheduled.exit_codes import ExitCode
@@ -60,6 +61,7 @@ from scheduled.triggers import (
     TemporalReachable,
     absorb,
     files_under,
+    loop_is_alive,
 )
 from scheduled.watcher import FilesChanged, RescanNeeded, TreeReplaced, TreeWatcher, Trigger
 
@@ -153,6 +155,8 @@ class Daemon:
         self._wake: MemoryObjectSendStream[Message] | None = None
         self._pass_scope: anyio.CancelScope | None = None
         self._applying = False  # the pass in progress is writing (SIGTERM gives it a grace)
+        self._busy_since: float | None = None  # when the pass in progress started
+        self._progress_at = time.monotonic()  # the pass's last sign of progress
         self._root_gone = False  # the watcher said the root vanished; nothing is decided
         self._reloading = False  # RELOADING=1 was sent; READY=1 follows the next full pass
         self.watcher: TreeWatcher | None = None
@@ -269,9 +273,14 @@ class Daemon:
                     await send.send(TemporalReachable())
 
     async def _watchdog(self, interval: float) -> None:
+        stall_s = interval * 2 * 0.9  # pings come every half WatchdogSec; keep a margin
         while True:
-            self.notifier.watchdog()
+            if loop_is_alive(self._busy_since, self._progress_at, time.monotonic(), stall_s):
+                self.notifier.watchdog()
             await anyio.sleep(interval)
+
+    def _progressed(self, *_: object) -> None:
+        self._progress_at = time.monotonic()
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -389,6 +398,7 @@ class Daemon:
         """One pass that cannot take the daemon down."""
         with anyio.CancelScope() as pass_scope:
             self._pass_scope = pass_scope
+            self._busy_since = self._progress_at = time.monotonic()
             failure: BaseException | None = None
             try:
                 return await self._pass(scope)
@@ -401,6 +411,7 @@ class Daemon:
                 failure = error
             finally:
                 self._pass_scope = None
+                self._busy_since = None
                 self._applying = False
             self.health.pass_failed(failure)
             return PassOutcome.RETRY
@@ -466,9 +477,9 @@ class Daemon:
                 observer=self._observer(scope, verify=verify),
                 scope=scope,
                 stop=self._stop,
-                on_load=lambda load: self.health.tree_loaded(load, scope),
+                on_load=partial(self._tree_loaded, scope),
                 on_plan=self._applying_plan,
-                on_result=log_result,
+                on_result=self._result,
             )
         except TreeUnreadableError as error:
             self.health.root_unreadable(str(error))
@@ -526,7 +537,16 @@ class Daemon:
             concurrency=self.settings.concurrency,
         )
 
+    def _tree_loaded(self, scope: frozenset[str] | None, load: LoadResult) -> None:
+        self._progressed()
+        self.health.tree_loaded(load, scope)
+
+    def _result(self, result: OperationResult) -> None:
+        self._progressed()
+        log_result(result)
+
     def _applying_plan(self, plan: Plan) -> None:
+        self._progressed()
         if plan.guard_message:
             logger.bind(reason=plan.guard_message).warning("deletions refused by the prune guard")
         self._applying = True

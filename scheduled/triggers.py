@@ -133,6 +133,13 @@ class QuietPeriod:
         return min(self.quiet_s, self.deadline - now)
 
 
+def loop_is_alive(busy_since: float | None, progress_at: float, now: float, stall_s: float) -> bool:
+    """Whether the systemd watchdog may be fed: the loop waits for work, or the pass in
+    progress moved (loaded, planned, finished an operation) within `stall_s`. A pass that hangs
+    stops the pings, and systemd restarts the service."""
+    return busy_since is None or now - progress_at < stall_s
+
+
 @dataclass(slots=True)
 class RecentDeletions:
     """Deletions made within the last `window_s` (the resync interval), for the prune guard."""

@@ -17,6 +17,7 @@ from scheduled.triggers import (
     StopRequested,
     absorb,
     files_under,
+    loop_is_alive,
 )
 from scheduled.watcher import FilesChanged, RescanNeeded, TreeGone, TreeReplaced
 
@@ -88,3 +89,17 @@ def test_a_linked_folder_asks_for_a_full_rescan(tmp_path: Path) -> None:
 
 def test_the_root_itself_is_the_watchers_to_report(tmp_path: Path) -> None:
     assert files_under(tmp_path, [".", ""], known=["a.yaml"]) == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("busy_since", "progress_at", "alive"),
+    [
+        pytest.param(None, 0.0, True, id="waiting for work"),
+        pytest.param(90.0, 95.0, True, id="a pass that moved lately"),
+        pytest.param(10.0, 20.0, False, id="a pass that hangs"),
+    ],
+)
+def test_the_watchdog_is_fed_only_while_the_loop_makes_progress(
+    busy_since: float | None, progress_at: float, alive: bool
+) -> None:
+    assert loop_is_alive(busy_since, progress_at, now=100.0, stall_s=30.0) is alive
