@@ -41,7 +41,7 @@ from scheduled.inventory import Inventory, after_writes, files_sharing_ids
 from scheduled.loader import FileCache, FileResult, LoadResult, load_tree
 from scheduled.logs import configure_logging
 from scheduled.phases import DescribeChanged, ListAll, Observer, reconcile_pass
-from scheduled.plan import Plan
+from scheduled.plan import HELD_VANISHED, Kind, Plan
 from scheduled.revision import revision_problem, tree_revision
 from scheduled.settings import ConfigError, Settings, load_options, pass_options, project_name
 from scheduled.signals import receive_stop_signals
@@ -150,6 +150,10 @@ class Daemon:
         self._inventory: Inventory | None = None  # None until a full pass listed everything
         self._deletions = RecentDeletions(config.settings.resync_interval_s)
         self._next_verify = 0.0  # monotonic; the first full pass verifies
+        # Files that lost their schedule block, with their signature when that was seen: their
+        # schedules are deleted only if the same content is still there a quiet period later.
+        self._held: dict[str, tuple[int, int] | None] = {}
+        self._group: anyio.abc.TaskGroup | None = None
         self._last_load: LoadResult | None = None
         self._stop = anyio.Event()
         self._wake: MemoryObjectSendStream[Message] | None = None
@@ -186,6 +190,7 @@ class Daemon:
         ).info("scheduled daemon starting")
         with send, receive:
             async with anyio.create_task_group() as group:
+                self._group = group
                 group.start_soon(self._receive_signals, send, group.cancel_scope)
                 if self.settings.http_address:
                     try:
@@ -463,8 +468,12 @@ class Daemon:
             allow_mass_delete=self.config.allow_mass_delete,
             grace_s=STOP_GRACE_S,
         )
+        confirmed = await anyio.to_thread.run_sync(self._unchanged_held_files)
         plan_options = replace(
-            plan_options, recently_deleted=self._deletions.total(time.monotonic())
+            plan_options,
+            recently_deleted=self._deletions.total(time.monotonic()),
+            hold_vanished_blocks=True,
+            confirmed_vanished=confirmed,
         )
         verify = scope is None and time.monotonic() >= self._next_verify
         try:
@@ -495,6 +504,7 @@ class Daemon:
         self._last_load = result.load
         self._inventory = after_writes(Inventory.of(result.observed), result.plan, result.report)
         self.passes += 1
+        await self._hold_vanished(result.plan, confirmed)
         if verify:
             self._next_verify = time.monotonic() + self.settings.verify_interval_s
         self._deletions.add(time.monotonic(), result.report.counts()[Outcome.DELETED])
@@ -537,6 +547,37 @@ class Daemon:
             concurrency=self.settings.concurrency,
         )
 
+    def _unchanged_held_files(self) -> frozenset[str]:
+        """Held files whose content is what it was when their schedule block was missed."""
+        return frozenset(
+            name for name, seen in self._held.items() if _signature(self.config.root / name) == seen
+        )
+
+    async def _hold_vanished(self, plan: Plan, confirmed: frozenset[str]) -> None:
+        """Remember the files whose deletion waits, and look at them again a quiet period on."""
+        held = {
+            operation.source
+            for operation in plan.operations
+            if operation.kind is Kind.SKIP and operation.reasons == (HELD_VANISHED,)
+        }
+        for name in confirmed | (set(self._held) - held):
+            self._held.pop(name, None)
+        fresh: set[str] = set()
+        for name in held:  # new, or changed again since: a quiet period from now
+            seen = await anyio.to_thread.run_sync(_signature, self.config.root / name)
+            if name not in self._held or self._held[name] != seen:
+                self._held[name] = seen
+                fresh.add(name)
+        if fresh and self._group is not None and self._wake is not None:
+            self._group.start_soon(self._look_again, self._wake, frozenset(fresh))
+
+    async def _look_again(
+        self, send: MemoryObjectSendStream[Message], names: frozenset[str]
+    ) -> None:
+        await anyio.sleep(max(self.settings.debounce_ms, WATCH_STEP_MS) / 1000)
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            await send.send(FilesChanged(names))
+
     def _tree_loaded(self, scope: frozenset[str] | None, load: LoadResult) -> None:
         self._progressed()
         self.health.tree_loaded(load, scope)
@@ -555,6 +596,14 @@ class Daemon:
         if self._gateway is None:
             self._gateway = await self._gateway_factory()
         return self._gateway
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size)
 
 
 def _secrets(config: DaemonConfig, settings: Settings | None = None) -> tuple[str | None, ...]:

@@ -190,6 +190,7 @@ async def reconcile_pass(
         project=project,
         readable=loaded.readable,
         file_count=len(loaded.files),
+        present_sources=(result.relative for result in loaded.files),
         scope=scope,
     )
     plan = make_plan(desired, observed, options)

@@ -40,6 +40,12 @@ class Kind(StrEnum):
 
 
 WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE})
+# A writer that pauses mid-file must not delete and re-create (that loses history and an
+# operator's pause): the deletion waits until the same content is seen once more.
+HELD_VANISHED = (
+    "its file still exists but has no schedule block: deleted if it stays so for one more "
+    "quiet period"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +87,7 @@ class DesiredState:
     claimed_schedule_ids: frozenset[str] = frozenset()  # named by invalid files: kept as is
     readable: bool = True
     file_count: int = 0
+    present_sources: frozenset[str] = frozenset()  # every workflow file in the tree
     scope: frozenset[str] | None = None  # only these files (a daemon's changed set)
 
 
@@ -104,6 +111,10 @@ class PlanOptions:
     allow_mass_delete: bool = False
     max_delete_fraction: float = 0.5
     recently_deleted: int = 0  # by earlier passes of this window (the daemon's resync interval)
+    # The daemon's rule for a file that still exists but lost its `schedule:` block: delete only
+    # once the same content was seen again after one more quiet period (`confirmed_vanished`).
+    hold_vanished_blocks: bool = False
+    confirmed_vanished: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -356,6 +367,12 @@ def _plan_orphan(
         )
     if not options.prune:
         return base(kind=Kind.SKIP, reasons=("its file is gone, but pruning is off",))
+    if (
+        options.hold_vanished_blocks
+        and source in desired.present_sources
+        and source not in options.confirmed_vanished
+    ):
+        return base(kind=Kind.SKIP, reasons=(HELD_VANISHED,))
     return base(kind=Kind.DELETE, reasons=("its file is gone or has no schedule",))
 
 
@@ -416,6 +433,7 @@ def desired_state_from(
     project: str,
     readable: bool = True,
     file_count: int = 0,
+    present_sources: Iterable[str] = (),
     scope: Iterable[str] | None = None,
 ) -> DesiredState:
     prefix = schedule_id_prefix(project)
@@ -425,6 +443,7 @@ def desired_state_from(
         claimed_schedule_ids=frozenset(prefix + workflow_id for workflow_id in claimed_workflow_ids),
         readable=readable,
         file_count=file_count,
+        present_sources=frozenset(present_sources),
         scope=frozenset(scope) if scope is not None else None,
     )
 

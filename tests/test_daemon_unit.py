@@ -589,3 +589,43 @@ def test_an_http_address_that_cannot_be_served_stops_the_daemon_with_an_error(
 
     assert anyio.run(main) == 1
     assert any(r["message"].startswith("cannot serve HTTP") for r in records)
+
+
+def test_a_vanished_schedule_block_is_deleted_only_after_one_more_quiet_period(
+    tmp_path: Path,
+) -> None:
+    gateway = FakeGateway()
+    root = make_tree(tmp_path)
+    daemon = make_daemon(root, gateway)
+
+    async def body(daemon: Daemon) -> None:
+        await ready(daemon)
+        passes = daemon.passes
+        (root / "team/alpha.yaml").write_text(workflow_yaml("alpha"))  # no schedule block
+        await eventually(lambda: daemon.passes > passes, what="the first pass")
+        assert sid("alpha") in gateway.stored  # held, not deleted
+        assert daemon.status.last_pass["counts"].get("skipped") == 1
+        await eventually(lambda: sid("alpha") not in gateway.stored, what="deleted after all")
+        assert gateway.calls["delete"] == 1
+
+    run_with(daemon, body)
+
+
+def test_a_writer_that_pauses_mid_file_deletes_and_recreates_nothing(tmp_path: Path) -> None:
+    gateway = FakeGateway()
+    root = make_tree(tmp_path)
+    daemon = make_daemon(root, gateway, debounce_ms=300)
+
+    async def body(daemon: Daemon) -> None:
+        await ready(daemon)
+        passes = daemon.passes
+        (root / "team/alpha.yaml").write_text(workflow_yaml("alpha"))  # the block not yet written
+        await eventually(lambda: daemon.passes > passes, what="the pass of the half file")
+        (root / "team/alpha.yaml").write_text(workflow_yaml("alpha", cron="0 9 * * *", note="v1"))
+        passes = daemon.passes
+        await eventually(lambda: daemon.passes > passes, what="the pass of the whole file")
+        await anyio.sleep(1.0)  # past the second look at the file: nothing may follow
+        assert (gateway.calls["delete"], gateway.calls["create"]) == (0, len(NAMES))
+        assert gateway.stored[sid("alpha")].note == "v1"
+
+    run_with(daemon, body)
