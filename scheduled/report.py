@@ -35,9 +35,9 @@ def upcoming(spec: Spec, now: datetime, count: int = 3) -> list[datetime]:
         zone = ZoneInfo(spec.timezone)
     except (KeyError, ValueError):
         return []
+    # `now`, not start_at, as the start: a fire exactly at start_at is one of them.
     return next_fire_times(
-        spec.calendars, spec.intervals, zone, max(now, spec.start_at or now), count,
-        start_at=spec.start_at, end_at=spec.end_at,
+        spec.calendars, spec.intervals, zone, now, count, start_at=spec.start_at, end_at=spec.end_at
     )
 
 

@@ -190,3 +190,34 @@ def test_next_fire_times_match_temporal_across_dst(temporal_address: str) -> Non
     client: Client
     anyio.run(main)
     assert not mismatches, "\n".join(mismatches)
+
+
+def test_the_first_fire_after_start_at_is_the_servers_with_or_without_a_fraction(
+    temporal_address: str,
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    start = start.replace(hour=9, minute=0, second=0)
+    cases = {
+        "exact": start,  # a fire exactly at start_at is the first one
+        "fraction": start + timedelta(microseconds=500_000),  # 09:00:00.5
+    }
+    calendar = compile_cron("0 9 * * *").calendar
+    assert calendar is not None
+    found: dict[str, tuple[datetime, datetime]] = {}
+
+    async def main() -> None:
+        client = await Client.connect(temporal_address)
+        for name, start_at in cases.items():
+            spec = ScheduleSpec(cron_expressions=["0 9 * * *"], start_at=start_at)
+            description = await _create_describe_delete(client, f"start-{run}-{name}", spec)
+            theirs = description.info.next_action_times[0]
+            ours = next_fire_times(
+                [calendar], [], ZoneInfo("UTC"), datetime.now(UTC), 1, start_at=start_at
+            )[0]
+            found[name] = (theirs, ours)
+
+    anyio.run(main)
+    assert found["exact"] == (start, start)
+    # Measured: the server counts start_at in whole seconds, so 09:00:00.5 still fires at 09:00.
+    assert found["fraction"] == (start, start)
