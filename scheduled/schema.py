@@ -241,12 +241,51 @@ class SchemaProblem:
 
 def check_document(data: Any) -> list[SchemaProblem]:
     """Every schema problem of a document, as readable sentences."""
+    misses = _schedule_near_misses(data)
     fast = _fast_check()
     if fast is not None and fast(data):
-        return []  # valid: jsonschema would find nothing either, and it costs ten times more
+        return misses  # valid: jsonschema would find nothing either, and costs ten times more
     problems = [problem for error in _validator().iter_errors(data) for problem in _explain(error)]
+    problems += misses
     problems.sort(key=lambda problem: (format_path(problem.path), problem.message))
     return problems
+
+
+def _schedule_near_misses(data: Any) -> list[SchemaProblem]:
+    """Top-level keys one typo away from `schedule` (`shedule`, `Schedule`, `schedules`,
+    `scheudle`). Other top-level keys belong to the workflow definition and are allowed, so
+    without this a misspelt block would validate clean, read as "no schedule", and the next
+    apply would delete the schedule."""
+    if not isinstance(data, dict) or "schedule" in data:
+        return []
+    return [
+        SchemaProblem(
+            (key,),
+            f"unknown top-level key `{key}`; did you mean `schedule`? (as written, the file "
+            "has no schedule block; it is treated as invalid so its schedule is kept)",
+            "schema.schedule-misspelt",
+            True,
+        )
+        for key in data
+        if isinstance(key, str) and _one_typo_away(key, "schedule")
+    ]
+
+
+def _one_typo_away(word: str, target: str) -> bool:
+    """Equal but for case, or one letter inserted, dropped, changed, or two swapped."""
+    word = word.lower()
+    if word == target:
+        return True
+    if abs(len(word) - len(target)) > 1:
+        return False
+    if len(word) == len(target):
+        diffs = [index for index, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
+        swapped = len(diffs) == 2 and diffs[1] == diffs[0] + 1 and (
+            word[diffs[0]] == target[diffs[1]] and word[diffs[1]] == target[diffs[0]]
+        )
+        return len(diffs) == 1 or swapped
+    shorter, longer = sorted((word, target), key=len)
+    return any(longer[:index] + longer[index + 1 :] == shorter for index in range(len(longer)))
 
 
 def _name(path: tuple[str | int, ...]) -> str:

@@ -381,3 +381,16 @@ def test_no_noise_after_an_update_made_outside_that_changes_nothing(cli: Cli) ->
     cli.env(same_again)
     planned = cli("plan", str(cli.root), "--format", "json")
     assert planned.exit_code == 0, planned.output
+
+
+@pytest.mark.parametrize("key", ["shedule", "Schedule", "schedules", "scheudle"])
+def test_a_misspelt_schedule_block_keeps_the_schedule(cli: Cli, key: str) -> None:
+    cli.write("job", cron=CRON, note="kept")
+    assert cli("apply", str(cli.root)).exit_code == 0
+    path = cli.root / "job.yaml"
+    path.write_text(path.read_text().replace("schedule:", f"{key}:"))
+    assert cli("validate", str(cli.root)).exit_code == 1
+    applied = cli("apply", str(cli.root))
+    assert applied.exit_code == 1 and "did you mean `schedule`" in applied.stderr
+    row = json.loads(cli("get", "job", str(cli.root)).output)
+    assert row["note"] == "kept"
