@@ -36,7 +36,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,7 +52,7 @@ from scheduled.devserver import DevServer, start_dev_server, temporal_cli
 from scheduled.gateway import ScheduleGateway, ScheduleWrite
 from scheduled.loader import LoadOptions, LoadResult, load_tree
 from scheduled.observed import ObservedSchedule
-from scheduled.phases import reconcile_pass
+from scheduled.phases import ListAll, reconcile_pass
 from scheduled.plan import PassContext, Plan, PlanOptions
 from scheduled.revision import tree_revision
 from scheduled.temporal_gateway import TemporalGateway
@@ -227,6 +227,21 @@ class CountingGateway:
         self.calls["describe"] += 1
         return await self.inner.describe(schedule_id)
 
+    async def check_health(self) -> None:
+        await self.inner.check_health()
+
+    async def run_status(self, workflow_id: str) -> str:
+        self.calls["run_status"] += 1
+        return await self.inner.run_status(workflow_id)
+
+    async def read_journal(self, project: str) -> dict[str, float]:
+        self.calls["journal_read"] += 1
+        return await self.inner.read_journal(project)
+
+    async def write_journal(self, project: str, journal: Mapping[str, float]) -> None:
+        self.calls["journal_write"] += 1
+        await self.inner.write_journal(project, journal)
+
     async def create(self, write: ScheduleWrite) -> None:
         self.calls["create"] += 1
         await self.inner.create(write)
@@ -282,6 +297,7 @@ async def scheduled_pass(
     *,
     rate_limit: float,
     profile_label: str = "",
+    verify: bool = False,
 ) -> ScheduledRun:
     """What `scheduled apply ROOT` does: load the tree fresh, then one reconcile pass."""
     gateway = CountingGateway(TemporalGateway(client))
@@ -309,6 +325,7 @@ async def scheduled_pass(
         gateway,
         PlanOptions(context=PassContext(project=project, revision=revision), now=datetime.now(UTC)),
         apply=ApplyOptions(concurrency=config.concurrency, rate_limit=rate_limit),
+        observer=ListAll(verify=verify, concurrency=config.concurrency, rate_limit=rate_limit),
         on_plan=on_plan,
     )
     finished, cpu_finished = time.perf_counter(), time.process_time()
@@ -464,7 +481,7 @@ class Phase:
         ok = self.ratio <= self.target_ratio
         if self.target_abs_s is not None:
             ok = ok and self.scheduled_s < self.target_abs_s
-        if self.name.startswith("3"):
+        if self.name[0] in "345":
             ok = ok and all(run.calls.get("create", 0) + run.calls.get("update", 0)
                             + run.calls.get("delete", 0) == 0 for run in self.scheduled)
         return ok
@@ -473,7 +490,7 @@ class Phase:
         text = f"<= {self.target_ratio:g}"
         if self.target_abs_s is not None:
             text += f", < {self.target_abs_s:g} s"
-        if self.name.startswith("3"):
+        if self.name[0] in "345":
             text += ", 0 writes"
         return text
 
@@ -560,6 +577,9 @@ async def _changed_pass(
     setup = await scheduled_pass(root, project, client, config, rate_limit=config.rate_limit)
     _check(setup, "created", config.count, "change setup")
     await wait_visible(client, f"schedule-{project}-", config.count)
+    # An edit minutes after the last apply (the journal's window has passed): what this phase
+    # has always measured. The cost of reading recent writes is phase 4's.
+    await TemporalGateway(client).write_journal(project, {})
     write_tree(root, after, "BenchWorkflow", "bench")  # edit every file (input, cron, note...)
     run = await scheduled_pass(root, project, client, config, rate_limit=rate_limit,
                                profile_label=profile_label)
@@ -577,6 +597,9 @@ async def phase_noop(client: tc.Client, config: Config, phase: Phase) -> None:
     setup = await scheduled_pass(root, project, client, config, rate_limit=config.rate_limit)
     _check(setup, "created", config.count, "no-op setup")
     await wait_visible(client, prefix, config.count)
+    # "No recent writes": what a resync minutes after the last write sees (the journal's
+    # window has passed), without waiting that long.
+    await TemporalGateway(client).write_journal(project, {})
     for rep in range(config.noop_reps):
         order = ("base", "sched") if rep % 2 == 0 else ("sched", "base")
         for side in order:
@@ -591,6 +614,50 @@ async def phase_noop(client: tc.Client, config: Config, phase: Phase) -> None:
                 _check(run, "unchanged", config.count, "no-op resync")
                 phase.scheduled.append(run)
                 _log(f"3 no-op rep {rep}: scheduled {_describe(run)}")
+
+
+async def baseline_describe(client: tc.Client, schedule_ids: list[str], config: Config) -> float:
+    calls = [
+        (lambda schedule_id=schedule_id: client.get_schedule_handle(schedule_id).describe())
+        for schedule_id in schedule_ids
+    ]
+    elapsed, failures = await bounded(calls, config.concurrency)  # type: ignore[arg-type]
+    assert failures == 0
+    return elapsed
+
+
+async def phase_describing(
+    client: tc.Client, config: Config, phase: Phase, *, recent: bool
+) -> None:
+    """A no-op pass that must describe every schedule: right after an apply (the journal holds
+    them all: `recent`), or a deep verification. Baseline: a bare describe loop of the same ids
+    at the same concurrency."""
+    items = [make_item(i, 1) for i in range(config.count)]
+    project = _tag("recent" if recent else "verify", "", "s")
+    prefix = f"schedule-{project}-"
+    ids = [prefix + item.workflow_id for item in items]
+    root = _fresh_tree(config, project, items)
+    setup = await scheduled_pass(root, project, client, config, rate_limit=config.rate_limit)
+    _check(setup, "created", config.count, "setup")
+    await wait_visible(client, prefix, config.count)
+    gateway = TemporalGateway(client)
+    for rep in range(config.noop_reps):
+        order = ("base", "sched") if rep % 2 == 0 else ("sched", "base")
+        for side in order:
+            if side == "base":
+                elapsed = await baseline_describe(client, ids, config)
+                phase.baseline_s.append(elapsed)
+                _log(f"{phase.name} rep {rep}: baseline describe loop {elapsed:.2f} s")
+                continue
+            # As if every schedule had just been written (recent), or as if none had (verify).
+            now = time.time()
+            await gateway.write_journal(project, {i: now for i in ids} if recent else {})
+            run = await scheduled_pass(
+                root, project, client, config, rate_limit=config.rate_limit, verify=not recent
+            )
+            _check(run, "unchanged", config.count, phase.name)
+            phase.scheduled.append(run)
+            _log(f"{phase.name} rep {rep}: scheduled {_describe(run)}")
 
 
 async def default_rate_runs(client: tc.Client, config: Config, phases: list[Phase]) -> None:
@@ -711,7 +778,9 @@ async def run_all(server: DevServer, config: Config) -> list[Phase]:
     phases = [
         Phase("1 cold apply (create)", 1.15, 30.0),
         Phase("2 changed (update)", 1.3),
-        Phase("3 no-op resync (list)", 1.5),
+        Phase("3 no-op resync (list)", 1.3),
+        Phase("4 no-op after apply (journal)", 1.3),
+        Phase("5 deep verify (describe all)", 1.3),
     ]
     # Warm the server and the client's connection before anything is timed.
     warm = [make_item(i, 1) for i in range(min(50, config.count))]
@@ -720,6 +789,8 @@ async def run_all(server: DevServer, config: Config) -> list[Phase]:
     await phase_cold(client, config, phases[0])
     await phase_change(client, config, phases[1])
     await phase_noop(client, config, phases[2])
+    await phase_describing(client, config, phases[3], recent=True)
+    await phase_describing(client, config, phases[4], recent=False)
     if not config.skip_default_rate:
         await default_rate_runs(client, config, phases)
     return phases
