@@ -20,7 +20,9 @@ run: install
 
 lint: install
 	$(BIN)/ruff check scheduled tests bench
+	$(BIN)/ruff format --check scheduled tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest --cov=scheduled --cov-report=term-missing:skip-covered --cov-fail-under=90

@@ -40,8 +40,8 @@ ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"]
 def workflow_text(index: int, note: str = "v0") -> str:
     return (
         f"id: wf-{index:05d}\nworkflow: Bench\ntask_queue: bench\nschedule:\n"
-        f"  cron: \"{CRONS[index % len(CRONS)]}\"\n  timezone: {ZONES[index % len(ZONES)]}\n"
-        f"  jitter: 30s\n  note: \"{note}\"\n  input: {{n: {index}}}\n"
+        f'  cron: "{CRONS[index % len(CRONS)]}"\n  timezone: {ZONES[index % len(ZONES)]}\n'
+        f'  jitter: 30s\n  note: "{note}"\n  input: {{n: {index}}}\n'
     )
 
 
@@ -62,14 +62,35 @@ def http_get(port: int, path: str) -> tuple[int, bytes]:
         return 0, b""
 
 
-def start_daemon(root: Path, project: str, address: str, port: int, debounce_ms: int, log: Path) -> subprocess.Popen[bytes]:
+def start_daemon(
+    root: Path, project: str, address: str, port: int, debounce_ms: int, log: Path
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TEMPORAL_ADDRESS": address}
     return subprocess.Popen(
-        [sys.executable, "-m", "scheduled", "run", str(root), "--project", project,
-         "--http-address", f"127.0.0.1:{port}", "--debounce-ms", str(debounce_ms),
-         "--log-format", "json", "--log-level", "WARNING", "--concurrency", "16",
-         "--rate-limit", "1000"],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "scheduled",
+            "run",
+            str(root),
+            "--project",
+            project,
+            "--http-address",
+            f"127.0.0.1:{port}",
+            "--debounce-ms",
+            str(debounce_ms),
+            "--log-format",
+            "json",
+            "--log-level",
+            "WARNING",
+            "--concurrency",
+            "16",
+            "--rate-limit",
+            "1000",
+        ],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -98,7 +119,9 @@ async def wait_for_note(client: Client, schedule_id: str, note: str, limit_s: fl
     return time.monotonic()
 
 
-async def measure_latency(address: str, root: Path, project: str, edits: int) -> tuple[list[float], list[float]]:
+async def measure_latency(
+    address: str, root: Path, project: str, edits: int
+) -> tuple[list[float], list[float]]:
     client = await Client.connect(address)
     daemon_ms: list[float] = []
     baseline_ms: list[float] = []
@@ -145,14 +168,18 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--rss-count", type=int, default=10_000)
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--debounce-ms", type=int, default=300)
     parser.add_argument("--idle-s", type=float, default=10.0)
     args = parser.parse_args()
-    version = subprocess.run([temporal_cli(), "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    version = subprocess.run(
+        [temporal_cli(), "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {version}")
     results: dict[str, object] = {"count": args.count, "debounce_ms": args.debounce_ms}
     with tempfile.TemporaryDirectory() as folder:
@@ -162,12 +189,18 @@ def main() -> None:
             root = work / "tree"
             write_tree(root, args.count)
             port = free_port()
-            daemon = start_daemon(root, "bench", server.address, port, args.debounce_ms, work / "daemon.log")
+            daemon = start_daemon(
+                root, "bench", server.address, port, args.debounce_ms, work / "daemon.log"
+            )
             try:
                 ready_s = wait_ready(port, daemon, timeout=300)
-                print(f"first full reconcile of {args.count} workflows: ready after {ready_s:.1f} s")
+                print(
+                    f"first full reconcile of {args.count} workflows: ready after {ready_s:.1f} s"
+                )
                 time.sleep(1.0)
-                daemon_ms, baseline_ms = anyio.run(measure_latency, server.address, root, "bench", args.edits)
+                daemon_ms, baseline_ms = anyio.run(
+                    measure_latency, server.address, root, "bench", args.edits
+                )
                 before = cpu_seconds(daemon.pid)
                 time.sleep(args.idle_s)
                 idle_cpu = (cpu_seconds(daemon.pid) - before) / args.idle_s * 100
@@ -177,28 +210,46 @@ def main() -> None:
                 daemon.wait(30)
             p50, p95 = statistics.median(daemon_ms), percentile(daemon_ms, 0.95)
             b50, b95 = statistics.median(baseline_ms), percentile(baseline_ms, 0.95)
-            print(f"save → visible, {len(daemon_ms)} edits: p50 {p50:.0f} ms, p95 {p95:.0f} ms "
-                  f"(targets {args.debounce_ms + 150} / {args.debounce_ms + 400} ms)")
-            print(f"baseline SDK update (describe+update) → visible: p50 {b50:.0f} ms, p95 {b95:.0f} ms")
-            print(f"daemon overhead above debounce: p50 {p50 - args.debounce_ms:.0f} ms, "
-                  f"p95 {p95 - args.debounce_ms:.0f} ms")
-            print(f"idle CPU over {args.idle_s:.0f} s: {idle_cpu:.2f} % of one core; "
-                  f"peak RSS with {args.count} workflows: {rss_small:.0f} MB")
-            results.update(p50_ms=p50, p95_ms=p95, baseline_p50_ms=b50, baseline_p95_ms=b95,
-                           idle_cpu_percent=idle_cpu, rss_mb_small=rss_small)
+            print(
+                f"save → visible, {len(daemon_ms)} edits: p50 {p50:.0f} ms, p95 {p95:.0f} ms "
+                f"(targets {args.debounce_ms + 150} / {args.debounce_ms + 400} ms)"
+            )
+            print(
+                f"baseline SDK update (describe+update) → visible: p50 {b50:.0f} ms, p95 {b95:.0f} ms"
+            )
+            print(
+                f"daemon overhead above debounce: p50 {p50 - args.debounce_ms:.0f} ms, "
+                f"p95 {p95 - args.debounce_ms:.0f} ms"
+            )
+            print(
+                f"idle CPU over {args.idle_s:.0f} s: {idle_cpu:.2f} % of one core; "
+                f"peak RSS with {args.count} workflows: {rss_small:.0f} MB"
+            )
+            results.update(
+                p50_ms=p50,
+                p95_ms=p95,
+                baseline_p50_ms=b50,
+                baseline_p95_ms=b95,
+                idle_cpu_percent=idle_cpu,
+                rss_mb_small=rss_small,
+            )
 
             big = work / "big"
             write_tree(big, args.rss_count)
             port = free_port()
-            daemon = start_daemon(big, "bigbench", server.address, port, args.debounce_ms, work / "big.log")
+            daemon = start_daemon(
+                big, "bigbench", server.address, port, args.debounce_ms, work / "big.log"
+            )
             try:
                 ready_s = wait_ready(port, daemon, timeout=900)
                 rss = peak_rss_mb(daemon.pid)
             finally:
                 daemon.terminate()
                 daemon.wait(60)
-            print(f"{args.rss_count} workflows: ready after {ready_s:.1f} s, peak RSS {rss:.0f} MB "
-                  "(target 150 MB)")
+            print(
+                f"{args.rss_count} workflows: ready after {ready_s:.1f} s, peak RSS {rss:.0f} MB "
+                "(target 150 MB)"
+            )
             results.update(rss_count=args.rss_count, rss_ready_s=ready_s, rss_mb=rss)
         finally:
             server.stop()

@@ -146,13 +146,15 @@ def child(mode: str, root: Path) -> dict[str, Any]:
     started = time.perf_counter()
     details: dict[str, Any] = {}
     if mode == "startup":
-        importlib.import_module("scheduled.loader")  # the import is the measurement
+        importlib.import_module("scheduled.format.loader")  # the import is the measurement
     elif mode == "walk+read":
         details["bytes"] = sum(len(path.read_bytes()) for path in _files(root))
     elif mode == "yaml C":
         import yaml
 
-        documents = [yaml.load(path.read_text("utf-8"), Loader=yaml.CSafeLoader) for path in _files(root)]
+        documents = [
+            yaml.load(path.read_text("utf-8"), Loader=yaml.CSafeLoader) for path in _files(root)
+        ]
         details["documents"] = len(documents)
     elif mode == "validate":
         command = [sys.executable, "-m", "scheduled", "validate", str(root), "--project", "bench"]
@@ -164,7 +166,7 @@ def child(mode: str, root: Path) -> dict[str, Any]:
         details["cpu_seconds"] = usage.ru_utime + usage.ru_stime
         return details
     elif mode in ("load_tree", "tracemalloc"):
-        from scheduled.loader import LoadOptions, load_tree
+        from scheduled.format.loader import LoadOptions, load_tree
 
         if mode == "tracemalloc":
             tracemalloc.start()
@@ -202,7 +204,7 @@ def measure(mode: str, root: Path) -> dict[str, Any]:
 
 def profile(root: Path, top: int) -> None:
     sys.path.insert(0, str(REPOSITORY))
-    from scheduled.loader import LoadOptions, load_tree
+    from scheduled.format.loader import LoadOptions, load_tree
 
     profiler = cProfile.Profile()
     profiler.enable()
@@ -212,7 +214,9 @@ def profile(root: Path, top: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median shown)")
     parser.add_argument("--keep", type=Path, help="generate the tree here and keep it")
@@ -229,7 +233,10 @@ def main() -> int:
     try:
         if args.keep is None or not any(root.glob("**/*.yaml")):
             written = generate_tree(root, args.files)
-            print(f"generated {args.files} files ({written / 1e6:.1f} MB) under {root}", file=sys.stderr)
+            print(
+                f"generated {args.files} files ({written / 1e6:.1f} MB) under {root}",
+                file=sys.stderr,
+            )
         modes = ["startup", "walk+read", "yaml C", "load_tree", "validate"]
         runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
         load_before = os.getloadavg()[0]
@@ -261,27 +268,38 @@ def main() -> int:
             "tracemalloc_peak_mib": traced["traced_peak_kib"] / 1024,
             "validate_exit": runs["validate"][-1]["exit"],
             "meets_targets": all(
-                figures[mode]["seconds"] < TARGET_SECONDS and figures[mode]["maxrss_mib"] < TARGET_MIB
+                figures[mode]["seconds"] < TARGET_SECONDS
+                and figures[mode]["maxrss_mib"] < TARGET_MIB
                 for mode in ("load_tree", "validate")
             ),
         }
         if args.json:
             print(json.dumps(summary, indent=2))
         else:
-            print(f"{summary['files']} files, {summary['schedules']} schedules, "
-                  f"{summary['errors']} errors, {summary['warnings']} warnings; "
-                  f"{summary['cpus']} CPUs, Python {summary['python']}, median of {args.repeat}")
-            print(f"{'measurement':<12} {'seconds':>9} {'process s':>10} {'CPU s':>7} "
-                  f"{'peak RSS MiB':>13}")
+            print(
+                f"{summary['files']} files, {summary['schedules']} schedules, "
+                f"{summary['errors']} errors, {summary['warnings']} warnings; "
+                f"{summary['cpus']} CPUs, Python {summary['python']}, median of {args.repeat}"
+            )
+            print(
+                f"{'measurement':<12} {'seconds':>9} {'process s':>10} {'CPU s':>7} "
+                f"{'peak RSS MiB':>13}"
+            )
             for mode, figure in figures.items():
-                print(f"{mode:<12} {figure['seconds']:>9.3f} {figure['process_seconds']:>10.3f} "
-                      f"{figure['cpu_seconds']:>7.3f} {figure['maxrss_mib']:>13.1f}")
-            print("(seconds: wall time of the work, imports included; process s: wall time of the "
-                  "whole process; CPU s: user+system time of the process)")
+                print(
+                    f"{mode:<12} {figure['seconds']:>9.3f} {figure['process_seconds']:>10.3f} "
+                    f"{figure['cpu_seconds']:>7.3f} {figure['maxrss_mib']:>13.1f}"
+                )
+            print(
+                "(seconds: wall time of the work, imports included; process s: wall time of the "
+                "whole process; CPU s: user+system time of the process)"
+            )
             print(f"load average before/after: {summary['load_average']}")
-            print(f"load_tree / walk+read: {summary['load_tree_vs_walk']:.1f}x; "
-                  f"load_tree / yaml C: {summary['load_tree_vs_yaml_c']:.1f}x; "
-                  f"tracemalloc peak of load_tree: {summary['tracemalloc_peak_mib']:.1f} MiB")
+            print(
+                f"load_tree / walk+read: {summary['load_tree_vs_walk']:.1f}x; "
+                f"load_tree / yaml C: {summary['load_tree_vs_yaml_c']:.1f}x; "
+                f"tracemalloc peak of load_tree: {summary['tracemalloc_peak_mib']:.1f} MiB"
+            )
             verdict = "met" if summary["meets_targets"] else "MISSED"
             print(f"targets (< {TARGET_SECONDS:.0f} s, < {TARGET_MIB:.0f} MB): {verdict}")
         if args.profile:

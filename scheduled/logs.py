@@ -53,9 +53,7 @@ def _json_sink(stream: TextIO) -> Any:
             **_fields(record["extra"]),
         }
         if record["exception"] is not None:
-            entry["exception"] = "".join(
-                traceback.format_exception(*record["exception"])
-            ).rstrip()
+            entry["exception"] = "".join(traceback.format_exception(*record["exception"])).rstrip()
         stream.write(json.dumps(entry, default=str) + "\n")
         stream.flush()
 
@@ -110,7 +108,12 @@ def configure_logging(
     else:
         # diagnose=False: loguru would otherwise print local variables (an API key among them)
         # in tracebacks.
-        logger.add(stream, level=level.upper(), format=_text_format, colorize=stream.isatty(),
-                   diagnose=False)
+        logger.add(
+            stream,
+            level=level.upper(),
+            format=_text_format,
+            colorize=stream.isatty(),
+            diagnose=False,
+        )
     logging.basicConfig(handlers=[_ToLoguru()], level=logging.WARNING, force=True)
     return chosen

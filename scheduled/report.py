@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from scheduled.apply import ApplyReport, OperationResult
-from scheduled.calendar import next_fire_times
-from scheduled.diff import spec_in_words
-from scheduled.durations import format_duration
-from scheduled.model import DesiredSchedule, Spec, schedule_id_prefix
-from scheduled.observed import ObservedSchedule
-from scheduled.phases import PassResult
-from scheduled.plan import Kind, Operation, Plan
+from scheduled.model.calendar import next_fire_times
+from scheduled.model.desired import DesiredSchedule, Spec, schedule_id_prefix
+from scheduled.model.durations import format_duration
+from scheduled.model.observed import ObservedSchedule
+from scheduled.reconcile.apply import ApplyReport, OperationResult
+from scheduled.reconcile.diff import spec_in_words
+from scheduled.reconcile.phases import PassResult
+from scheduled.reconcile.plan import Kind, Operation, Plan
 
 _SIGNS = {
     Kind.CREATE: "+",
@@ -112,7 +112,9 @@ def render_summary(report: ApplyReport) -> str:
     parts = [f"{count} {name}" for name, count in counts.items() if count]
     state = "converged" if report.converged else "NOT converged"
     stopped = " (stopped early)" if report.stopped else ""
-    return f"apply {state}{stopped} in {report.elapsed_s:.1f} s: {', '.join(parts) or 'nothing to do'}"
+    return (
+        f"apply {state}{stopped} in {report.elapsed_s:.1f} s: {', '.join(parts) or 'nothing to do'}"
+    )
 
 
 def report_json(report: ApplyReport) -> dict[str, Any]:
@@ -257,8 +259,10 @@ def render_table(rows: list[dict[str, Any]]) -> list[str]:
         [str(getter(row)) for _, getter in columns] for row in rows
     ]
     widths = [max(len(line[index]) for line in cells) for index in range(len(columns))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-            for line in cells]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in cells
+    ]
 
 
 def _last_run_cell(row: dict[str, Any]) -> str:

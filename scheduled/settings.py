@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scheduled.apply import ApplyOptions
 from scheduled.errors import ScheduledError
-from scheduled.loader import LoadOptions
-from scheduled.model import PROJECT_PATTERN
-from scheduled.observed import Revision
-from scheduled.plan import PassContext, PlanOptions
+from scheduled.format.loader import LoadOptions
+from scheduled.model.desired import PROJECT_PATTERN
+from scheduled.model.observed import Revision
+from scheduled.reconcile.apply import ApplyOptions
+from scheduled.reconcile.plan import PassContext, PlanOptions
 
 DEFAULT_CONFIG_FILE = "scheduled.toml"
 

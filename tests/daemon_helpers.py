@@ -33,7 +33,7 @@ import temporalio.service
 from prometheus_client.parser import text_string_to_metric_families
 
 from scheduled.devserver import free_port
-from scheduled.model import schedule_id_for
+from scheduled.model.desired import schedule_id_for
 
 T = TypeVar("T")
 WAIT_S = 45.0  # generous: the dev server and the daemon share two cores with other tests
@@ -49,7 +49,9 @@ def wait_until(
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}: last {value!r}")
+            raise AssertionError(
+                f"timed out after {timeout:.0f} s waiting for {what or predicate}: last {value!r}"
+            )
         time.sleep(interval)
 
 
@@ -90,7 +92,9 @@ class TemporalProbe:
 
         return self.run(describe())
 
-    def describe_many(self, schedule_ids: Iterable[str]) -> dict[str, tc.ScheduleDescription | None]:
+    def describe_many(
+        self, schedule_ids: Iterable[str]
+    ) -> dict[str, tc.ScheduleDescription | None]:
         ids = list(schedule_ids)
 
         async def describe_all() -> list[tc.ScheduleDescription | None]:
@@ -249,24 +253,41 @@ def start_daemon(
     """`python -m scheduled run ROOT` with JSON logs to workdir/<name>.log and HTTP on a free port."""
     port = free_port()
     log_path = workdir / f"{name}.log"
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("TEMPORAL_", "SCHEDULED_", "NOTIFY_SOCKET", "WATCHDOG_"))}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TEMPORAL_", "SCHEDULED_", "NOTIFY_SOCKET", "WATCHDOG_"))
+    }
     if address is not None:
         environment["TEMPORAL_ADDRESS"] = address
     environment.update(env or {})
     args = [
-        sys.executable, "-m", "scheduled", "run", str(root),
-        "--project", project,
-        "--http-address", f"127.0.0.1:{port}",
-        "--log-format", "json",
-        "--debounce-ms", str(debounce_ms),
-        "--max-wait-ms", "1500",
+        sys.executable,
+        "-m",
+        "scheduled",
+        "run",
+        str(root),
+        "--project",
+        project,
+        "--http-address",
+        f"127.0.0.1:{port}",
+        "--log-format",
+        "json",
+        "--debounce-ms",
+        str(debounce_ms),
+        "--max-wait-ms",
+        "1500",
         *extra,
     ]
     cwd = workdir / f"{name}-cwd"  # no scheduled.toml from wherever pytest runs
     cwd.mkdir(exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            args, cwd=cwd, env=environment, stdout=log, stderr=subprocess.STDOUT,
+            args,
+            cwd=cwd,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
     return DaemonProcess(process=process, port=port, log_path=log_path, args=args)

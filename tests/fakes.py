@@ -15,14 +15,14 @@ from dataclasses import dataclass, replace
 
 import anyio
 
-from scheduled.gateway import (
+from scheduled.model.observed import Detail, ObservedSchedule
+from scheduled.reconcile.gateway import (
     ScheduleExistsError,
     ScheduleNotFoundError,
     ScheduleWrite,
     TransientGatewayError,
 )
-from scheduled.observed import Detail, ObservedSchedule
-from scheduled.temporal_marker import owner_from_memo, ownership_memo
+from scheduled.temporal.marker import owner_from_memo, ownership_memo
 
 
 @dataclass
@@ -149,7 +149,10 @@ class FakeGateway:
 
     async def delete(self, schedule_id: str) -> None:
         await self._enter("delete", schedule_id)
-        if self.stored.pop(schedule_id, None) is None and self.foreign.pop(schedule_id, None) is None:
+        if (
+            self.stored.pop(schedule_id, None) is None
+            and self.foreign.pop(schedule_id, None) is None
+        ):
             raise ScheduleNotFoundError("not found", schedule_id=schedule_id, status="NOT_FOUND")
 
     def _observed(self, schedule_id: str) -> ObservedSchedule:

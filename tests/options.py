@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from scheduled.observed import Revision
-from scheduled.plan import PassContext, PlanOptions
+from scheduled.model.observed import Revision
+from scheduled.reconcile.plan import PassContext, PlanOptions
 
 
 def plan_options(

@@ -24,15 +24,15 @@ import temporalio.client as tc
 from options import plan_options
 from trees import workflow_yaml, write_workflow
 
-from scheduled.apply import ApplyOptions, Outcome
-from scheduled.gateway import ScheduleGateway, ScheduleWrite
-from scheduled.loader import LoadOptions, LoadResult, load_tree
-from scheduled.model import schedule_id_for
-from scheduled.observed import ObservedSchedule
-from scheduled.phases import Explain, PassResult, reconcile_pass
-from scheduled.plan import Plan, PlanOptions
-from scheduled.temporal_connection import Connection
-from scheduled.temporal_gateway import TemporalGateway
+from scheduled.format.loader import LoadOptions, LoadResult, load_tree
+from scheduled.model.desired import schedule_id_for
+from scheduled.model.observed import ObservedSchedule
+from scheduled.reconcile.apply import ApplyOptions, Outcome
+from scheduled.reconcile.gateway import ScheduleGateway, ScheduleWrite
+from scheduled.reconcile.phases import Explain, PassResult, reconcile_pass
+from scheduled.reconcile.plan import Plan, PlanOptions
+from scheduled.temporal.connection import Connection
+from scheduled.temporal.gateway import TemporalGateway
 
 WRITE_CALLS = ("create", "update", "delete")
 
@@ -54,7 +54,8 @@ class CountingGateway:
     async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
         self.calls["list"] += 1
         found = [
-            item for item in await self.inner.list_schedules(id_prefix)
+            item
+            for item in await self.inner.list_schedules(id_prefix)
             if item.schedule_id not in self.hidden
         ]
         listed = {item.schedule_id for item in found}
@@ -108,7 +109,9 @@ class Env:
     def write(self, workflow_id: str, *, path: str | None = None, **fields: Any) -> Path:
         """A valid workflow file; `fields` as for trees.workflow_yaml (schedule keys, or
         `workflow=` / `task_queue=` for the top-level ones)."""
-        return write_workflow(self.root, path or f"{workflow_id}.yaml", workflow_yaml(workflow_id, **fields))
+        return write_workflow(
+            self.root, path or f"{workflow_id}.yaml", workflow_yaml(workflow_id, **fields)
+        )
 
     def write_text(self, relative: str, text: str) -> Path:
         return write_workflow(self.root, relative, text)
@@ -136,7 +139,10 @@ class Env:
         return result.plan
 
     async def apply(
-        self, *, gateway: CountingGateway | None = None, apply: dict[str, Any] | None = None,
+        self,
+        *,
+        gateway: CountingGateway | None = None,
+        apply: dict[str, Any] | None = None,
         **overrides: Any,
     ) -> PassResult:
         """One reconcile pass through a counting wrapper; its counts land in `last_calls`."""
@@ -174,9 +180,7 @@ class Env:
         plan has no writes)."""
         deadline = time.monotonic() + within_s
         while True:
-            result = await reconcile_pass(
-                self.load(), self.gateway, self.plan_options(**overrides)
-            )
+            result = await reconcile_pass(self.load(), self.gateway, self.plan_options(**overrides))
             listed = {item.schedule_id: item for item in result.observed}
             ready = predicate(listed)
             made = None
@@ -186,9 +190,13 @@ class Env:
             if ready:
                 return listed
             if time.monotonic() > deadline:
-                pending = [] if made is None else [
-                    (op.kind, op.schedule_id, op.reasons) for op in made.operations if op.writes
-                ]
+                pending = (
+                    []
+                    if made is None
+                    else [
+                        (op.kind, op.schedule_id, op.reasons) for op in made.operations if op.writes
+                    ]
+                )
                 raise AssertionError(f"the list did not settle within {within_s} s: {pending}")
             await anyio.sleep(0.05)
 
@@ -200,7 +208,9 @@ class Env:
     async def describe(self, workflow_id: str) -> tc.ScheduleDescription:
         return await self.handle(workflow_id).describe()
 
-    async def create_unmarked(self, workflow_id: str, *, memo: dict[str, Any] | None = None) -> None:
+    async def create_unmarked(
+        self, workflow_id: str, *, memo: dict[str, Any] | None = None
+    ) -> None:
         """A schedule with this project's id that scheduled did not create (no or foreign memo)."""
         await self.client.create_schedule(
             self.schedule_id(workflow_id),
@@ -219,9 +229,7 @@ def outcomes(result: PassResult) -> dict[str, Outcome]:
     return {item.schedule_id: item.outcome for item in result.report.results}
 
 
-def run_env(
-    address: str, project: str, root: Path, body: Callable[[Env], Awaitable[None]]
-) -> None:
+def run_env(address: str, project: str, root: Path, body: Callable[[Env], Awaitable[None]]) -> None:
     """Connect a gateway and a plain SDK client, run body, and return when it is done."""
     root.mkdir(parents=True, exist_ok=True)
 

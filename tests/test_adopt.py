@@ -9,24 +9,31 @@ import pytest
 from fakes import FakeGateway
 from test_plan import desired, observed
 
-from scheduled.adopt import Adopted, AdoptError, adopt
-from scheduled.diagnostics import Diagnostic, Severity
-from scheduled.gateway import PermanentGatewayError
-from scheduled.loader import FileResult, LoadResult
-from scheduled.model import DesiredSchedule
-from scheduled.temporal_marker import ownership_memo
+from scheduled.format.diagnostics import Diagnostic, Severity
+from scheduled.format.loader import FileResult, LoadResult
+from scheduled.model.desired import DesiredSchedule
+from scheduled.reconcile.adopt import Adopted, AdoptError, adopt
+from scheduled.reconcile.gateway import PermanentGatewayError
+from scheduled.temporal.marker import ownership_memo
 
 PROJECT = "foo"
 run = anyio.run
 
 
-def _loaded(*schedules: DesiredSchedule, invalid: dict[str, str | None] | None = None) -> LoadResult:
-    files = [FileResult(relative=s.source, workflow_id=s.workflow_id, schedule=s) for s in schedules]
+def _loaded(
+    *schedules: DesiredSchedule, invalid: dict[str, str | None] | None = None
+) -> LoadResult:
+    files = [
+        FileResult(relative=s.source, workflow_id=s.workflow_id, schedule=s) for s in schedules
+    ]
     error = Diagnostic(file="x", line=1, column=1, severity=Severity.ERROR, code="c", message="m")
-    files += [FileResult(relative=name, workflow_id=workflow_id, diagnostics=(error,))
-              for name, workflow_id in (invalid or {}).items()]
-    return LoadResult(root=Path("."), files=tuple(files),
-                      desired={s.workflow_id: s for s in schedules})
+    files += [
+        FileResult(relative=name, workflow_id=workflow_id, diagnostics=(error,))
+        for name, workflow_id in (invalid or {}).items()
+    ]
+    return LoadResult(
+        root=Path("."), files=tuple(files), desired={s.workflow_id: s for s in schedules}
+    )
 
 
 def test_adopt_recreates_an_unmarked_schedule_with_the_marker() -> None:
@@ -46,7 +53,9 @@ def test_adopt_recreates_an_unmarked_schedule_with_the_marker() -> None:
 def test_adopt_that_cannot_create_again_says_how_to_recover() -> None:
     fake = FakeGateway()
     fake.foreign["schedule-foo-job"] = observed(desired("job"), owner=None, record=None)
-    fake.fail("create", "schedule-foo-job", PermanentGatewayError("denied", status="PERMISSION_DENIED"))
+    fake.fail(
+        "create", "schedule-foo-job", PermanentGatewayError("denied", status="PERMISSION_DENIED")
+    )
 
     async def main() -> None:
         await adopt(_loaded(desired("job")), fake, project=PROJECT, workflow_id="job")
@@ -68,5 +77,3 @@ def test_adopt_needs_a_valid_file(load: LoadResult, message: str) -> None:
 
     with pytest.raises(AdoptError, match=message):
         run(main)
-
-

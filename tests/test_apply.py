@@ -14,7 +14,8 @@ from fakes import FakeGateway
 from options import plan_options
 from test_plan import desired, observed
 
-from scheduled.apply import (
+from scheduled.model.desired import DesiredSchedule, schedule_id_prefix
+from scheduled.reconcile.apply import (
     ApplyOptions,
     ApplyReport,
     OperationResult,
@@ -22,9 +23,12 @@ from scheduled.apply import (
     RateLimiter,
     apply_plan,
 )
-from scheduled.gateway import PermanentGatewayError, ScheduleNotFoundError, TransientGatewayError
-from scheduled.model import DesiredSchedule, schedule_id_prefix
-from scheduled.plan import Kind, PassContext, Plan, desired_state_from, make_plan
+from scheduled.reconcile.gateway import (
+    PermanentGatewayError,
+    ScheduleNotFoundError,
+    TransientGatewayError,
+)
+from scheduled.reconcile.plan import Kind, PassContext, Plan, desired_state_from, make_plan
 
 PROJECT = "foo"
 T = TypeVar("T")
@@ -36,7 +40,9 @@ def run(function: Callable[[], Awaitable[T]]) -> T:
 
 def options(**overrides: Any) -> ApplyOptions:
     base: dict[str, Any] = {
-        "initial_backoff_s": 0.001, "max_backoff_s": 0.01, "rate_limit": 10_000,
+        "initial_backoff_s": 0.001,
+        "max_backoff_s": 0.01,
+        "rate_limit": 10_000,
     }
     return ApplyOptions(**{**base, **overrides})
 
@@ -48,8 +54,12 @@ async def plan_for(fake: FakeGateway, schedules: list[DesiredSchedule], **option
 
 
 async def reconcile(
-    fake: FakeGateway, schedules: list[DesiredSchedule], *, stop: anyio.Event | None = None,
-    on_result: Callable[[OperationResult], None] | None = None, **apply_options: Any,
+    fake: FakeGateway,
+    schedules: list[DesiredSchedule],
+    *,
+    stop: anyio.Event | None = None,
+    on_result: Callable[[OperationResult], None] | None = None,
+    **apply_options: Any,
 ) -> ApplyReport:
     made = await plan_for(fake, schedules)
     return await apply_plan(made, fake, options(**apply_options), stop=stop, on_result=on_result)
@@ -74,7 +84,10 @@ def test_create_update_delete_and_unchanged() -> None:
         assert first.counts()["created"] == 3 and first.writes == 3 and first.converged
         second = await reconcile(fake, [desired("a"), desired("b", cron="0 10 * * *")])
         assert {key: r.outcome for key, r in by_id(second).items()} == {
-            "a": Outcome.UNCHANGED, "b": Outcome.UPDATED, "c": Outcome.DELETED}
+            "a": Outcome.UNCHANGED,
+            "b": Outcome.UPDATED,
+            "c": Outcome.DELETED,
+        }
         calls_before = fake.writes
         third = await reconcile(fake, [desired("a"), desired("b", cron="0 10 * * *")])
         assert third.writes == 0 and fake.writes == calls_before
@@ -87,8 +100,11 @@ def test_report_lists_every_schedule_in_plan_order_and_calls_on_result() -> None
     seen: list[str] = []
 
     async def main() -> None:
-        report = await reconcile(fake, [desired("b"), desired("a")],
-                                 on_result=lambda result: seen.append(result.workflow_id))
+        report = await reconcile(
+            fake,
+            [desired("b"), desired("a")],
+            on_result=lambda result: seen.append(result.workflow_id),
+        )
         assert [result.workflow_id for result in report.results] == ["a", "b"]
 
     run(main)
@@ -137,7 +153,9 @@ def test_transient_error_that_persists_fails_after_the_attempt_bound() -> None:
 def test_permanent_error_is_not_retried_and_names_the_file(status: str) -> None:
     fake = FakeGateway()
     sid = "schedule-foo-job"
-    fake.fail("create", sid, PermanentGatewayError(f"Temporal answered {status}: no", status=status))
+    fake.fail(
+        "create", sid, PermanentGatewayError(f"Temporal answered {status}: no", status=status)
+    )
     report = run(lambda: reconcile(fake, [desired("job", source="teams/job.yaml")]))
     (result,) = report.results
     assert (result.outcome, result.source, result.attempts) == (Outcome.FAILED, "teams/job.yaml", 1)
@@ -155,7 +173,9 @@ def test_slow_call_times_out_and_is_retried() -> None:
 
 def test_one_failing_schedule_does_not_stop_the_others() -> None:
     fake = FakeGateway()
-    fake.fail("create", "schedule-foo-job-003", PermanentGatewayError("bad", status="INVALID_ARGUMENT"))
+    fake.fail(
+        "create", "schedule-foo-job-003", PermanentGatewayError("bad", status="INVALID_ARGUMENT")
+    )
     report = run(lambda: reconcile(fake, jobs(8)))
     assert report.counts()["created"] == 7 and report.counts()["failed"] == 1
     assert by_id(report)["job-003"].outcome is Outcome.FAILED
@@ -201,7 +221,8 @@ def test_create_that_finds_a_foreign_schedule_is_a_conflict() -> None:
     async def main() -> None:
         # a plan made before the foreign schedule showed up in the list
         made = make_plan(
-            desired_state_from([desired("job")], project=PROJECT, file_count=1), [],
+            desired_state_from([desired("job")], project=PROJECT, file_count=1),
+            [],
             plan_options(PROJECT),
         )
         report = await apply_plan(made, fake, options())
@@ -272,7 +293,9 @@ def test_delete_of_a_missing_schedule_is_done() -> None:
         del fake.stored["schedule-foo-b"]
         report = await apply_plan(made, fake, options())
         assert (by_id(report)["b"].outcome, by_id(report)["b"].reason) == (
-            Outcome.DELETED, "already gone")
+            Outcome.DELETED,
+            "already gone",
+        )
         assert report.converged
 
     run(main)
@@ -351,6 +374,7 @@ async def apply_with_stop(
     """Apply, and set the stop event after stop_after_s (as a signal handler would)."""
     stop = anyio.Event()
     async with anyio.create_task_group() as group:
+
         async def stop_soon() -> None:
             await anyio.sleep(stop_after_s)
             stop.set()
@@ -391,7 +415,8 @@ def test_stop_cancels_calls_still_running_after_the_grace_period() -> None:
     report = run(main)
     assert report.stopped
     assert [(r.outcome, r.reason) for r in report.results] == [
-        (Outcome.CANCELLED, "cancelled while in flight")] * 3
+        (Outcome.CANCELLED, "cancelled while in flight")
+    ] * 3
     assert fake.in_flight == 0 and fake.finished == [("list", "")]
 
 
@@ -418,8 +443,9 @@ def test_stop_during_a_retry_backoff_starts_no_retry() -> None:
 
     async def main() -> ApplyReport:
         made = await plan_for(fake, [desired("job")])
-        return await apply_with_stop(fake, made, stop_after_s=0.05, initial_backoff_s=0.3,
-                                     max_backoff_s=0.3, grace_s=2.0)
+        return await apply_with_stop(
+            fake, made, stop_after_s=0.05, initial_backoff_s=0.3, max_backoff_s=0.3, grace_s=2.0
+        )
 
     report = run(main)
     (result,) = report.results

@@ -16,10 +16,10 @@ import jsonschema
 import pytest
 from trees import workflow_yaml, write_workflow
 
-from scheduled import tree
-from scheduled.loader import LoadOptions, LoadResult, load_tree
-from scheduled.schema import _fast_check, workflow_schema
-from scheduled.yaml_reader import YamlReadError, read_yaml
+from scheduled.format import tree
+from scheduled.format.loader import LoadOptions, LoadResult, load_tree
+from scheduled.format.schema import _fast_check, workflow_schema
+from scheduled.format.yaml_reader import YamlReadError, read_yaml
 
 BAD = Path(__file__).parent / "bad"
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -35,99 +35,266 @@ class Expected(NamedTuple):
 
 EXPECTED: dict[str, Expected] = {
     # -- the schema: keys, types, patterns, enums --------------------------------------------
-    "schema-unknown-key-did-you-mean.yaml": Expected("schema.unknown-key", 6, 3, "unknown key `jiter` in the schedule block; did you mean `jitter`?"),
-    "schema-unknown-retry-key.yaml": Expected("schema.unknown-key", 8, 5, "did you mean `maximum_attempts`?"),
-    "schema-cron-and-every.yaml": Expected("schema.cron-or-every", 4, 1, "both `cron` and `every`; keep exactly one"),
-    "schema-neither-cron-nor-every.yaml": Expected("schema.cron-or-every", 4, 1, "needs either `cron`"),
+    "schema-unknown-key-did-you-mean.yaml": Expected(
+        "schema.unknown-key",
+        6,
+        3,
+        "unknown key `jiter` in the schedule block; did you mean `jitter`?",
+    ),
+    "schema-unknown-retry-key.yaml": Expected(
+        "schema.unknown-key", 8, 5, "did you mean `maximum_attempts`?"
+    ),
+    "schema-cron-and-every.yaml": Expected(
+        "schema.cron-or-every", 4, 1, "both `cron` and `every`; keep exactly one"
+    ),
+    "schema-neither-cron-nor-every.yaml": Expected(
+        "schema.cron-or-every", 4, 1, "needs either `cron`"
+    ),
     "schema-id-missing.yaml": Expected("schema.missing-key", 1, 1, "the file has no `id`"),
-    "schema-id-uppercase.yaml": Expected("schema.pattern", 1, 5, "'Daily_Report' may use only lowercase letters"),
-    "schema-id-number.yaml": Expected("schema.type", 1, 5, "`id` must be a string, not the number 42"),
-    "schema-id-leading-dash.yaml": Expected("schema.pattern", 1, 6, "must start with a letter or digit"),
+    "schema-id-uppercase.yaml": Expected(
+        "schema.pattern", 1, 5, "'Daily_Report' may use only lowercase letters"
+    ),
+    "schema-id-number.yaml": Expected(
+        "schema.type", 1, 5, "`id` must be a string, not the number 42"
+    ),
+    "schema-id-leading-dash.yaml": Expected(
+        "schema.pattern", 1, 6, "must start with a letter or digit"
+    ),
     "schema-workflow-empty.yaml": Expected("schema.range", 2, 12, "`workflow` must not be empty"),
-    "schema-task-queue-list.yaml": Expected("schema.type", 3, 13, "`task_queue` must be a string, not a list"),
-    "schema-schedule-list.yaml": Expected("schema.type", 5, 3, "`schedule` must be a mapping, not a list"),
-    "schema-enabled-quoted.yaml": Expected("schema.type", 6, 13, "must be true or false, not the text 'no'"),
-    "schema-pause-on-failure-string.yaml": Expected("schema.type", 6, 22, "`schedule.pause_on_failure` must be true or false"),
-    "schema-overlap-policy-typo.yaml": Expected("schema.enum", 6, 19, "not 'skipp'; did you mean `skip`?"),
-    "schema-overlap-policy-camel-case.yaml": Expected("schema.enum", 6, 19, "did you mean `buffer_one`?"),
-    "schema-duration-words.yaml": Expected("schema.pattern", 6, 11, "'30 seconds' is not a duration"),
-    "schema-duration-bare-number.yaml": Expected("schema.type", 6, 11, "`schedule.jitter` must be a string, not the number 30"),
-    "schema-duration-units-out-of-order.yaml": Expected("schema.pattern", 5, 10, "'30m1h' is not a duration; write a number with a unit"),
-    "schema-timeout-words.yaml": Expected("schema.pattern", 6, 22, "`schedule.execution_timeout` '1 hour' is not a duration"),
-    "schema-offset-without-every.yaml": Expected("schema.offset-without-every", 7, 3, "`offset` only applies to `every` intervals"),
-    "schema-timestamp-words.yaml": Expected("schema.pattern", 6, 13, "'next monday' is not a date-time; write e.g. 2026-01-01T09:00:00Z"),
-    "schema-cron-empty-list.yaml": Expected("schema.cron-type", 5, 9, "`schedule.cron` is an empty list"),
-    "schema-cron-number.yaml": Expected("schema.cron-type", 5, 9, "must be a cron string or a list of cron strings, not the number 5"),
-    "schema-input-list.yaml": Expected("schema.type", 6, 10, "`schedule.input` must be a mapping, not a list"),
+    "schema-task-queue-list.yaml": Expected(
+        "schema.type", 3, 13, "`task_queue` must be a string, not a list"
+    ),
+    "schema-schedule-list.yaml": Expected(
+        "schema.type", 5, 3, "`schedule` must be a mapping, not a list"
+    ),
+    "schema-enabled-quoted.yaml": Expected(
+        "schema.type", 6, 13, "must be true or false, not the text 'no'"
+    ),
+    "schema-pause-on-failure-string.yaml": Expected(
+        "schema.type", 6, 22, "`schedule.pause_on_failure` must be true or false"
+    ),
+    "schema-overlap-policy-typo.yaml": Expected(
+        "schema.enum", 6, 19, "not 'skipp'; did you mean `skip`?"
+    ),
+    "schema-overlap-policy-camel-case.yaml": Expected(
+        "schema.enum", 6, 19, "did you mean `buffer_one`?"
+    ),
+    "schema-duration-words.yaml": Expected(
+        "schema.pattern", 6, 11, "'30 seconds' is not a duration"
+    ),
+    "schema-duration-bare-number.yaml": Expected(
+        "schema.type", 6, 11, "`schedule.jitter` must be a string, not the number 30"
+    ),
+    "schema-duration-units-out-of-order.yaml": Expected(
+        "schema.pattern", 5, 10, "'30m1h' is not a duration; write a number with a unit"
+    ),
+    "schema-timeout-words.yaml": Expected(
+        "schema.pattern", 6, 22, "`schedule.execution_timeout` '1 hour' is not a duration"
+    ),
+    "schema-offset-without-every.yaml": Expected(
+        "schema.offset-without-every", 7, 3, "`offset` only applies to `every` intervals"
+    ),
+    "schema-timestamp-words.yaml": Expected(
+        "schema.pattern", 6, 13, "'next monday' is not a date-time; write e.g. 2026-01-01T09:00:00Z"
+    ),
+    "schema-cron-empty-list.yaml": Expected(
+        "schema.cron-type", 5, 9, "`schedule.cron` is an empty list"
+    ),
+    "schema-cron-number.yaml": Expected(
+        "schema.cron-type",
+        5,
+        9,
+        "must be a cron string or a list of cron strings, not the number 5",
+    ),
+    "schema-input-list.yaml": Expected(
+        "schema.type", 6, 10, "`schedule.input` must be a mapping, not a list"
+    ),
     "schema-memo-string.yaml": Expected("schema.type", 6, 9, "`schedule.memo` must be a mapping"),
-    "schema-retry-negative-attempts.yaml": Expected("schema.range", 6, 29, "`schedule.retry.maximum_attempts` must be at least 0"),
-    "schema-retry-attempts-word.yaml": Expected("schema.type", 6, 29, "must be a whole number, not the text 'three'"),
-    "schema-retry-coefficient-below-one.yaml": Expected("schema.range", 7, 26, "`schedule.retry.backoff_coefficient` must be at least 1"),
-    "schema-retry-not-mapping.yaml": Expected("schema.type", 6, 10, "`schedule.retry` must be a mapping, not the number 3"),
+    "schema-retry-negative-attempts.yaml": Expected(
+        "schema.range", 6, 29, "`schedule.retry.maximum_attempts` must be at least 0"
+    ),
+    "schema-retry-attempts-word.yaml": Expected(
+        "schema.type", 6, 29, "must be a whole number, not the text 'three'"
+    ),
+    "schema-retry-coefficient-below-one.yaml": Expected(
+        "schema.range", 7, 26, "`schedule.retry.backoff_coefficient` must be at least 1"
+    ),
+    "schema-retry-not-mapping.yaml": Expected(
+        "schema.type", 6, 10, "`schedule.retry` must be a mapping, not the number 3"
+    ),
     # -- meaning: what the schema cannot say -------------------------------------------------
-    "semantic-timestamp-not-a-date.yaml": Expected("schedule.timestamp", 6, 13, "'2026-02-30T00:00:00Z' is not a real date-time"),
-    "semantic-start-after-end.yaml": Expected("schedule.start-after-end", 7, 11, "is not before `end_at`"),
-    "semantic-duration-too-long.yaml": Expected("schedule.duration", 6, 22, "'99999999999999d' is longer than Temporal can hold"),
-    "semantic-timestamp-out-of-range.yaml": Expected("schedule.timestamp", 6, 13, "'0001-01-01T00:00:00+01:00' is out of the range of dates"),
-    "semantic-retry-max-below-initial.yaml": Expected("schedule.retry", 8, 23, "`retry.maximum_interval` is shorter than `retry.initial_interval`"),
-    "semantic-retry-coefficient-infinite.yaml": Expected("schedule.retry", 7, 26, "must be a finite number"),
-    "semantic-every-zero.yaml": Expected("schedule.every-zero", 5, 10, "`every` must be longer than zero"),
-    "semantic-offset-not-shorter.yaml": Expected("schedule.offset-too-large", 6, 11, "`offset` (15m) must be shorter than `every` (15m)"),
-    "semantic-input-nan.yaml": Expected("schedule.not-json", 7, 5, "`input` holds a value JSON cannot carry"),
+    "semantic-timestamp-not-a-date.yaml": Expected(
+        "schedule.timestamp", 6, 13, "'2026-02-30T00:00:00Z' is not a real date-time"
+    ),
+    "semantic-start-after-end.yaml": Expected(
+        "schedule.start-after-end", 7, 11, "is not before `end_at`"
+    ),
+    "semantic-duration-too-long.yaml": Expected(
+        "schedule.duration", 6, 22, "'99999999999999d' is longer than Temporal can hold"
+    ),
+    "semantic-timestamp-out-of-range.yaml": Expected(
+        "schedule.timestamp", 6, 13, "'0001-01-01T00:00:00+01:00' is out of the range of dates"
+    ),
+    "semantic-retry-max-below-initial.yaml": Expected(
+        "schedule.retry", 8, 23, "`retry.maximum_interval` is shorter than `retry.initial_interval`"
+    ),
+    "semantic-retry-coefficient-infinite.yaml": Expected(
+        "schedule.retry", 7, 26, "must be a finite number"
+    ),
+    "semantic-every-zero.yaml": Expected(
+        "schedule.every-zero", 5, 10, "`every` must be longer than zero"
+    ),
+    "semantic-offset-not-shorter.yaml": Expected(
+        "schedule.offset-too-large", 6, 11, "`offset` (15m) must be shorter than `every` (15m)"
+    ),
+    "semantic-input-nan.yaml": Expected(
+        "schedule.not-json", 7, 5, "`input` holds a value JSON cannot carry"
+    ),
     "semantic-input-binary.yaml": Expected("schedule.not-json", 7, 5, "binary data"),
-    "semantic-timezone-typo.yaml": Expected("schedule.timezone", 7, 13, "unknown time zone 'Europe/Berln'; use an IANA name such as Europe/Berlin or UTC; did you mean `Europe/Berlin`?"),
-    "semantic-timezone-words.yaml": Expected("schedule.timezone", 7, 13, "unknown time zone 'Eastern Time'"),
-    "semantic-missing-workflow.yaml": Expected("workflow.no-type", 1, 5, "no workflow type: add `workflow: YourWorkflowType`"),
-    "semantic-missing-task-queue.yaml": Expected("workflow.no-task-queue", 1, 5, "no task queue: add `task_queue: your-queue`"),
+    "semantic-timezone-typo.yaml": Expected(
+        "schedule.timezone",
+        7,
+        13,
+        "unknown time zone 'Europe/Berln'; use an IANA name such as Europe/Berlin or UTC; did you mean `Europe/Berlin`?",
+    ),
+    "semantic-timezone-words.yaml": Expected(
+        "schedule.timezone", 7, 13, "unknown time zone 'Eastern Time'"
+    ),
+    "semantic-missing-workflow.yaml": Expected(
+        "workflow.no-type", 1, 5, "no workflow type: add `workflow: YourWorkflowType`"
+    ),
+    "semantic-missing-task-queue.yaml": Expected(
+        "workflow.no-task-queue", 1, 5, "no task queue: add `task_queue: your-queue`"
+    ),
     # -- cron: the column points at the offending character -----------------------------------
-    "cron-minute-out-of-range.yaml": Expected("cron.invalid", 5, 10, "minute 60 is out of range 0-59"),
+    "cron-minute-out-of-range.yaml": Expected(
+        "cron.invalid", 5, 10, "minute 60 is out of range 0-59"
+    ),
     "cron-hour-out-of-range.yaml": Expected("cron.invalid", 5, 12, "hour 24 is out of range 0-23"),
-    "cron-day-of-month-zero.yaml": Expected("cron.invalid", 5, 14, "day of month 0 is out of range 1-31"),
+    "cron-day-of-month-zero.yaml": Expected(
+        "cron.invalid", 5, 14, "day of month 0 is out of range 1-31"
+    ),
     "cron-four-fields.yaml": Expected("cron.invalid", 5, 17, "expected 5, 6 or 7 fields, found 4"),
     "cron-eight-fields.yaml": Expected("cron.invalid", 5, 27, "expected 5, 6 or 7 fields, found 8"),
     "cron-bad-month-name.yaml": Expected("cron.invalid", 5, 16, "'JUNK' is not a month"),
-    "cron-bad-weekday-name.yaml": Expected("cron.invalid", 5, 18, "'FUNDAY' is not a day of the week"),
-    "cron-never-fires.yaml": Expected("cron.never-fires", 5, 10, "cron '0 9 31 2 *' can never fire"),
-    "cron-six-fields-year-last.yaml": Expected("cron.invalid", 5, 20, "day of week 2026 is out of range 0-7"),
-    "cron-six-fields-second-out-of-range.yaml": Expected("cron.invalid", 5, 10, "second 60 is out of range 0-59"),
-    "cron-question-mark.yaml": Expected("cron.invalid", 5, 16, "'?' is not supported by Temporal; use '*'"),
-    "cron-quartz-last-day.yaml": Expected("cron.invalid", 5, 14, "'L' (last day / nearest weekday) is not supported"),
+    "cron-bad-weekday-name.yaml": Expected(
+        "cron.invalid", 5, 18, "'FUNDAY' is not a day of the week"
+    ),
+    "cron-never-fires.yaml": Expected(
+        "cron.never-fires", 5, 10, "cron '0 9 31 2 *' can never fire"
+    ),
+    "cron-six-fields-year-last.yaml": Expected(
+        "cron.invalid", 5, 20, "day of week 2026 is out of range 0-7"
+    ),
+    "cron-six-fields-second-out-of-range.yaml": Expected(
+        "cron.invalid", 5, 10, "second 60 is out of range 0-59"
+    ),
+    "cron-question-mark.yaml": Expected(
+        "cron.invalid", 5, 16, "'?' is not supported by Temporal; use '*'"
+    ),
+    "cron-quartz-last-day.yaml": Expected(
+        "cron.invalid", 5, 14, "'L' (last day / nearest weekday) is not supported"
+    ),
     "cron-backwards-range.yaml": Expected("cron.invalid", 5, 12, "hour range 22-2 goes backwards"),
-    "cron-step-zero.yaml": Expected("cron.invalid", 5, 12, "step 0 in the minute field must be at least 1"),
-    "cron-unknown-shortcut.yaml": Expected("cron.invalid", 5, 10, "unknown shortcut '@fortnightly'"),
+    "cron-step-zero.yaml": Expected(
+        "cron.invalid", 5, 12, "step 0 in the minute field must be at least 1"
+    ),
+    "cron-unknown-shortcut.yaml": Expected(
+        "cron.invalid", 5, 10, "unknown shortcut '@fortnightly'"
+    ),
     "cron-nth-weekday.yaml": Expected("cron.invalid", 5, 19, "no nth-weekday syntax"),
-    "cron-second-item-bad.yaml": Expected("cron.invalid", 8, 10, "cron '0 25 * * *': hour 25 is out of range 0-23"),
-    "cron-every-fraction.yaml": Expected("cron.invalid", 5, 17, "'1500ms' is not a whole number of seconds"),
-    "cron-tz-conflict.yaml": Expected("cron.timezone-conflict", 5, 10, "set Europe/Berlin, which disagrees with `timezone: America/New_York`"),
-    "cron-tz-two-zones.yaml": Expected("cron.timezone-conflict", 7, 5, "set different zones (Asia/Tokyo, Europe/Berlin)"),
+    "cron-second-item-bad.yaml": Expected(
+        "cron.invalid", 8, 10, "cron '0 25 * * *': hour 25 is out of range 0-23"
+    ),
+    "cron-every-fraction.yaml": Expected(
+        "cron.invalid", 5, 17, "'1500ms' is not a whole number of seconds"
+    ),
+    "cron-tz-conflict.yaml": Expected(
+        "cron.timezone-conflict",
+        5,
+        10,
+        "set Europe/Berlin, which disagrees with `timezone: America/New_York`",
+    ),
+    "cron-tz-two-zones.yaml": Expected(
+        "cron.timezone-conflict", 7, 5, "set different zones (Asia/Tokyo, Europe/Berlin)"
+    ),
     "cron-tz-unknown.yaml": Expected("cron.invalid", 5, 18, "unknown time zone 'Mars/Olympus'"),
-    "cron-text-over-comment-limit.yaml": Expected("cron.too-long", 6, 10, "is 207 bytes long; Temporal keeps the cron text as the calendar's comment, which holds at most 200 bytes"),
+    "cron-text-over-comment-limit.yaml": Expected(
+        "cron.too-long",
+        6,
+        10,
+        "is 207 bytes long; Temporal keeps the cron text as the calendar's comment, which holds at most 200 bytes",
+    ),
     # -- YAML that is not one plain document ----------------------------------------------------
-    "yaml-unclosed-bracket.yaml": Expected("yaml.syntax", 6, 3, "YAML syntax error: did not find expected ',' or ']'"),
+    "yaml-unclosed-bracket.yaml": Expected(
+        "yaml.syntax", 6, 3, "YAML syntax error: did not find expected ',' or ']'"
+    ),
     "yaml-bad-indentation.yaml": Expected("yaml.syntax", 3, 13, "mapping values are not allowed"),
-    "yaml-tab-indentation.yaml": Expected("yaml.syntax", 3, 1, "found character that cannot start any token"),
-    "yaml-duplicate-key.yaml": Expected("yaml.duplicate-key", 6, 3, "the key 'every' appears twice in the same mapping (first at line 5)"),
-    "yaml-duplicate-top-level-key.yaml": Expected("yaml.duplicate-key", 3, 1, "the key 'workflow' appears twice"),
-    "yaml-two-documents.yaml": Expected("yaml.multiple-documents", 3, 1, "more than one YAML document"),
-    "yaml-empty.yaml": Expected("yaml.empty", 0, 0, "the file has no content (it is empty or holds only comments)"),
+    "yaml-tab-indentation.yaml": Expected(
+        "yaml.syntax", 3, 1, "found character that cannot start any token"
+    ),
+    "yaml-duplicate-key.yaml": Expected(
+        "yaml.duplicate-key",
+        6,
+        3,
+        "the key 'every' appears twice in the same mapping (first at line 5)",
+    ),
+    "yaml-duplicate-top-level-key.yaml": Expected(
+        "yaml.duplicate-key", 3, 1, "the key 'workflow' appears twice"
+    ),
+    "yaml-two-documents.yaml": Expected(
+        "yaml.multiple-documents", 3, 1, "more than one YAML document"
+    ),
+    "yaml-empty.yaml": Expected(
+        "yaml.empty", 0, 0, "the file has no content (it is empty or holds only comments)"
+    ),
     "yaml-comments-only.yaml": Expected("yaml.empty", 0, 0, "holds only comments"),
     "yaml-null-document.yaml": Expected("yaml.empty", 0, 0, "the file has no content"),
-    "yaml-top-level-scalar.yaml": Expected("schema.type", 1, 1, "the file must hold a mapping of keys (id, workflow, schedule…), not the text 'just some text'"),
-    "yaml-top-level-list.yaml": Expected("schema.type", 1, 1, "the file must hold a mapping of keys (id, workflow, schedule…), not a list"),
-    "yaml-alias-bomb.yaml": Expected("yaml.alias-bomb", 6, 8, "expands to more than 100,000 values"),
+    "yaml-top-level-scalar.yaml": Expected(
+        "schema.type",
+        1,
+        1,
+        "the file must hold a mapping of keys (id, workflow, schedule…), not the text 'just some text'",
+    ),
+    "yaml-top-level-list.yaml": Expected(
+        "schema.type",
+        1,
+        1,
+        "the file must hold a mapping of keys (id, workflow, schedule…), not a list",
+    ),
+    "yaml-alias-bomb.yaml": Expected(
+        "yaml.alias-bomb", 6, 8, "expands to more than 100,000 values"
+    ),
     "yaml-deep-nesting.yaml": Expected("yaml.too-deep", 6, 258, "nested more than 64 levels deep"),
-    "yaml-python-object-tag.yaml": Expected("yaml.unsafe-tag", 6, 10, "the tag !!python/object/apply:os.system would build a Python object"),
+    "yaml-python-object-tag.yaml": Expected(
+        "yaml.unsafe-tag",
+        6,
+        10,
+        "the tag !!python/object/apply:os.system would build a Python object",
+    ),
     "yaml-python-name-tag.yaml": Expected("yaml.unsafe-tag", 2, 11, "!!python/name:os.system"),
-    "yaml-undefined-alias.yaml": Expected("yaml.unknown-alias", 2, 11, "the alias *job refers to an anchor that is not defined"),
-    "yaml-complex-key.yaml": Expected("yaml.complex-key", 2, 3, "a mapping key must be a plain value"),
-    "yaml-merge-scalar.yaml": Expected("yaml.bad-merge", 2, 5, "a merge key (<<) must refer to a mapping"),
-    "yaml-bad-explicit-int.yaml": Expected("yaml.bad-value", 7, 23, "'three' is not a valid !!int value"),
+    "yaml-undefined-alias.yaml": Expected(
+        "yaml.unknown-alias", 2, 11, "the alias *job refers to an anchor that is not defined"
+    ),
+    "yaml-complex-key.yaml": Expected(
+        "yaml.complex-key", 2, 3, "a mapping key must be a plain value"
+    ),
+    "yaml-merge-scalar.yaml": Expected(
+        "yaml.bad-merge", 2, 5, "a merge key (<<) must refer to a mapping"
+    ),
+    "yaml-bad-explicit-int.yaml": Expected(
+        "yaml.bad-value", 7, 23, "'three' is not a valid !!int value"
+    ),
     # -- bytes that are not UTF-8 text ------------------------------------------------------------
     "file-latin-1.yaml": Expected("file.encoding", 6, 13, "not valid UTF-8 (byte 0xe9)"),
     "file-nul-bytes.yaml": Expected("file.binary", 2, 5, "NUL bytes"),
     # -- the tree: the same id in two files, both reported ---------------------------------------
-    "duplicate-id-first.yaml": Expected("tree.duplicate-id", 1, 5, "the id 'shared-name' is also used by duplicate-id-second.yaml"),
-    "duplicate-id-second.yaml": Expected("tree.duplicate-id", 2, 5, "the id 'shared-name' is also used by duplicate-id-first.yaml"),
+    "duplicate-id-first.yaml": Expected(
+        "tree.duplicate-id", 1, 5, "the id 'shared-name' is also used by duplicate-id-second.yaml"
+    ),
+    "duplicate-id-second.yaml": Expected(
+        "tree.duplicate-id", 2, 5, "the id 'shared-name' is also used by duplicate-id-first.yaml"
+    ),
 }
 
 
@@ -205,7 +372,10 @@ def test_one_bad_file_never_hurts_the_others(tmp_path: Path) -> None:
 
     assert result.invalid_files == {f"bad/{name}" for name in EXPECTED} | {"huge.yaml"}
     assert list(result.desired) == ["good-neighbour"]
-    assert result.desired["good-neighbour"].fingerprint == by_itself.desired["good-neighbour"].fingerprint
+    assert (
+        result.desired["good-neighbour"].fingerprint
+        == by_itself.desired["good-neighbour"].fingerprint
+    )
     good_result = next(item for item in result.files if item.relative == "good/neighbour.yaml")
     assert good_result.diagnostics == ()
 

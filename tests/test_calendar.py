@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduled.calendar import (
+from scheduled.format.cron import compile_cron
+from scheduled.model.calendar import (
     Calendar,
     CalendarError,
     Interval,
@@ -22,7 +23,6 @@ from scheduled.calendar import (
     never_fires,
     next_fire_times,
 )
-from scheduled.cron import compile_cron
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -114,8 +114,12 @@ def test_several_calendars_merge_ascending_without_duplicates() -> None:
     times = next_fire_times(
         [cal("0 * * * *"), cal("*/30 * * * *")], [], UTC_ZONE, utc(2027, 1, 1), 4
     )
-    assert times == [utc(2027, 1, 1, 0, 30), utc(2027, 1, 1, 1), utc(2027, 1, 1, 1, 30),
-                     utc(2027, 1, 1, 2)]
+    assert times == [
+        utc(2027, 1, 1, 0, 30),
+        utc(2027, 1, 1, 1),
+        utc(2027, 1, 1, 1, 30),
+        utc(2027, 1, 1, 2),
+    ]
 
 
 def test_naive_after_is_refused() -> None:
@@ -188,8 +192,7 @@ def test_new_york_spring_forward_skips_the_missing_time() -> None:
 
 def test_new_york_fall_back_runs_the_repeated_time_twice() -> None:
     times = next_fire_times([cal("30 1 * * *")], [], NEW_YORK, utc(2027, 11, 6, 12), 3)
-    assert local_times(times, NEW_YORK) == ["11-07 01:30 EDT", "11-07 01:30 EST",
-                                            "11-08 01:30 EST"]
+    assert local_times(times, NEW_YORK) == ["11-07 01:30 EDT", "11-07 01:30 EST", "11-08 01:30 EST"]
 
 
 def test_berlin_spring_forward_skips_the_missing_time() -> None:
@@ -204,14 +207,19 @@ def test_berlin_fall_back_runs_the_repeated_time_once_in_winter_time() -> None:
 
 def test_berlin_fall_back_repeats_the_hour_before_one_hour_late() -> None:
     times = next_fire_times([cal("30 1 * * *")], [], BERLIN, utc(2027, 10, 30, 12), 3)
-    assert local_times(times, BERLIN) == ["10-31 01:30 CEST", "10-31 02:30 CEST",
-                                          "11-01 01:30 CET"]
+    assert local_times(times, BERLIN) == ["10-31 01:30 CEST", "10-31 02:30 CEST", "11-01 01:30 CET"]
 
 
 def test_every_fifteen_minutes_runs_through_the_repeated_hour() -> None:
     times = next_fire_times([cal("*/15 * * * *")], [], NEW_YORK, utc(2027, 11, 7, 5, 50), 6)
-    assert [t.strftime("%H:%M") for t in times] == ["06:00", "06:15", "06:30", "06:45", "07:00",
-                                                    "07:15"]
+    assert [t.strftime("%H:%M") for t in times] == [
+        "06:00",
+        "06:15",
+        "06:30",
+        "06:45",
+        "07:00",
+        "07:15",
+    ]
 
 
 # --- never_fires ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from reconcile_helpers import Env, run_env
 from trees import workflow_yaml, write_workflow
 
 from scheduled.cli import main
-from scheduled.temporal_marker import MEMO_KEY, ownership_memo
+from scheduled.temporal.marker import MEMO_KEY, ownership_memo
 
 pytestmark = pytest.mark.temporal
 
@@ -51,8 +51,9 @@ class Cli:
 
 
 @pytest.fixture
-def cli(temporal_address: str, project_name: str, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(
+    temporal_address: str, project_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Cli:
     monkeypatch.chdir(tmp_path)  # no stray ./scheduled.toml
     root = tmp_path / "tree"
     root.mkdir()
@@ -124,14 +125,18 @@ def test_plan_and_apply_json(cli: Cli) -> None:
     plan = json.loads(cli("plan", str(cli.root), "--format", "json").output)
     assert plan["changes_pending"] is True and plan["counts"]["create"] == 2
     assert [(op["workflow_id"], op["kind"], op["paused"]) for op in plan["operations"]] == [
-        ("a", "create", False), ("b", "create", True)]
+        ("a", "create", False),
+        ("b", "create", True),
+    ]
 
     applied = cli("apply", str(cli.root), "--format", "json")
     assert applied.exit_code == 0
     report = json.loads(applied.output)
     assert report["converged"] is True and report["stopped"] is False
     assert [(r["workflow_id"], r["outcome"], r["attempts"]) for r in report["results"]] == [
-        ("a", "created", 1), ("b", "created", 1)]
+        ("a", "created", 1),
+        ("b", "created", 1),
+    ]
 
 
 def test_list_and_get_show_pause_sync_and_source(cli: Cli) -> None:
@@ -172,7 +177,11 @@ def test_list_and_get_show_pause_sync_and_source(cli: Cli) -> None:
     assert got.exit_code == 0
     row = json.loads(got.output)
     assert (row["paused"], row["note"], row["source"], row["in_sync"]) == (
-        "by operator", "incident", "paused-by-ops.yaml", True)
+        "by operator",
+        "incident",
+        "paused-by-ops.yaml",
+        True,
+    )
     assert row["when"] == "at 09:00" and row["timezone"] == "UTC"
     assert row["next_runs"] == []  # paused: nothing will fire
     assert row["detail"]["task_queue"] and row["detail"]["overlap_policy"] == "skip"
@@ -311,24 +320,42 @@ def test_adopt_needs_a_valid_file_and_an_existing_schedule(cli: Cli) -> None:
 def test_the_installed_command_exits_with_the_plan_status(cli: Cli) -> None:
     """The real entry point in its own process, configured by TEMPORAL_ADDRESS only."""
     cli.write("job", cron=CRON)
-    command = [str(Path(sys.executable).with_name("scheduled")), "plan", str(cli.root),
-               "--project", cli.project, "--format", "json"]
+    command = [
+        str(Path(sys.executable).with_name("scheduled")),
+        "plan",
+        str(cli.root),
+        "--project",
+        cli.project,
+        "--format",
+        "json",
+    ]
     environment = {**os.environ, "TEMPORAL_ADDRESS": cli.address}
-    done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60,
-                          check=False)
+    done = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 2, done.stderr
     assert json.loads(done.stdout)["counts"]["create"] == 1
 
 
 def test_get_shows_everything_that_was_sent_with_times_in_the_schedules_zone(cli: Cli) -> None:
-    cli.write("job", cron="0 9 * * *", timezone="Europe/Berlin", input={"region": "eu"},
-              memo={"team": "data"}, execution_timeout="1h",
-              retry={"maximum_attempts": 3}, overlap_policy="buffer_one")
+    cli.write(
+        "job",
+        cron="0 9 * * *",
+        timezone="Europe/Berlin",
+        input={"region": "eu"},
+        memo={"team": "data"},
+        execution_timeout="1h",
+        retry={"maximum_attempts": 3},
+        overlap_policy="buffer_one",
+    )
     assert cli("apply", str(cli.root)).exit_code == 0
     row = json.loads(cli("get", "job", str(cli.root)).output)
     detail = row["detail"]
     assert (detail["input"], detail["memo"], detail["execution_timeout"]) == (
-        {"region": "eu"}, {"team": "data"}, "1h")
+        {"region": "eu"},
+        {"team": "data"},
+        "1h",
+    )
     assert (detail["retry"]["maximum_attempts"], detail["overlap_policy"]) == (3, "buffer_one")
     assert detail["workflow_id"] == f"{cli.project}-job"
     assert len(row["next_runs"]) == 5
@@ -362,8 +389,13 @@ def test_drift_in_the_action_is_planned_field_by_field_and_restored_by_apply_ver
     planned = cli("plan", str(cli.root), "--format", "json")
     assert planned.exit_code == 2, planned.output
     (operation,) = json.loads(planned.output)["operations"]
-    changes = {change["field"]: (change["before"], change["after"]) for change in operation["changes"]}
-    assert changes == {"execution_timeout": ("5m", "1h"), "input": ('{"region":"us"}', '{"region":"eu"}')}
+    changes = {
+        change["field"]: (change["before"], change["after"]) for change in operation["changes"]
+    }
+    assert changes == {
+        "execution_timeout": ("5m", "1h"),
+        "input": ('{"region":"us"}', '{"region":"eu"}'),
+    }
     assert cli("apply", str(cli.root), "--verify").exit_code == 0
     assert cli("plan", str(cli.root)).exit_code == 0
     row = json.loads(cli("get", "job", str(cli.root)).output)
@@ -376,7 +408,9 @@ def test_no_noise_after_an_update_made_outside_that_changes_nothing(cli: Cli) ->
 
     async def same_again(env: Env) -> None:
         await env.settled()
-        await env.handle("job").update(lambda update: tc.ScheduleUpdate(update.description.schedule))
+        await env.handle("job").update(
+            lambda update: tc.ScheduleUpdate(update.description.schedule)
+        )
 
     cli.env(same_again)
     planned = cli("plan", str(cli.root), "--format", "json")

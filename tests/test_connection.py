@@ -6,14 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from scheduled.temporal_connection import Connection
+from scheduled.temporal.connection import Connection
 
 
 @pytest.fixture(autouse=True)
 def _clean_temporal_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "TEMPORAL_TLS",
-                 "TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH",
-                 "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE"):
+    for name in (
+        "TEMPORAL_ADDRESS",
+        "TEMPORAL_NAMESPACE",
+        "TEMPORAL_API_KEY",
+        "TEMPORAL_TLS",
+        "TEMPORAL_TLS_CLIENT_CERT_PATH",
+        "TEMPORAL_TLS_CLIENT_KEY_PATH",
+        "TEMPORAL_PROFILE",
+        "TEMPORAL_CONFIG_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -63,7 +70,10 @@ def test_connection_flags_win_over_temporal_environment(monkeypatch: pytest.Monk
     assert Connection().resolve()["namespace"] == "env-ns"
     resolved = Connection(address="flag-host:1", namespace="flag-ns", api_key="secret").resolve()
     assert (resolved["target_host"], resolved["namespace"], resolved["tls"]) == (
-        "flag-host:1", "flag-ns", True)
+        "flag-host:1",
+        "flag-ns",
+        True,
+    )
     assert Connection(api_key="secret", tls=False).resolve()["tls"] is False
     described = Connection(address="flag-host:1", api_key="secret").describe()
     assert described == "flag-host:1 (namespace env-ns)" and "secret" not in described

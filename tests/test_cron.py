@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from cron_corpus import ACCEPTED, REJECTED
 
-from scheduled.calendar import Calendar, Interval, Range, never_fires
-from scheduled.cron import CronError, compile_cron, warnings_for
 from scheduled.errors import ScheduledError
+from scheduled.format.cron import CronError, compile_cron, warnings_for
+from scheduled.model.calendar import Calendar, Interval, Range, never_fires
 
 
 @pytest.mark.parametrize("text", ACCEPTED)
@@ -214,7 +214,9 @@ def test_empty_comment_is_no_comment() -> None:
         pytest.param("0 9 * * 1#2", 9, None, id="quartz nth weekday: at the hash"),
         pytest.param("0 9 * *", 7, "expected 5, 6 or 7 fields, found 4", id="too few: at the end"),
         pytest.param("0 9 * * * * * 5", 14, None, id="too many: at the first extra field"),
-        pytest.param("0 9 1,15,32 * *", 9, "day of month 32 is out of range 1-31", id="into a list"),
+        pytest.param(
+            "0 9 1,15,32 * *", 9, "day of month 32 is out of range 1-31", id="into a list"
+        ),
         pytest.param("0 9-24 * * *", 4, None, id="at the range end"),
         pytest.param("*/0 * * * *", 2, None, id="at the step"),
     ],

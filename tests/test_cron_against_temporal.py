@@ -23,9 +23,9 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from scheduled.calendar import Interval, next_fire_times
-from scheduled.cron import compile_cron
-from scheduled.temporal_convert import calendar_from_sdk
+from scheduled.format.cron import compile_cron
+from scheduled.model.calendar import Interval, next_fire_times
+from scheduled.temporal.convert import calendar_from_sdk
 
 pytestmark = pytest.mark.temporal
 
@@ -83,7 +83,9 @@ def test_temporal_compiles_every_accepted_string_as_we_do(temporal_address: str)
     async def check(index: int, text: str) -> None:
         compiled = compile_cron(text)
         description = await _create_describe_delete(
-            client, f"cron-ok-{run}-{index}", ScheduleSpec(cron_expressions=[compiled.temporal_form])
+            client,
+            f"cron-ok-{run}-{index}",
+            ScheduleSpec(cron_expressions=[compiled.temporal_form]),
         )
         spec = description.schedule.spec
         theirs = (
@@ -141,18 +143,33 @@ def test_temporal_rejects_what_we_reject(temporal_address: str) -> None:
 DST_CASES: list[tuple[str, str, datetime]] = [
     (cron, zone, start)
     for zone, starts in (
-        ("America/New_York", (datetime(2027, 3, 13, 12), datetime(2027, 11, 6, 12),
-                              datetime(2027, 11, 7, 5, 50))),
-        ("Europe/Berlin", (datetime(2027, 3, 27, 12), datetime(2027, 10, 30, 12),
-                           datetime(2027, 10, 31, 0, 50))),
+        (
+            "America/New_York",
+            (datetime(2027, 3, 13, 12), datetime(2027, 11, 6, 12), datetime(2027, 11, 7, 5, 50)),
+        ),
+        (
+            "Europe/Berlin",
+            (datetime(2027, 3, 27, 12), datetime(2027, 10, 30, 12), datetime(2027, 10, 31, 0, 50)),
+        ),
         ("Australia/Lord_Howe", (datetime(2027, 4, 3, 12), datetime(2027, 10, 2, 12))),
     )
     for start in starts
     for cron in (
-        "30 1 * * *", "30 2 * * *", "0 2 * * *", "*/15 1-2 * * *", "*/20 * * * *",
-        "15 1,2 * * *", "0 30 2 * * *", "59 59 1 * * * *", "0 9 * * 1-5",
+        "30 1 * * *",
+        "30 2 * * *",
+        "0 2 * * *",
+        "*/15 1-2 * * *",
+        "*/20 * * * *",
+        "15 1,2 * * *",
+        "0 30 2 * * *",
+        "59 59 1 * * * *",
+        "0 9 * * 1-5",
         # carries across months and years
-        "0 9 31 * *", "0 0 29 2 *", "0 12 * JAN-MAR MON", "0 0 0 1 1 * */3", "0 9 13 * 5",
+        "0 9 31 * *",
+        "0 0 29 2 *",
+        "0 12 * JAN-MAR MON",
+        "0 0 0 1 1 * */3",
+        "0 9 13 * 5",
     )
 ]
 
@@ -176,8 +193,13 @@ def test_next_fire_times_match_temporal_across_dst(temporal_address: str) -> Non
         theirs = list(description.info.next_action_times)
         assert compiled.calendar is not None
         ours = next_fire_times(
-            [compiled.calendar], [], ZoneInfo(zone), datetime.now(UTC), len(theirs),
-            start_at=start_at, horizon=timedelta(days=366 * 80),  # the server has no horizon
+            [compiled.calendar],
+            [],
+            ZoneInfo(zone),
+            datetime.now(UTC),
+            len(theirs),
+            start_at=start_at,
+            horizon=timedelta(days=366 * 80),  # the server has no horizon
         )
         if theirs != ours:
             mismatches.append(f"{label}:\n  temporal {theirs}\n  ours     {ours}")

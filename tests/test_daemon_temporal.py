@@ -63,7 +63,9 @@ def launch(tmp_path: Path, temporal_address: str, project_name: str) -> Iterator
     """Start daemons for this test; every one still running at the end is stopped."""
     started: list[DaemonProcess] = []
 
-    def launch(root: Path, *extra: str, address: str | None = temporal_address, **kwargs: Any) -> DaemonProcess:
+    def launch(
+        root: Path, *extra: str, address: str | None = temporal_address, **kwargs: Any
+    ) -> DaemonProcess:
         daemon = start_daemon(tmp_path, root, project_name, address, *extra, **kwargs)
         started.append(daemon)
         return daemon
@@ -86,8 +88,13 @@ def hour_minute(description: tc.ScheduleDescription | None) -> tuple[int, int]:
     return calendar.hour[0].start, calendar.minute[0].start
 
 
-def started_and_converged(daemon: DaemonProcess, temporal: TemporalProbe, project: str,
-                          names: tuple[str, ...] = NAMES, note: str = "v1") -> None:
+def started_and_converged(
+    daemon: DaemonProcess,
+    temporal: TemporalProbe,
+    project: str,
+    names: tuple[str, ...] = NAMES,
+    note: str = "v1",
+) -> None:
     daemon.wait_ready()
     assert temporal.notes(sid(project, name) for name in names) == {
         sid(project, name): note for name in names
@@ -107,7 +114,9 @@ def test_edit_save_in_place_updates_only_that_schedule(
     with (root / "team/alpha.yaml").open("w", encoding="utf-8") as handle:  # truncate + write
         handle.write(workflow_yaml("alpha", cron="30 8 * * *", note="v2"))
 
-    wait_until(lambda: temporal.note(sid(project_name, "alpha")) == "v2", what="the edit in Temporal")
+    wait_until(
+        lambda: temporal.note(sid(project_name, "alpha")) == "v2", what="the edit in Temporal"
+    )
     assert hour_minute(temporal.describe(sid(project_name, "alpha"))) == (8, 30)
     others = [sid(project_name, name) for name in NAMES[1:]]
     assert set(temporal.notes(others).values()) == {"v1"}
@@ -156,7 +165,9 @@ def test_truncate_and_write_in_two_chunks_keeps_the_schedule_meanwhile(
         handle.write(final[:cut])
         handle.flush()
         os.fsync(handle.fileno())
-        wait_until(lambda: daemon.passes("changed") > changed_passes, what="a pass of the half file")
+        wait_until(
+            lambda: daemon.passes("changed") > changed_passes, what="a pass of the half file"
+        )
         half = daemon.status()
         handle.write(final[cut:])
 
@@ -210,8 +221,11 @@ def test_invalid_save_keeps_the_schedule_exactly_then_the_fix_applies(
     )
     assert schedule_state(temporal.describe(schedule_id)) == before
     assert daemon.metric("scheduled_invalid_files") == 1
-    errors = [entry for entry in daemon.logs() if entry.get("file") == "team/alpha.yaml"
-              and entry["level"] == "ERROR"]
+    errors = [
+        entry
+        for entry in daemon.logs()
+        if entry.get("file") == "team/alpha.yaml" and entry["level"] == "ERROR"
+    ]
     assert errors and errors[0]["line"] == 5
 
     (root / "team/alpha.yaml").write_text(workflow_yaml("alpha", cron="0 10 * * *", note="fixed"))
@@ -248,17 +262,24 @@ def test_delete_add_and_a_removed_schedule_block(
 # -- git and git-sync --------------------------------------------------------------------------
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0",
+    "GIT_AUTHOR_NAME": "test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_TERMINAL_PROMPT": "0",
 }
 
 
 def git(cwd: Path, *args: str) -> str:
     result = subprocess.run(
         ["git", "-c", "init.defaultBranch=main", "-c", "advice.detachedHead=false", *args],
-        cwd=cwd, env={**os.environ, **GIT_ENV, "HOME": str(cwd)}, capture_output=True,
-        text=True, check=True, timeout=60,
+        cwd=cwd,
+        env={**os.environ, **GIT_ENV, "HOME": str(cwd)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return result.stdout.strip()
 
@@ -272,8 +293,11 @@ def test_git_pull_of_a_branch_changing_100_files_is_one_changed_pass(
     git(tmp_path, "clone", "-q", str(origin), str(seed))
     ids = [f"wf-{index:03d}" for index in range(120)]
     for index, workflow_id in enumerate(ids):
-        write_workflow(seed, f"flows/g{index % 8}/{workflow_id}.yaml",
-                       workflow_yaml(workflow_id, cron="0 9 * * *", note="v1"))
+        write_workflow(
+            seed,
+            f"flows/g{index % 8}/{workflow_id}.yaml",
+            workflow_yaml(workflow_id, cron="0 9 * * *", note="v1"),
+        )
     git(seed, "add", "-A")
     git(seed, "commit", "-q", "-m", "first")
     git(seed, "push", "-q", "origin", "main")
@@ -288,14 +312,20 @@ def test_git_pull_of_a_branch_changing_100_files_is_one_changed_pass(
     changed, deleted = ids[:95], ids[95:97]
     added = ["new-1", "new-2", "new-3"]
     for index, workflow_id in enumerate(changed):
-        write_workflow(seed, f"flows/g{index % 8}/{workflow_id}.yaml",
-                       workflow_yaml(workflow_id, cron="0 10 * * *", note="v2"))
+        write_workflow(
+            seed,
+            f"flows/g{index % 8}/{workflow_id}.yaml",
+            workflow_yaml(workflow_id, cron="0 10 * * *", note="v2"),
+        )
     for workflow_id in deleted:
         index = ids.index(workflow_id)
         (seed / f"flows/g{index % 8}/{workflow_id}.yaml").unlink()
     for workflow_id in added:
-        write_workflow(seed, f"flows/new/{workflow_id}.yaml",
-                       workflow_yaml(workflow_id, cron="0 11 * * *", note="added"))
+        write_workflow(
+            seed,
+            f"flows/new/{workflow_id}.yaml",
+            workflow_yaml(workflow_id, cron="0 11 * * *", note="added"),
+        )
     git(seed, "add", "-A")
     git(seed, "commit", "-q", "-m", "change 100 files")
     git(seed, "push", "-q", "origin", "change")
@@ -310,7 +340,9 @@ def test_git_pull_of_a_branch_changing_100_files_is_one_changed_pass(
     )
     wait_until(lambda: daemon.operations("created") == len(ids) + 3, what="the 3 creates")
     wait_until(lambda: daemon.operations("deleted") == 2, what="the 2 deletes")
-    notes = temporal.notes([*(sid(project_name, i) for i in ids), *(sid(project_name, i) for i in added)])
+    notes = temporal.notes(
+        [*(sid(project_name, i) for i in ids), *(sid(project_name, i) for i in added)]
+    )
     assert {notes[sid(project_name, i)] for i in deleted} == {None}
     assert {notes[sid(project_name, i)] for i in added} == {"added"}
     assert {notes[sid(project_name, i)] for i in ids[97:]} == {"v1"}
@@ -374,8 +406,11 @@ def test_root_removed_and_restored_deletes_nothing_and_converges(
     away = tmp_path / "tree-away"
     os.rename(root, away)  # an unmounted volume, as far as the daemon can tell
     status = wait_until(
-        lambda: (found := daemon.status())["watcher_mode"] == "stopped"
-        and (found["degraded"] or "").startswith("root missing") and found,
+        lambda: (
+            (found := daemon.status())["watcher_mode"] == "stopped"
+            and (found["degraded"] or "").startswith("root missing")
+            and found
+        ),
         what="the root reported gone",
     )
     assert daemon.get("/readyz") == (503, f"not ready: {status['degraded']}\n".encode())
@@ -386,7 +421,9 @@ def test_root_removed_and_restored_deletes_nothing_and_converges(
 
     os.rename(away, root)
     daemon.wait_ready()
-    wait_until(lambda: temporal.note(sid(project_name, "alpha")) == "v2", what="the change made meanwhile")
+    wait_until(
+        lambda: temporal.note(sid(project_name, "alpha")) == "v2", what="the change made meanwhile"
+    )
     assert set(temporal.notes(sid(project_name, name) for name in NAMES[1:]).values()) == {"v1"}
     assert daemon.passes("full") > full
     assert daemon.operations("deleted") == 0
@@ -417,8 +454,11 @@ def test_temporal_stopped_and_restarted_while_the_daemon_runs(
 
         server = start_dev_server(state, port=port)  # the same port and database
         probe = TemporalProbe(server.address)
-        wait_until(lambda: probe.note(sid(project_name, "alpha")) == "v2", timeout=90,
-                   what="the change made while Temporal was down")
+        wait_until(
+            lambda: probe.note(sid(project_name, "alpha")) == "v2",
+            timeout=90,
+            what="the change made while Temporal was down",
+        )
         daemon.wait_ready(timeout=60)
         assert set(probe.notes(sid(project_name, name) for name in NAMES[1:]).values()) == {"v1"}
         assert daemon.operations("deleted") == 0
@@ -461,7 +501,9 @@ def test_deep_verification_heals_drift_the_list_cannot_show(
 
     def task_queue() -> str:
         found = temporal.describe(schedule_id)
-        assert found is not None and isinstance(found.schedule.action, tc.ScheduleActionStartWorkflow)
+        assert found is not None and isinstance(
+            found.schedule.action, tc.ScheduleActionStartWorkflow
+        )
         return found.schedule.action.task_queue
 
     def drift(update: tc.ScheduleUpdateInput) -> tc.ScheduleUpdate:
@@ -483,14 +525,19 @@ def test_sighup_restores_drift_and_reloads_the_config(
     config = tmp_path / "scheduled.toml"
     config.write_text('[scheduled]\ndefault_task_queue = "queue-one"\n')
     root = make_tree(tmp_path / "tree", NAMES[1:])
-    write_workflow(root, "team/alpha.yaml",
-                   workflow_yaml("alpha", task_queue=None, cron="0 9 * * *", note="v1"))
+    write_workflow(
+        root,
+        "team/alpha.yaml",
+        workflow_yaml("alpha", task_queue=None, cron="0 9 * * *", note="v1"),
+    )
     daemon = launch(root, "--config", str(config))
     started_and_converged(daemon, temporal, project_name)
 
     def task_queue() -> str:
         found = temporal.describe(sid(project_name, "alpha"))
-        assert found is not None and isinstance(found.schedule.action, tc.ScheduleActionStartWorkflow)
+        assert found is not None and isinstance(
+            found.schedule.action, tc.ScheduleActionStartWorkflow
+        )
         return found.schedule.action.task_queue
 
     assert task_queue() == "queue-one"
@@ -509,8 +556,10 @@ def test_sighup_restores_drift_and_reloads_the_config(
     daemon.send(signal.SIGHUP)
 
     wait_until(lambda: task_queue() == "queue-two", what="the reloaded default task queue")
-    wait_until(lambda: hour_minute(temporal.describe(sid(project_name, "beta"))) == (9, 0),
-               what="the hand edit undone")
+    wait_until(
+        lambda: hour_minute(temporal.describe(sid(project_name, "beta"))) == (9, 0),
+        what="the hand edit undone",
+    )
     assert daemon.passes("full") > full
     messages = [entry["message"] for entry in daemon.logs()]
     assert "config reloaded" in messages
@@ -524,7 +573,9 @@ def test_sigterm_during_a_large_apply_stops_in_time_and_reports(
     root = tmp_path / "tree"
     ids = [f"wf-{index:03d}" for index in range(300)]
     for workflow_id in ids:
-        write_workflow(root, f"flows/{workflow_id}.yaml", workflow_yaml(workflow_id, cron="0 9 * * *"))
+        write_workflow(
+            root, f"flows/{workflow_id}.yaml", workflow_yaml(workflow_id, cron="0 9 * * *")
+        )
     daemon = launch(root, "--concurrency", "2", "--rate-limit", "20")
 
     def created() -> int:
@@ -547,8 +598,11 @@ def test_sigterm_during_a_large_apply_stops_in_time_and_reports(
     assert summary and "cancelled" in summary[-1]["message"]
     assert entries[-1]["message"] == "scheduled daemon stopped"
     # What the log says was done is exactly what Temporal holds.
-    existing = {i for i, found in temporal.describe_many(sid(project_name, i) for i in ids).items()
-                if found is not None}
+    existing = {
+        i
+        for i, found in temporal.describe_many(sid(project_name, i) for i in ids).items()
+        if found is not None
+    }
     assert existing == done
     assert processes_mentioning(str(root)) == []
 
@@ -700,16 +754,15 @@ def test_run_dev_starts_a_dev_server_and_stops_it_on_exit(
     assert "Temporal dev server stopped" in [entry["message"] for entry in daemon.logs()]
 
 
-
 def test_run_dev_stopped_while_the_dev_server_starts_leaves_nothing_behind(
     tmp_path: Path, launch: Launch
 ) -> None:
     state = tmp_path / "state"
     root = make_tree(tmp_path / "tree")
     daemon = launch(root, "--dev", "--state-dir", str(state), address=None)
-    wait_until(lambda: processes_mentioning(str(state / "temporal.sqlite")),
-               what="the dev server process")
+    wait_until(
+        lambda: processes_mentioning(str(state / "temporal.sqlite")), what="the dev server process"
+    )
     assert daemon.stop() == 0
-    wait_until(lambda: not processes_mentioning(str(state)), timeout=20,
-               what="the dev server gone")
+    wait_until(lambda: not processes_mentioning(str(state)), timeout=20, what="the dev server gone")
     assert not any(entry["message"] == "Temporal dev server is up" for entry in daemon.logs())

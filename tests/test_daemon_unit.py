@@ -23,14 +23,14 @@ from fakes import FakeGateway
 from loguru import logger
 from trees import workflow_yaml, write_workflow
 
-from scheduled.daemon import STOP_GRACE_S, Daemon, DaemonConfig
+from scheduled.daemon.service import STOP_GRACE_S, Daemon, DaemonConfig
+from scheduled.daemon.systemd import SystemdNotifier
+from scheduled.daemon.watcher import TreeWatcher
 from scheduled.errors import ScheduledError
-from scheduled.gateway import ScheduleGateway, TransientGatewayError
-from scheduled.model import schedule_id_for
+from scheduled.model.desired import schedule_id_for
+from scheduled.reconcile.gateway import ScheduleGateway, TransientGatewayError
 from scheduled.settings import ConfigError, Settings
-from scheduled.systemd import SystemdNotifier
-from scheduled.temporal_connection import Connection
-from scheduled.watcher import TreeWatcher
+from scheduled.temporal.connection import Connection
 
 PROJECT = "unit"
 NAMES = ("alpha", "beta", "gamma", "delta")
@@ -51,8 +51,12 @@ class RecordingNotifier(SystemdNotifier):
         self.sent.append(lines)
 
     def keys(self) -> list[str]:
-        return [line.split("=", 1)[0] for message in self.sent for line in message
-                if not line.startswith("STATUS=")]
+        return [
+            line.split("=", 1)[0]
+            for message in self.sent
+            for line in message
+            if not line.startswith("STATUS=")
+        ]
 
 
 @pytest.fixture
@@ -80,23 +84,33 @@ def make_daemon(
     gateway_factory: Callable[[], Awaitable[ScheduleGateway]] | None = None,
     **settings: Any,
 ) -> Daemon:
-    values: dict[str, Any] = {"project": PROJECT, "debounce_ms": 50, "max_wait_ms": 500,
-                              "resync_interval_s": 3600.0}
+    values: dict[str, Any] = {
+        "project": PROJECT,
+        "debounce_ms": 50,
+        "max_wait_ms": 500,
+        "resync_interval_s": 3600.0,
+    }
     values.update(settings)
 
     async def factory() -> ScheduleGateway:
         return gateway
 
     return Daemon(
-        DaemonConfig(root=root, settings=Settings(**values), connection=Connection(),
-                     reload_settings=reload_settings),
+        DaemonConfig(
+            root=root,
+            settings=Settings(**values),
+            connection=Connection(),
+            reload_settings=reload_settings,
+        ),
         gateway_factory=gateway_factory or factory,
         notifier=notifier or RecordingNotifier(),
         watcher_factory=watcher_factory,
     )
 
 
-def run_with(daemon: Daemon, body: Callable[[Daemon], Awaitable[None]], timeout: float = 60) -> None:
+def run_with(
+    daemon: Daemon, body: Callable[[Daemon], Awaitable[None]], timeout: float = 60
+) -> None:
     """Serve the daemon, run body against it, then stop it the way SIGTERM does."""
 
     async def main() -> None:
@@ -137,8 +151,9 @@ def note(gateway: FakeGateway, workflow_id: str) -> str | None:
 def test_first_full_pass_creates_then_reports_ready_over_http(tmp_path: Path) -> None:
     gateway, notifier = FakeGateway(), RecordingNotifier()
     gateway.delay_s = 0.5  # the first pass is still running when /readyz is asked
-    daemon = make_daemon(make_tree(tmp_path), gateway, notifier=notifier,
-                         http_address="127.0.0.1:0")
+    daemon = make_daemon(
+        make_tree(tmp_path), gateway, notifier=notifier, http_address="127.0.0.1:0"
+    )
 
     async def body(daemon: Daemon) -> None:
         assert daemon.http_port
@@ -202,8 +217,10 @@ def test_a_changed_pass_deletes_within_the_prune_guard(tmp_path: Path) -> None:
         # Two of the three left, at once: more than half, refused by the guard.
         (root / "team/beta.yaml").unlink()
         (root / "team/gamma.yaml").unlink()
-        await eventually(lambda: daemon.status.last_pass.get("counts", {}).get("blocked") == 2,
-                         what="the blocked deletions")
+        await eventually(
+            lambda: daemon.status.last_pass.get("counts", {}).get("blocked") == 2,
+            what="the blocked deletions",
+        )
         assert {sid("beta"), sid("gamma"), sid("delta")} <= set(gateway.stored)
         assert gateway.calls["delete"] == 1
         assert daemon.status.last_pass["kind"] == "changed"
@@ -252,8 +269,11 @@ def test_when_a_duplicate_id_goes_away_the_remaining_file_is_applied_at_once(
         await anyio.sleep(0.3)
         assert gateway.stored[sid("alpha")].note == "v1"  # both invalid: kept as it was
         copy.unlink()
-        await eventually(lambda: gateway.stored[sid("alpha")].note == "v2", within=5,
-                         what="the remaining file applied")
+        await eventually(
+            lambda: gateway.stored[sid("alpha")].note == "v2",
+            within=5,
+            what="the remaining file applied",
+        )
         assert daemon.status.last_pass["kind"] == "changed"
 
     run_with(daemon, body)
@@ -269,12 +289,16 @@ def test_a_folder_moved_as_a_whole_is_one_changed_pass(tmp_path: Path) -> None:
         await ready(daemon)
         os.rename(root / "team", root / "crew")
         await eventually(
-            lambda: all(gateway.stored[sid(name)].write.record.source == f"crew/{name}.yaml"
-                        for name in NAMES),
+            lambda: all(
+                gateway.stored[sid(name)].write.record.source == f"crew/{name}.yaml"
+                for name in NAMES
+            ),
             what="the new file names recorded",
         )
-        await eventually(lambda: daemon.status.last_pass.get("counts") == {"updated": 4},
-                         what="the pass to finish")
+        await eventually(
+            lambda: daemon.status.last_pass.get("counts") == {"updated": 4},
+            what="the pass to finish",
+        )
         assert daemon.status.last_pass["kind"] == "changed"
         assert gateway.calls["list"] == 1
         assert gateway.calls["delete"] == gateway.calls["create"] - 4 == 0
@@ -282,7 +306,9 @@ def test_a_folder_moved_as_a_whole_is_one_changed_pass(tmp_path: Path) -> None:
     run_with(daemon, body)
 
 
-def test_the_changed_files_are_read_afresh_even_with_the_same_size_and_mtime(tmp_path: Path) -> None:
+def test_the_changed_files_are_read_afresh_even_with_the_same_size_and_mtime(
+    tmp_path: Path,
+) -> None:
     gateway = FakeGateway()
     root = make_tree(tmp_path)
     path = root / "team/alpha.yaml"
@@ -331,8 +357,9 @@ def test_temporal_down_at_start_keeps_retrying_then_converges(tmp_path: Path) ->
     daemon = make_daemon(root, gateway, gateway_factory=flaky)
 
     async def body(daemon: Daemon) -> None:
-        await eventually(lambda: attempts >= 1 and daemon.status.activity.startswith("retrying"),
-                         what="a retry")
+        await eventually(
+            lambda: attempts >= 1 and daemon.status.activity.startswith("retrying"), what="a retry"
+        )
         assert daemon.health.route("/readyz").status == 503
         assert not daemon.status.ready
         await ready(daemon)
@@ -426,7 +453,9 @@ def test_the_root_gone_decides_nothing_and_its_return_resumes(
         write_workflow(away, "team/alpha.yaml", workflow_yaml("alpha", cron="0 9 * * *", note="v2"))
         resyncs = sum(1 for r in records if r["message"] == "periodic full resync")
         await eventually(  # two resync periods come while the root is gone ...
-            lambda: sum(1 for r in records if r["message"] == "periodic full resync") >= resyncs + 2,
+            lambda: (
+                sum(1 for r in records if r["message"] == "periodic full resync") >= resyncs + 2
+            ),
             what="two resync periods",
         )
         assert gateway.calls["list"] == lists  # ... and no pass ran
@@ -499,7 +528,9 @@ def test_a_stop_during_apply_lets_writes_in_flight_finish(tmp_path: Path) -> Non
 def test_sighup_reloads_the_config_and_systemd_hears_reloading_then_ready(tmp_path: Path) -> None:
     gateway, notifier = FakeGateway(), RecordingNotifier()
     root = make_tree(tmp_path, NAMES[1:])
-    write_workflow(root, "team/alpha.yaml", workflow_yaml("alpha", task_queue=None, cron="0 9 * * *"))
+    write_workflow(
+        root, "team/alpha.yaml", workflow_yaml("alpha", task_queue=None, cron="0 9 * * *")
+    )
     reloads: list[Settings | ConfigError] = [
         Settings(project=PROJECT, default_task_queue="queue-two", debounce_ms=50),
         ConfigError("scheduled.toml: unknown setting(s) nope"),
@@ -511,8 +542,13 @@ def test_sighup_reloads_the_config_and_systemd_hears_reloading_then_ready(tmp_pa
             raise answer
         return answer
 
-    daemon = make_daemon(root, gateway, notifier=notifier, reload_settings=reload_settings,
-                         default_task_queue="queue-one")
+    daemon = make_daemon(
+        root,
+        gateway,
+        notifier=notifier,
+        reload_settings=reload_settings,
+        default_task_queue="queue-one",
+    )
 
     def task_queue() -> str:
         return gateway.stored[sid("alpha")].write.schedule.action.task_queue
@@ -530,20 +566,29 @@ def test_sighup_reloads_the_config_and_systemd_hears_reloading_then_ready(tmp_pa
 
     run_with(daemon, body)
     keys = notifier.keys()
-    assert keys == ["READY", "RELOADING", "MONOTONIC_USEC", "READY", "RELOADING", "MONOTONIC_USEC",
-                    "READY", "STOPPING"]
+    assert keys == [
+        "READY",
+        "RELOADING",
+        "MONOTONIC_USEC",
+        "READY",
+        "RELOADING",
+        "MONOTONIC_USEC",
+        "READY",
+        "STOPPING",
+    ]
 
 
 # -- the watcher -------------------------------------------------------------------------------
 
 
 async def _watch_limit_reached() -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
-    raise OSError("OS file watch limit reached. about [\"/tree\"]")
+    raise OSError('OS file watch limit reached. about ["/tree"]')
     yield set()  # an async generator, like watchfiles.awatch
 
 
-def limited_watch(*paths: Path, force_polling: bool | None = None,
-                  **options: Any) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
+def limited_watch(
+    *paths: Path, force_polling: bool | None = None, **options: Any
+) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
     """watchfiles.awatch on a host whose inotify watches are used up: only polling works."""
     if not force_polling:
         return _watch_limit_reached()
@@ -582,8 +627,9 @@ def test_an_http_address_that_cannot_be_served_stops_the_daemon_with_an_error(
         listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
         port = listener.extra(anyio.abc.SocketAttribute.local_port)
         async with listener:
-            daemon = make_daemon(make_tree(tmp_path), FakeGateway(),
-                                 http_address=f"127.0.0.1:{port}")
+            daemon = make_daemon(
+                make_tree(tmp_path), FakeGateway(), http_address=f"127.0.0.1:{port}"
+            )
             with anyio.fail_after(10):
                 return await daemon.serve()
 

@@ -7,10 +7,17 @@ from datetime import timedelta
 
 from test_plan import calendar, desired, observed, only, plan
 
-from scheduled.calendar import Interval
-from scheduled.diff import field_changes, spec_in_words, with_changes
-from scheduled.model import Action, DesiredSchedule, OverlapPolicy, Policies, RetryPolicy, Spec
-from scheduled.observed import Detail, ObservedSchedule
+from scheduled.model.calendar import Interval
+from scheduled.model.desired import (
+    Action,
+    DesiredSchedule,
+    OverlapPolicy,
+    Policies,
+    RetryPolicy,
+    Spec,
+)
+from scheduled.model.observed import Detail, ObservedSchedule
+from scheduled.reconcile.diff import field_changes, spec_in_words, with_changes
 
 
 def test_a_planned_update_is_explained_as_the_fields_that_changed() -> None:
@@ -26,13 +33,16 @@ def test_only_updates_are_explained() -> None:
 
 
 def test_spec_in_words_lists_calendars_then_intervals() -> None:
-    both = Spec(calendars=(calendar("0 9 * * *"),), intervals=(Interval(every=timedelta(minutes=15)),))
+    both = Spec(
+        calendars=(calendar("0 9 * * *"),), intervals=(Interval(every=timedelta(minutes=15)),)
+    )
     assert spec_in_words(both).endswith("; every 15m")
     assert spec_in_words(Spec()) == "(never)"
 
 
-def _described(schedule: DesiredSchedule, *, action: Action | None = None,
-               policies: Policies | None = None) -> ObservedSchedule:
+def _described(
+    schedule: DesiredSchedule, *, action: Action | None = None, policies: Policies | None = None
+) -> ObservedSchedule:
     return replace(
         observed(schedule),
         detail=Detail(policies=policies or schedule.policies, action=action or schedule.action),
@@ -41,16 +51,24 @@ def _described(schedule: DesiredSchedule, *, action: Action | None = None,
 
 def test_server_filled_retry_defaults_are_not_a_change() -> None:
     schedule = desired(retry=RetryPolicy(maximum_attempts=3))
-    server = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1),
-                         backoff_coefficient=2.0, maximum_interval=timedelta(seconds=100))
+    server = RetryPolicy(
+        maximum_attempts=3,
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=100),
+    )
     seen = _described(schedule, action=replace(schedule.action, retry=server))
     assert field_changes(schedule, seen, paused=False, note="") == []
 
 
 def test_unlimited_attempts_read_back_as_none_are_not_a_change() -> None:
     schedule = desired(retry=RetryPolicy(maximum_attempts=0))
-    server = RetryPolicy(maximum_attempts=None, initial_interval=timedelta(seconds=1),
-                         backoff_coefficient=2.0, maximum_interval=timedelta(seconds=100))
+    server = RetryPolicy(
+        maximum_attempts=None,
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=100),
+    )
     seen = _described(schedule, action=replace(schedule.action, retry=server))
     assert field_changes(schedule, seen, paused=False, note="") == []
 
@@ -77,28 +95,42 @@ def test_catchup_window_below_the_server_minimum_is_not_a_change() -> None:
 
 def test_field_changes_shows_each_described_field() -> None:
     schedule = desired()
-    before_action = replace(schedule.action, task_queue="old", input_json='{"a":1}',
-                            memo_json='{"m":1}', run_timeout=timedelta(minutes=5))
-    before_policies = Policies(overlap=OverlapPolicy.ALLOW_ALL, pause_on_failure=True,
-                               catchup_window=timedelta(minutes=1))
+    before_action = replace(
+        schedule.action,
+        task_queue="old",
+        input_json='{"a":1}',
+        memo_json='{"m":1}',
+        run_timeout=timedelta(minutes=5),
+    )
+    before_policies = Policies(
+        overlap=OverlapPolicy.ALLOW_ALL, pause_on_failure=True, catchup_window=timedelta(minutes=1)
+    )
     seen = replace(
         observed(schedule, paused=True, note="x"),
         detail=Detail(policies=before_policies, action=before_action),
     )
-    changes = {change.name: (change.before, change.after)
-               for change in field_changes(schedule, seen, paused=False, note="")}
+    changes = {
+        change.name: (change.before, change.after)
+        for change in field_changes(schedule, seen, paused=False, note="")
+    }
     assert changes == {
-        "paused": ("yes", "no"), "note": ("x", '""'), "task_queue": ("old", "jobs"),
-        "run_timeout": ("5m", "(none)"), "input": ('{"a":1}', "{}"), "memo": ('{"m":1}', "{}"),
-        "overlap_policy": ("allow_all", "skip"), "catchup_window": ("1m", "365d"),
+        "paused": ("yes", "no"),
+        "note": ("x", '""'),
+        "task_queue": ("old", "jobs"),
+        "run_timeout": ("5m", "(none)"),
+        "input": ('{"a":1}', "{}"),
+        "memo": ('{"m":1}', "{}"),
+        "overlap_policy": ("allow_all", "skip"),
+        "catchup_window": ("1m", "365d"),
         "pause_on_failure": ("yes", "no"),
     }
 
 
 def test_when_lists_calendars_and_intervals_apart() -> None:
     schedule = desired()
-    both = Spec(calendars=(calendar("0 9 * * *"),),
-                intervals=(Interval(every=timedelta(minutes=15)),))
+    both = Spec(
+        calendars=(calendar("0 9 * * *"),), intervals=(Interval(every=timedelta(minutes=15)),)
+    )
     (change,) = field_changes(schedule, observed(schedule, spec=both), paused=False, note="")
     assert change.name == "when"
     assert change.before.endswith("; every 15m")
@@ -109,6 +141,5 @@ def test_comment_only_change_is_shown_as_cron() -> None:
     other_comment = Spec(calendars=(replace(calendar("0 9 * * *"), comment="0 9 * * * # old"),))
     changes = field_changes(schedule, observed(schedule, spec=other_comment), paused=False, note="")
     assert [(c.name, c.before, c.after) for c in changes] == [
-        ("cron", "0 9 * * * # old", "0 9 * * *")]
-
-
+        ("cron", "0 9 * * * # old", "0 9 * * *")
+    ]

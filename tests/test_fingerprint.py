@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from trees import write_workflow
 
-from scheduled.loader import LoadOptions, load_tree
-from scheduled.model import FINGERPRINT_VERSION, fingerprint_of
+from scheduled.format.loader import LoadOptions, load_tree
+from scheduled.model.desired import FINGERPRINT_VERSION, fingerprint_of
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 OPTIONS = LoadOptions(project="proj")
@@ -46,7 +46,9 @@ schedule:
 BASE_FINGERPRINT = "v1:57588d92da939891b21bbcfc"
 
 
-def fingerprint(tmp_path: Path, text: str, options: LoadOptions = OPTIONS, name: str = "report.yaml") -> str:
+def fingerprint(
+    tmp_path: Path, text: str, options: LoadOptions = OPTIONS, name: str = "report.yaml"
+) -> str:
     root = tmp_path / f"tree-{len(list(tmp_path.iterdir()))}"
     write_workflow(root, name, text)
     result = load_tree(root, options, now=NOW)
@@ -75,17 +77,26 @@ def test_the_same_content_gives_the_same_fingerprint_in_another_process(tmp_path
     write_workflow(tmp_path, "report.yaml", BASE)
     program = (
         "import sys; from datetime import datetime, UTC; from pathlib import Path\n"
-        "from scheduled.loader import LoadOptions, load_tree\n"
+        "from scheduled.format.loader import LoadOptions, load_tree\n"
         "result = load_tree(Path(sys.argv[1]), LoadOptions(project='proj'),"
         " now=datetime(2026, 3, 1, tzinfo=UTC))\n"
         "print(result.desired['report'].fingerprint)\n"
     )
     seen = set()
     for seed in ("1", "2", "random"):
-        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPOSITORY), "TZ": "Asia/Tokyo"}
+        env = {
+            **os.environ,
+            "PYTHONHASHSEED": seed,
+            "PYTHONPATH": str(REPOSITORY),
+            "TZ": "Asia/Tokyo",
+        }
         done = subprocess.run(
             [sys.executable, "-c", program, str(tmp_path)],
-            capture_output=True, text=True, check=True, env=env, timeout=60,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+            timeout=60,
         )
         seen.add(done.stdout.strip())
     assert seen == {BASE_FINGERPRINT}
@@ -158,7 +169,9 @@ NOT_SENT_CHANGES = {
     "a comment": BASE.replace("  jitter: 30s\n", "  jitter: 30s   # spread the load\n"),
     "a comment line": "# owned by the reporting team\n" + BASE,
     "blank lines": BASE.replace("schedule:\n", "\nschedule:\n\n"),
-    "key order": BASE.replace("  enabled: true\n", "").replace("  note:", "  enabled: true\n  note:"),
+    "key order": BASE.replace("  enabled: true\n", "").replace(
+        "  note:", "  enabled: true\n  note:"
+    ),
     "input key order": BASE.replace("{format: pdf, pages: 3}", "{pages: 3, format: pdf}"),
     "quoting": BASE.replace("timezone: Europe/Berlin", 'timezone: "Europe/Berlin"'),
     "block style": BASE.replace(
@@ -168,7 +181,9 @@ NOT_SENT_CHANGES = {
     "workflow-only keys": BASE + "description: the weekly numbers\nsteps: [fetch, render]\n",
     "an anchor": BASE.replace("memo: {team: reporting}", "memo: &memo {team: reporting}"),
     "a document start": "---\n" + BASE,
-    "the same number spelled otherwise": BASE.replace("backoff_coefficient: 2", "backoff_coefficient: 2.0"),
+    "the same number spelled otherwise": BASE.replace(
+        "backoff_coefficient: 2", "backoff_coefficient: 2.0"
+    ),
     "defaults left out": BASE.replace("  enabled: true\n", "")
     .replace("  overlap_policy: skip\n", "")
     .replace("  pause_on_failure: false\n", ""),
@@ -185,4 +200,7 @@ def test_moving_the_file_keeps_the_fingerprint(tmp_path: Path) -> None:
 
 
 def test_spelling_a_duration_differently_keeps_the_fingerprint(tmp_path: Path) -> None:
-    assert fingerprint(tmp_path, changed("execution_timeout: 1h", "execution_timeout: 60m")) == BASE_FINGERPRINT
+    assert (
+        fingerprint(tmp_path, changed("execution_timeout: 1h", "execution_timeout: 60m"))
+        == BASE_FINGERPRINT
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from scheduled.apply import ApplyReport
-from scheduled.gateway import TransientGatewayError
-from scheduled.health import Health
-from scheduled.systemd import SystemdNotifier
+from scheduled.daemon.health import Health
+from scheduled.daemon.systemd import SystemdNotifier
+from scheduled.reconcile.apply import ApplyReport
+from scheduled.reconcile.gateway import TransientGatewayError
 
 
 class QuietNotifier(SystemdNotifier):
@@ -23,7 +23,9 @@ class QuietNotifier(SystemdNotifier):
 def healthy() -> Health:
     health = Health(Path("/srv/tree"), QuietNotifier())
     report = ApplyReport(results=(), elapsed_s=0.0)
-    health.pass_done(kind="full", files=3, report=report, managed=3, duration_s=0.1, root_gone=False)
+    health.pass_done(
+        kind="full", files=3, report=report, managed=3, duration_s=0.1, root_gone=False
+    )
     return health
 
 
@@ -63,7 +65,9 @@ def test_a_vanished_root_is_not_ready_and_its_return_waits_for_the_next_pass() -
     health.root_back()
     assert health.status.degraded == "" and health.route("/readyz").status == 503
     report = ApplyReport(results=(), elapsed_s=0.0)
-    health.pass_done(kind="full", files=3, report=report, managed=3, duration_s=0.1, root_gone=False)
+    health.pass_done(
+        kind="full", files=3, report=report, managed=3, duration_s=0.1, root_gone=False
+    )
     assert health.route("/readyz").status == 200
 
 

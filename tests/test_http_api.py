@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from scheduled.http_api import Response, parse_address, serve_http
+from scheduled.daemon.http_api import Response, parse_address, serve_http
 
 
 @pytest.mark.parametrize(

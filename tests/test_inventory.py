@@ -5,16 +5,16 @@ from __future__ import annotations
 from options import plan_options
 from test_plan import desired, observed, record_of
 
-from scheduled.apply import ApplyReport, OperationResult, Outcome
-from scheduled.inventory import (
+from scheduled.format.loader import FileResult
+from scheduled.reconcile.apply import ApplyReport, OperationResult, Outcome
+from scheduled.reconcile.inventory import (
     Inventory,
     after_writes,
     files_sharing_ids,
     ids_for_files,
     with_described,
 )
-from scheduled.loader import FileResult
-from scheduled.plan import desired_state_from, make_plan
+from scheduled.reconcile.plan import desired_state_from, make_plan
 
 PROJECT = "foo"
 

@@ -12,7 +12,7 @@ import anyio
 import pytest
 from reconcile_helpers import Env, run_env
 
-from scheduled.journal import WINDOW_S, recently_written, with_writes
+from scheduled.reconcile.journal import WINDOW_S, recently_written, with_writes
 
 pytestmark = pytest.mark.temporal
 
@@ -22,9 +22,25 @@ COUNT = 500  # the issue's case: enough for the list to lag behind most of them
 def _apply_in_a_process(root: Path, project: str, address: str) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("SCHEDULED_")}
     return subprocess.run(
-        [sys.executable, "-m", "scheduled", "apply", str(root), "--project", project,
-         "--address", address, "--format", "json"],
-        capture_output=True, text=True, timeout=300, env=env, cwd=root.parent, check=False,
+        [
+            sys.executable,
+            "-m",
+            "scheduled",
+            "apply",
+            str(root),
+            "--project",
+            project,
+            "--address",
+            address,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=root.parent,
+        check=False,
     )
 
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from trees import workflow_yaml, write_workflow
 
-from scheduled.calendar import Calendar, Interval, Range
-from scheduled.diagnostics import Diagnostic
-from scheduled.loader import (
+from scheduled.format.diagnostics import Diagnostic
+from scheduled.format.loader import (
     FileCache,
     FileResult,
     LoadOptions,
@@ -19,7 +18,8 @@ from scheduled.loader import (
     derive_project_name,
     load_tree,
 )
-from scheduled.model import DesiredSchedule, OverlapPolicy, RetryPolicy
+from scheduled.model.calendar import Calendar, Interval, Range
+from scheduled.model.desired import DesiredSchedule, OverlapPolicy, RetryPolicy
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 OPTIONS = LoadOptions(project="proj")
@@ -174,13 +174,15 @@ def test_a_minimal_schedule_gets_the_documented_defaults(tmp_path: Path) -> None
 
 def test_every_becomes_an_interval_and_offset_shifts_it(tmp_path: Path) -> None:
     schedule = schedule_of(tmp_path, workflow_yaml("interval", every="1h30m", offset="5m"))
-    assert schedule.spec.intervals == (Interval(timedelta(hours=1, minutes=30), timedelta(minutes=5)),)
+    assert schedule.spec.intervals == (
+        Interval(timedelta(hours=1, minutes=30), timedelta(minutes=5)),
+    )
     assert schedule.spec.calendars == ()
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("90s", 90), ("15m", 900), ("1h30m", 5400), ("2d", 172800),
-                          ("1d2h3m4s", 93784)]
+    ("text", "seconds"),
+    [("90s", 90), ("15m", 900), ("1h30m", 5400), ("2d", 172800), ("1d2h3m4s", 93784)],
 )
 def test_durations_accept_every_unit(tmp_path: Path, text: str, seconds: int) -> None:
     schedule = schedule_of(tmp_path, workflow_yaml("duration", every="1d", jitter=text))
@@ -237,13 +239,23 @@ def test_without_defaults_both_missing_names_are_reported(tmp_path: Path) -> Non
 
 
 def test_the_project_is_part_of_every_id(tmp_path: Path) -> None:
-    schedule = schedule_of(tmp_path, workflow_yaml("daily", every="1h"), LoadOptions(project="shop"))
-    assert (schedule.schedule_id, schedule.action.workflow_id) == ("schedule-shop-daily", "shop-daily")
+    schedule = schedule_of(
+        tmp_path, workflow_yaml("daily", every="1h"), LoadOptions(project="shop")
+    )
+    assert (schedule.schedule_id, schedule.action.workflow_id) == (
+        "schedule-shop-daily",
+        "shop-daily",
+    )
 
 
 @pytest.mark.parametrize(
     ("folder", "project"),
-    [("workflows", "workflows"), ("My Workflows", "my-workflows"), ("_x_", "x"), ("---", "scheduled")],
+    [
+        ("workflows", "workflows"),
+        ("My Workflows", "my-workflows"),
+        ("_x_", "x"),
+        ("---", "scheduled"),
+    ],
 )
 def test_the_default_project_is_the_root_folders_name_made_valid(
     tmp_path: Path, folder: str, project: str
@@ -260,15 +272,26 @@ def test_the_default_project_is_the_root_folders_name_made_valid(
     [
         ("0 9 * * 1-5", Calendar(hour=(Range(9),), day_of_week=(Range(1, 5),))),
         ("*/15 * * * *", Calendar(minute=(Range(0, 59, 15),), hour=EVERY_HOUR)),
-        ("30 2 1,15 * *", Calendar(minute=(Range(30),), hour=(Range(2),),
-                                   day_of_month=(Range(1), Range(15)))),
-        ("0 12 * JAN-MAR MON", Calendar(hour=(Range(12),), month=(Range(1, 3),),
-                                        day_of_week=(Range(1),))),
+        (
+            "30 2 1,15 * *",
+            Calendar(minute=(Range(30),), hour=(Range(2),), day_of_month=(Range(1), Range(15))),
+        ),
+        (
+            "0 12 * JAN-MAR MON",
+            Calendar(hour=(Range(12),), month=(Range(1, 3),), day_of_week=(Range(1),)),
+        ),
         ("0 0 12 * * FRI", Calendar(hour=(Range(12),), day_of_week=(Range(5),))),  # seconds first
         ("15 0 12 * * *", Calendar(second=(Range(15),), hour=(Range(12),))),
-        ("30 0 6 1 1 * 2030", Calendar(second=(Range(30),), hour=(Range(6),),
-                                       day_of_month=(Range(1),), month=(Range(1),),
-                                       year=(Range(2030),))),
+        (
+            "30 0 6 1 1 * 2030",
+            Calendar(
+                second=(Range(30),),
+                hour=(Range(6),),
+                day_of_month=(Range(1),),
+                month=(Range(1),),
+                year=(Range(2030),),
+            ),
+        ),
         ("@hourly", Calendar(hour=EVERY_HOUR)),
         ("@daily", Calendar()),
         ("@midnight", Calendar()),
@@ -276,8 +299,10 @@ def test_the_default_project_is_the_root_folders_name_made_valid(
         ("@monthly", Calendar(day_of_month=(Range(1),))),
         ("@yearly", Calendar(day_of_month=(Range(1),), month=(Range(1),))),
         ("@annually", Calendar(day_of_month=(Range(1),), month=(Range(1),))),
-        ("0 9 * * MON-FRI # weekdays", Calendar(hour=(Range(9),), day_of_week=(Range(1, 5),),
-                                                comment="weekdays")),
+        (
+            "0 9 * * MON-FRI # weekdays",
+            Calendar(hour=(Range(9),), day_of_week=(Range(1, 5),), comment="weekdays"),
+        ),
     ],
 )
 def test_each_cron_form_compiles_to_its_calendar(
@@ -286,16 +311,23 @@ def test_each_cron_form_compiles_to_its_calendar(
     schedule = schedule_of(tmp_path, workflow_yaml("cron", cron=cron, jitter="1m"))
     (compiled,) = schedule.spec.calendars
     assert compiled == Calendar(
-        second=calendar.second, minute=calendar.minute, hour=calendar.hour,
-        day_of_month=calendar.day_of_month, month=calendar.month, year=calendar.year,
-        day_of_week=calendar.day_of_week, comment=cron,
+        second=calendar.second,
+        minute=calendar.minute,
+        hour=calendar.hour,
+        day_of_month=calendar.day_of_month,
+        month=calendar.month,
+        year=calendar.year,
+        day_of_week=calendar.day_of_week,
+        comment=cron,
     )
 
 
 @pytest.mark.parametrize(
     ("cron", "interval"),
-    [("@every 15m", Interval(timedelta(minutes=15))),
-     ("@every 1h/5m", Interval(timedelta(hours=1), timedelta(minutes=5)))],
+    [
+        ("@every 15m", Interval(timedelta(minutes=15))),
+        ("@every 1h/5m", Interval(timedelta(hours=1), timedelta(minutes=5))),
+    ],
 )
 def test_an_every_cron_becomes_an_interval(tmp_path: Path, cron: str, interval: Interval) -> None:
     schedule = schedule_of(tmp_path, workflow_yaml("every-cron", cron=cron))
@@ -306,19 +338,24 @@ def test_a_list_of_crons_gives_one_calendar_each_in_order(tmp_path: Path) -> Non
     text = workflow_yaml("list", cron=["30 7 * * MON", "0 0 12 * * FRI", "@every 6h"], jitter="1m")
     schedule = schedule_of(tmp_path, text)
     assert [calendar.comment for calendar in schedule.spec.calendars] == [
-        "30 7 * * MON", "0 0 12 * * FRI"
+        "30 7 * * MON",
+        "0 0 12 * * FRI",
     ]
     assert schedule.spec.intervals == (Interval(timedelta(hours=6)),)
     assert schedule.spec.cron_text == ("30 7 * * MON", "0 0 12 * * FRI", "@every 6h")
 
 
 def test_a_cron_tz_prefix_sets_the_schedules_zone(tmp_path: Path) -> None:
-    schedule = schedule_of(tmp_path, workflow_yaml("tz", cron="CRON_TZ=Asia/Tokyo 0 9 * * *", jitter="1m"))
+    schedule = schedule_of(
+        tmp_path, workflow_yaml("tz", cron="CRON_TZ=Asia/Tokyo 0 9 * * *", jitter="1m")
+    )
     assert schedule.spec.timezone == "Asia/Tokyo"
 
 
 def test_a_cron_tz_prefix_that_agrees_with_timezone_is_fine(tmp_path: Path) -> None:
-    text = workflow_yaml("tz", cron="CRON_TZ=Asia/Tokyo 0 9 * * *", timezone="Asia/Tokyo", jitter="1m")
+    text = workflow_yaml(
+        "tz", cron="CRON_TZ=Asia/Tokyo 0 9 * * *", timezone="Asia/Tokyo", jitter="1m"
+    )
     assert schedule_of(tmp_path, text).spec.timezone == "Asia/Tokyo"
 
 
@@ -385,7 +422,9 @@ def test_a_fire_time_away_from_dst_changes_does_not_warn(tmp_path: Path) -> None
 
 
 def test_the_same_time_in_utc_never_warns_about_dst(tmp_path: Path) -> None:
-    assert load_text(tmp_path, workflow_yaml("utc", cron="30 2 * * *", jitter="1m")).diagnostics == ()
+    assert (
+        load_text(tmp_path, workflow_yaml("utc", cron="30 2 * * *", jitter="1m")).diagnostics == ()
+    )
 
 
 def test_a_top_of_the_hour_cron_without_jitter_warns(tmp_path: Path) -> None:
@@ -399,7 +438,9 @@ def test_a_top_of_the_hour_cron_without_jitter_warns(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "fields", [{"cron": "0 9 * * *", "jitter": "30s"}, {"cron": "17 9 * * *"}, {"every": "1h"}]
 )
-def test_jitter_an_odd_minute_or_an_interval_do_not_warn(tmp_path: Path, fields: dict[str, str]) -> None:
+def test_jitter_an_odd_minute_or_an_interval_do_not_warn(
+    tmp_path: Path, fields: dict[str, str]
+) -> None:
     assert load_text(tmp_path, workflow_yaml("calm", **fields)).diagnostics == ()
 
 
@@ -429,7 +470,11 @@ def test_every_problem_of_a_file_is_reported_not_just_the_first(tmp_path: Path) 
     )
     result = load_text(tmp_path, text)
     assert sorted(codes(result)) == [
-        "cron.invalid", "schedule.timezone", "schema.enum", "schema.range", "schema.unknown-key"
+        "cron.invalid",
+        "schedule.timezone",
+        "schema.enum",
+        "schema.range",
+        "schema.unknown-key",
     ]
     assert [d.line for d in result.diagnostics] == sorted(d.line for d in result.diagnostics)
 
@@ -444,7 +489,9 @@ def test_an_invalid_file_still_names_its_id_so_its_schedule_is_left_alone(tmp_pa
     assert (result.error_count, result.warning_count) == (1, 0)
 
 
-def test_the_same_id_in_two_files_is_reported_in_both_and_applied_in_neither(tmp_path: Path) -> None:
+def test_the_same_id_in_two_files_is_reported_in_both_and_applied_in_neither(
+    tmp_path: Path,
+) -> None:
     write_workflow(tmp_path, "a/daily.yaml", workflow_yaml("daily", every="1h"))
     write_workflow(tmp_path, "b/daily.yaml", workflow_yaml("daily", every="2h"))
     result = load_tree(tmp_path, OPTIONS, now=NOW)
@@ -479,7 +526,7 @@ def test_a_bug_while_checking_one_file_costs_only_that_file(
     def broken_compiler(text: str) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("scheduled.loader.compile_cron", broken_compiler)
+    monkeypatch.setattr("scheduled.format.loader.compile_cron", broken_compiler)
     write_workflow(tmp_path, "crashes.yaml", workflow_yaml("crashes", cron="1 2 3 4 5 # unique"))
     write_workflow(tmp_path, "fine.yaml", workflow_yaml("fine", every="1h"))
 
@@ -532,7 +579,10 @@ def test_the_examples_validate_clean_with_no_warnings(examples: LoadResult) -> N
 
 def test_every_example_with_a_schedule_block_yields_a_schedule(examples: LoadResult) -> None:
     assert sorted(examples.desired) == [
-        "cache-warmer", "daily-report", "quarterly-cleanup", "weekly-digest"
+        "cache-warmer",
+        "daily-report",
+        "quarterly-cleanup",
+        "weekly-digest",
     ]
     assert {result.workflow_id for result in examples.files} >= {"ad-hoc-export"}
 

@@ -35,14 +35,21 @@ def json_lines(stream: io.StringIO) -> list[dict[str, Any]]:
 def test_json_lines_carry_the_bound_fields() -> None:
     stream = io.StringIO()
     assert configure_logging("json", "INFO", stream) == "json"
-    logger.bind(schedule_id="schedule-p-a", workflow_id="a", file="team/a.yaml",
-                outcome="updated", duration_ms=12.5).info("updated: {}", "the file changed")
+    logger.bind(
+        schedule_id="schedule-p-a",
+        workflow_id="a",
+        file="team/a.yaml",
+        outcome="updated",
+        duration_ms=12.5,
+    ).info("updated: {}", "the file changed")
     logger.debug("not at INFO")
     [entry] = json_lines(stream)
     assert entry["message"] == "updated: the file changed"
     assert entry["level"] == "INFO"
     assert {key: entry[key] for key in ("schedule_id", "workflow_id", "file", "outcome")} == {
-        "schedule_id": "schedule-p-a", "workflow_id": "a", "file": "team/a.yaml",
+        "schedule_id": "schedule-p-a",
+        "workflow_id": "a",
+        "file": "team/a.yaml",
         "outcome": "updated",
     }
     assert entry["duration_ms"] == 12.5

@@ -15,11 +15,11 @@ from test_apply import plan_for, run
 from test_plan import desired
 from trees import workflow_yaml, write_workflow
 
-from scheduled.apply import ApplyOptions, Outcome, apply_plan
-from scheduled.diff import with_changes
-from scheduled.gateway import TransientGatewayError
-from scheduled.loader import LoadOptions, LoadResult, load_tree
-from scheduled.phases import PassResult, reconcile_pass, with_detail
+from scheduled.format.loader import LoadOptions, LoadResult, load_tree
+from scheduled.reconcile.apply import ApplyOptions, Outcome, apply_plan
+from scheduled.reconcile.diff import with_changes
+from scheduled.reconcile.gateway import TransientGatewayError
+from scheduled.reconcile.phases import PassResult, reconcile_pass, with_detail
 
 PROJECT = "proj"
 
@@ -75,5 +75,3 @@ def test_with_detail_adds_described_changes_and_keeps_the_list_view_on_failure()
         assert b.observed is not None and b.observed.detail is None  # list view kept
 
     run(main)
-
-

@@ -8,9 +8,9 @@ from typing import Any
 
 from options import plan_options
 
-from scheduled.calendar import Calendar, Interval
-from scheduled.cron import compile_cron
-from scheduled.model import (
+from scheduled.format.cron import compile_cron
+from scheduled.model.calendar import Calendar, Interval
+from scheduled.model.desired import (
     Action,
     DesiredSchedule,
     Policies,
@@ -19,8 +19,8 @@ from scheduled.model import (
     schedule_id_for,
     with_fingerprint,
 )
-from scheduled.observed import ObservedSchedule, WriteRecord
-from scheduled.plan import (
+from scheduled.model.observed import ObservedSchedule, WriteRecord
+from scheduled.reconcile.plan import (
     Kind,
     PassContext,
     Plan,
@@ -54,22 +54,30 @@ def desired(
     retry: RetryPolicy | None = None,
     catchup_window: timedelta | None = None,
 ) -> DesiredSchedule:
-    return with_fingerprint(DesiredSchedule(
-        workflow_id=workflow_id,
-        schedule_id=schedule_id_for(project, workflow_id),
-        source=source or f"{workflow_id}.yaml",
-        spec=Spec(calendars=calendars or (calendar(cron),), end_at=end_at),
-        policies=Policies(catchup_window=catchup_window),
-        action=Action(workflow_type=workflow_type, task_queue="jobs",
-                      workflow_id=f"{project}-{workflow_id}", retry=retry),
-        enabled=enabled,
-        note=note,
-    ))
+    return with_fingerprint(
+        DesiredSchedule(
+            workflow_id=workflow_id,
+            schedule_id=schedule_id_for(project, workflow_id),
+            source=source or f"{workflow_id}.yaml",
+            spec=Spec(calendars=calendars or (calendar(cron),), end_at=end_at),
+            policies=Policies(catchup_window=catchup_window),
+            action=Action(
+                workflow_type=workflow_type,
+                task_queue="jobs",
+                workflow_id=f"{project}-{workflow_id}",
+                retry=retry,
+            ),
+            enabled=enabled,
+            note=note,
+        )
+    )
 
 
 def record_of(schedule: DesiredSchedule, **overrides: Any) -> WriteRecord:
     fields: dict[str, Any] = {
-        "fingerprint": schedule.fingerprint, "source": schedule.source, "enabled": schedule.enabled,
+        "fingerprint": schedule.fingerprint,
+        "source": schedule.source,
+        "enabled": schedule.enabled,
     }
     return WriteRecord(**{**fields, **overrides})
 
@@ -287,7 +295,11 @@ def test_operator_pause_is_kept() -> None:
     schedule = desired(note="from git")
     paused = observed(schedule, paused=True, note="incident 42")
     operation = only(plan([schedule], [paused]))
-    assert (operation.kind, operation.paused, operation.note) == (Kind.UNCHANGED, True, "incident 42")
+    assert (operation.kind, operation.paused, operation.note) == (
+        Kind.UNCHANGED,
+        True,
+        "incident 42",
+    )
     assert operation.reasons == ("paused by an operator; kept",)
 
 
@@ -356,8 +368,10 @@ def test_schedule_whose_invalid_file_names_its_id_is_kept() -> None:
 def test_schedules_of_files_in_an_unreadable_folder_are_kept() -> None:
     made = plan(
         [desired("a")],
-        [observed(desired("a")), *[observed(desired(name, source=f"sub/{name}.yaml"))
-                                   for name in ("b", "c")]],
+        [
+            observed(desired("a")),
+            *[observed(desired(name, source=f"sub/{name}.yaml")) for name in ("b", "c")],
+        ],
         state={"invalid_sources": ["sub/"]},
     )
     assert kinds(made) == {"a": Kind.UNCHANGED, "b": Kind.SKIP, "c": Kind.SKIP}
@@ -365,7 +379,9 @@ def test_schedules_of_files_in_an_unreadable_folder_are_kept() -> None:
 
 def test_a_changed_set_that_empties_the_tree_deletes_nothing_even_when_allowed() -> None:
     made = plan(
-        [], _managed("a", "b"), state={"file_count": 0, "scope": ["a.yaml", "b.yaml"]},
+        [],
+        _managed("a", "b"),
+        state={"file_count": 0, "scope": ["a.yaml", "b.yaml"]},
         allow_mass_delete=True,
     )
     assert set(kinds(made).values()) == {Kind.BLOCKED}
@@ -421,7 +437,9 @@ def test_max_delete_fraction_is_configurable() -> None:
 
 def test_scope_plans_only_the_changed_files() -> None:
     made = plan(
-        [desired("a"), desired("b")], [], state={"scope": ["a.yaml", "gone.yaml"]},
+        [desired("a"), desired("b")],
+        [],
+        state={"scope": ["a.yaml", "gone.yaml"]},
     )
     assert kinds(made) == {"a": Kind.CREATE}
 

@@ -33,17 +33,17 @@ from reconcile_helpers import (
 from temporalio.service import RPCError, RPCStatusCode
 from trees import workflow_yaml
 
-from scheduled.apply import Outcome, write_for
 from scheduled.devserver import DevServer
-from scheduled.diff import field_changes
-from scheduled.gateway import (
+from scheduled.model.desired import schedule_id_prefix
+from scheduled.reconcile.apply import Outcome, write_for
+from scheduled.reconcile.diff import field_changes
+from scheduled.reconcile.gateway import (
     PermanentGatewayError,
     ScheduleNotFoundError,
 )
-from scheduled.model import schedule_id_prefix
-from scheduled.phases import PassResult
-from scheduled.plan import FieldChange, Kind, Operation, PassContext
-from scheduled.temporal_marker import MEMO_KEY, parse_record
+from scheduled.reconcile.phases import PassResult
+from scheduled.reconcile.plan import FieldChange, Kind, Operation, PassContext
+from scheduled.temporal.marker import MEMO_KEY, parse_record
 
 CRON = "0 9 * * *"  # every case gets it unless it sets its own cron or `every`
 OVERLAPS = ["skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all"]
@@ -95,8 +95,11 @@ def _retry(seen: Seen) -> tuple[Any, ...] | None:
     if policy is None:
         return None
     return (
-        policy.initial_interval, policy.backoff_coefficient, policy.maximum_interval,
-        policy.maximum_attempts, tuple(policy.non_retryable_error_types or ()),
+        policy.initial_interval,
+        policy.backoff_coefficient,
+        policy.maximum_interval,
+        policy.maximum_attempts,
+        tuple(policy.non_retryable_error_types or ()),
     )
 
 
@@ -115,66 +118,190 @@ def _overlap_case(index: int) -> FieldCase:
 
 S, M, H = timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1)
 CASES = [
-    FieldCase("cron", {"cron": "0 9 * * *"}, {"cron": "30 17 * * *"},
-              calendar_times, [(9, 0)], [(17, 30)], frozenset({"when"})),
-    FieldCase("cron_list", {"cron": ["0 9 * * MON", "0 12 * * FRI"]}, {"cron": ["0 9 * * MON"]},
-              calendar_times, [(9, 0), (12, 0)], [(9, 0)], frozenset({"when"})),
-    FieldCase("every_offset", {"every": "15m", "offset": "2m"}, {"every": "1h", "offset": "5m"},
-              _intervals, [(15 * M, 2 * M)], [(H, 5 * M)], frozenset({"when"})),
-    FieldCase("timezone", {"timezone": "UTC"}, {"timezone": "Europe/Berlin"},
-              lambda seen: seen.schedule.spec.time_zone_name, "UTC", "Europe/Berlin",
-              frozenset({"timezone"})),
-    FieldCase("jitter", {"jitter": "30s"}, {"jitter": "2m"},
-              lambda seen: seen.schedule.spec.jitter, 30 * S, 2 * M, frozenset({"jitter"})),
-    FieldCase("start_end",
-              {"start_at": "2030-01-01T00:00:00Z", "end_at": "2031-01-01T00:00:00Z"},
-              {"start_at": "2030-02-01T00:00:00Z", "end_at": "2032-06-01T00:00:00Z"},
-              lambda seen: (seen.schedule.spec.start_at, seen.schedule.spec.end_at),
-              (datetime(2030, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC)),
-              (datetime(2030, 2, 1, tzinfo=UTC), datetime(2032, 6, 1, tzinfo=UTC)),
-              frozenset({"start_at", "end_at"})),
+    FieldCase(
+        "cron",
+        {"cron": "0 9 * * *"},
+        {"cron": "30 17 * * *"},
+        calendar_times,
+        [(9, 0)],
+        [(17, 30)],
+        frozenset({"when"}),
+    ),
+    FieldCase(
+        "cron_list",
+        {"cron": ["0 9 * * MON", "0 12 * * FRI"]},
+        {"cron": ["0 9 * * MON"]},
+        calendar_times,
+        [(9, 0), (12, 0)],
+        [(9, 0)],
+        frozenset({"when"}),
+    ),
+    FieldCase(
+        "every_offset",
+        {"every": "15m", "offset": "2m"},
+        {"every": "1h", "offset": "5m"},
+        _intervals,
+        [(15 * M, 2 * M)],
+        [(H, 5 * M)],
+        frozenset({"when"}),
+    ),
+    FieldCase(
+        "timezone",
+        {"timezone": "UTC"},
+        {"timezone": "Europe/Berlin"},
+        lambda seen: seen.schedule.spec.time_zone_name,
+        "UTC",
+        "Europe/Berlin",
+        frozenset({"timezone"}),
+    ),
+    FieldCase(
+        "jitter",
+        {"jitter": "30s"},
+        {"jitter": "2m"},
+        lambda seen: seen.schedule.spec.jitter,
+        30 * S,
+        2 * M,
+        frozenset({"jitter"}),
+    ),
+    FieldCase(
+        "start_end",
+        {"start_at": "2030-01-01T00:00:00Z", "end_at": "2031-01-01T00:00:00Z"},
+        {"start_at": "2030-02-01T00:00:00Z", "end_at": "2032-06-01T00:00:00Z"},
+        lambda seen: (seen.schedule.spec.start_at, seen.schedule.spec.end_at),
+        (datetime(2030, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC)),
+        (datetime(2030, 2, 1, tzinfo=UTC), datetime(2032, 6, 1, tzinfo=UTC)),
+        frozenset({"start_at", "end_at"}),
+    ),
     *(_overlap_case(index) for index in range(len(OVERLAPS))),
-    FieldCase("catchup_window", {}, {"catchup_window": "10m"},
-              lambda seen: seen.schedule.policy.catchup_window, timedelta(days=365), 10 * M,
-              frozenset({"catchup_window"})),
-    FieldCase("catchup_window_removed", {"catchup_window": "1h"}, {},
-              lambda seen: seen.schedule.policy.catchup_window, H, timedelta(days=365),
-              frozenset({"catchup_window"})),
-    FieldCase("pause_on_failure", {"pause_on_failure": False}, {"pause_on_failure": True},
-              lambda seen: seen.schedule.policy.pause_on_failure, False, True,
-              frozenset({"pause_on_failure"})),
-    FieldCase("enabled", {"enabled": True}, {"enabled": False, "note": "switched off"},
-              lambda seen: (seen.schedule.state.paused, seen.schedule.state.note),
-              (False, None), (True, "switched off"), frozenset({"paused", "note"})),
-    FieldCase("note", {"note": "first"}, {"note": "second"},
-              lambda seen: seen.schedule.state.note, "first", "second", frozenset({"note"})),
-    FieldCase("workflow_type", {"workflow": "JobA"}, {"workflow": "JobB"},
-              lambda seen: seen.action.workflow, "JobA", "JobB", frozenset({"workflow"})),
-    FieldCase("task_queue", {"task_queue": "queue-a"}, {"task_queue": "queue-b"},
-              lambda seen: seen.action.task_queue, "queue-a", "queue-b",
-              frozenset({"task_queue"})),
-    FieldCase("input", {"input": {"a": 1}}, {"input": {"a": 2, "b": [1, "x"], "c": None}},
-              lambda seen: seen.input, {"a": 1}, {"a": 2, "b": [1, "x"], "c": None},
-              frozenset({"input"})),
-    FieldCase("input_removed", {"input": {"a": 1}}, {},
-              lambda seen: seen.input, {"a": 1}, {}, frozenset({"input"})),
-    FieldCase("timeouts",
-              {"execution_timeout": "1h", "run_timeout": "30m", "task_timeout": "10s"},
-              {"execution_timeout": "2h", "run_timeout": "45m", "task_timeout": "20s"},
-              lambda seen: (seen.action.execution_timeout, seen.action.run_timeout,
-                            seen.action.task_timeout),
-              (H, 30 * M, 10 * S), (2 * H, 45 * M, 20 * S),
-              frozenset({"execution_timeout", "run_timeout", "task_timeout"})),
-    FieldCase("retry", {"retry": {"maximum_attempts": 3}},
-              {"retry": {"maximum_attempts": 5, "initial_interval": "2s", "backoff_coefficient": 3,
-                         "maximum_interval": "1m", "non_retryable_error_types": ["Fatal"]}},
-              _retry, (S, 2.0, 100 * S, 3, ()), (2 * S, 3.0, M, 5, ("Fatal",)),
-              frozenset({"retry"})),
-    FieldCase("retry_removed", {"retry": {"maximum_attempts": 2, "initial_interval": "5s"}}, {},
-              _retry, (5 * S, 2.0, 500 * S, 2, ()), None, frozenset({"retry"})),
-    FieldCase("memo", {"memo": {"team": "a"}}, {"memo": {"team": "b", "tier": 1}},
-              lambda seen: seen.memo, {"team": "a"}, {"team": "b", "tier": 1},
-              frozenset({"memo"})),
+    FieldCase(
+        "catchup_window",
+        {},
+        {"catchup_window": "10m"},
+        lambda seen: seen.schedule.policy.catchup_window,
+        timedelta(days=365),
+        10 * M,
+        frozenset({"catchup_window"}),
+    ),
+    FieldCase(
+        "catchup_window_removed",
+        {"catchup_window": "1h"},
+        {},
+        lambda seen: seen.schedule.policy.catchup_window,
+        H,
+        timedelta(days=365),
+        frozenset({"catchup_window"}),
+    ),
+    FieldCase(
+        "pause_on_failure",
+        {"pause_on_failure": False},
+        {"pause_on_failure": True},
+        lambda seen: seen.schedule.policy.pause_on_failure,
+        False,
+        True,
+        frozenset({"pause_on_failure"}),
+    ),
+    FieldCase(
+        "enabled",
+        {"enabled": True},
+        {"enabled": False, "note": "switched off"},
+        lambda seen: (seen.schedule.state.paused, seen.schedule.state.note),
+        (False, None),
+        (True, "switched off"),
+        frozenset({"paused", "note"}),
+    ),
+    FieldCase(
+        "note",
+        {"note": "first"},
+        {"note": "second"},
+        lambda seen: seen.schedule.state.note,
+        "first",
+        "second",
+        frozenset({"note"}),
+    ),
+    FieldCase(
+        "workflow_type",
+        {"workflow": "JobA"},
+        {"workflow": "JobB"},
+        lambda seen: seen.action.workflow,
+        "JobA",
+        "JobB",
+        frozenset({"workflow"}),
+    ),
+    FieldCase(
+        "task_queue",
+        {"task_queue": "queue-a"},
+        {"task_queue": "queue-b"},
+        lambda seen: seen.action.task_queue,
+        "queue-a",
+        "queue-b",
+        frozenset({"task_queue"}),
+    ),
+    FieldCase(
+        "input",
+        {"input": {"a": 1}},
+        {"input": {"a": 2, "b": [1, "x"], "c": None}},
+        lambda seen: seen.input,
+        {"a": 1},
+        {"a": 2, "b": [1, "x"], "c": None},
+        frozenset({"input"}),
+    ),
+    FieldCase(
+        "input_removed",
+        {"input": {"a": 1}},
+        {},
+        lambda seen: seen.input,
+        {"a": 1},
+        {},
+        frozenset({"input"}),
+    ),
+    FieldCase(
+        "timeouts",
+        {"execution_timeout": "1h", "run_timeout": "30m", "task_timeout": "10s"},
+        {"execution_timeout": "2h", "run_timeout": "45m", "task_timeout": "20s"},
+        lambda seen: (
+            seen.action.execution_timeout,
+            seen.action.run_timeout,
+            seen.action.task_timeout,
+        ),
+        (H, 30 * M, 10 * S),
+        (2 * H, 45 * M, 20 * S),
+        frozenset({"execution_timeout", "run_timeout", "task_timeout"}),
+    ),
+    FieldCase(
+        "retry",
+        {"retry": {"maximum_attempts": 3}},
+        {
+            "retry": {
+                "maximum_attempts": 5,
+                "initial_interval": "2s",
+                "backoff_coefficient": 3,
+                "maximum_interval": "1m",
+                "non_retryable_error_types": ["Fatal"],
+            }
+        },
+        _retry,
+        (S, 2.0, 100 * S, 3, ()),
+        (2 * S, 3.0, M, 5, ("Fatal",)),
+        frozenset({"retry"}),
+    ),
+    FieldCase(
+        "retry_removed",
+        {"retry": {"maximum_attempts": 2, "initial_interval": "5s"}},
+        {},
+        _retry,
+        (5 * S, 2.0, 500 * S, 2, ()),
+        None,
+        frozenset({"retry"}),
+    ),
+    FieldCase(
+        "memo",
+        {"memo": {"team": "a"}},
+        {"memo": {"team": "b", "tier": 1}},
+        lambda seen: seen.memo,
+        {"team": "a"},
+        {"team": "b", "tier": 1},
+        frozenset({"memo"}),
+    ),
 ]
 CASE_IDS = [case.name for case in CASES]
 BY_NAME = {case.name: case for case in CASES}
@@ -323,7 +450,10 @@ def test_every_write_is_one_call_and_unchanged_passes_make_none(lifecycle: Lifec
 
 @pytest.mark.temporal
 def test_created_schedules_carry_the_ownership_memo_and_write_record(lifecycle: Lifecycle) -> None:
-    assert lifecycle.owner_memo[MEMO_KEY] == {"project": lifecycle.project, "managed_by": "scheduled"}
+    assert lifecycle.owner_memo[MEMO_KEY] == {
+        "project": lifecycle.project,
+        "managed_by": "scheduled",
+    }
     skip = lifecycle.created["cron"].schedule.spec.skip
     records = [parse_record(calendar.comment or "") for calendar in skip]
     assert [record.source for record in records if record] == ["f-cron.yaml"]
@@ -388,7 +518,9 @@ def test_operator_pause_is_kept_until_the_file_changes_enabled(
         described = await env.describe("job")
         assert calendar_times(described) == [(10, 0)]
         assert (described.schedule.state.paused, described.schedule.state.note) == (
-            True, "paused by ops: incident 42")
+            True,
+            "paused by ops: incident 42",
+        )
         await env.settled()
 
         env.write("job", cron="0 10 * * *", enabled=False, note="off in git")  # file flips
@@ -434,8 +566,11 @@ def test_spec_edited_by_hand_in_temporal_is_detected_and_restored(
 
         def edit(update: tc.ScheduleUpdateInput) -> tc.ScheduleUpdate:
             schedule = update.description.schedule
-            schedule.spec.calendars = [tc.ScheduleCalendarSpec(
-                hour=[tc.ScheduleRange(17)], minute=[tc.ScheduleRange(0)], comment="by hand")]
+            schedule.spec.calendars = [
+                tc.ScheduleCalendarSpec(
+                    hour=[tc.ScheduleRange(17)], minute=[tc.ScheduleRange(0)], comment="by hand"
+                )
+            ]
             return tc.ScheduleUpdate(schedule=schedule)
 
         await env.handle("job").update(edit)
@@ -480,7 +615,9 @@ def test_project_never_touches_the_schedules_of_a_project_whose_name_it_prefixes
         result = await env.apply()
         assert result.plan.managed == 2
         assert {item.schedule_id: item.outcome for item in result.report.results} == {
-            env.schedule_id("a"): Outcome.DELETED, env.schedule_id("keep"): Outcome.UNCHANGED}
+            env.schedule_id("a"): Outcome.DELETED,
+            env.schedule_id("keep"): Outcome.UNCHANGED,
+        }
         await env.settled()
 
         env.write("bar-x", cron="0 1 * * *")  # its schedule id is the other project's `x`
@@ -753,13 +890,19 @@ def test_gateway_reports_an_invalid_argument_as_permanent(
     async def body(env: Env) -> None:
         env.write("job", cron=CRON)
         schedule = env.load().desired["job"]
-        bad = dataclasses.replace(schedule, spec=dataclasses.replace(
-            schedule.spec, timezone="Not/AZone"))
+        bad = dataclasses.replace(
+            schedule, spec=dataclasses.replace(schedule.spec, timezone="Not/AZone")
+        )
         result = await env.apply()
         assert result.report.converged
         write = write_for(
-            Operation(kind=Kind.UPDATE, schedule_id=bad.schedule_id, workflow_id="job",
-                      source="job.yaml", desired=bad),
+            Operation(
+                kind=Kind.UPDATE,
+                schedule_id=bad.schedule_id,
+                workflow_id="job",
+                source="job.yaml",
+                desired=bad,
+            ),
             PassContext(project=env.project),
         )
         with pytest.raises(PermanentGatewayError) as raised:

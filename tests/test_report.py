@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from test_plan import calendar
 
-from scheduled.model import Spec
+from scheduled.model.desired import Spec
 from scheduled.report import upcoming
 
 
@@ -14,7 +14,8 @@ def test_the_preview_includes_a_fire_exactly_at_start_at() -> None:
     start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
     spec = Spec(calendars=(calendar("0 9 * * *"),), start_at=start)
     assert upcoming(spec, datetime(2027, 1, 1, tzinfo=UTC), count=2) == [
-        start, datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
+        start,
+        datetime(2027, 3, 2, 9, 0, tzinfo=UTC),
     ]
 
 

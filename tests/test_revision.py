@@ -6,8 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from scheduled.observed import Revision
-from scheduled.revision import revision_problem, tree_revision
+from scheduled.format.revision import revision_problem, tree_revision
+from scheduled.model.observed import Revision
 
 
 def test_tree_revision_of_a_checkout_a_link_and_a_plain_folder(tmp_path: Path) -> None:

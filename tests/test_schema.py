@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheduled.schema import check_document
+from scheduled.format.schema import check_document
 
 GOOD = {"id": "job", "workflow": "W", "task_queue": "q"}
 
@@ -12,7 +12,11 @@ GOOD = {"id": "job", "workflow": "W", "task_queue": "q"}
 @pytest.mark.parametrize("key", ["shedule", "Schedule", "schedules", "scheudle", "SCHEDULE"])
 def test_a_key_one_typo_from_schedule_is_an_error_that_says_so(key: str) -> None:
     (problem,) = check_document({**GOOD, key: {"cron": "0 9 * * *"}})
-    assert (problem.path, problem.code, problem.at_key) == ((key,), "schema.schedule-misspelt", True)
+    assert (problem.path, problem.code, problem.at_key) == (
+        (key,),
+        "schema.schedule-misspelt",
+        True,
+    )
     assert "did you mean `schedule`" in problem.message
 
 

@@ -45,7 +45,9 @@ def test_a_missing_config_file_is_an_error(tmp_path: Path) -> None:
 
 
 def test_later_layers_win_and_none_means_not_set() -> None:
-    settings = build_settings([{"concurrency": 4, "project": "file"}, {"project": "flag", "concurrency": None}])
+    settings = build_settings(
+        [{"concurrency": 4, "project": "file"}, {"project": "flag", "concurrency": None}]
+    )
     assert (settings.project, settings.concurrency) == ("flag", 4)
 
 
@@ -72,7 +74,9 @@ GOOD_DEFAULTS = '[scheduled]\ndefault_workflow = "W"\ndefault_task_queue = "q"\n
 
 def _validate(tmp_path: Path, *flags: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     root = tmp_path / "tree"
-    write_workflow(root, "job.yaml", workflow_yaml("job", workflow=None, task_queue=None, cron="0 9 * * *"))
+    write_workflow(
+        root, "job.yaml", workflow_yaml("job", workflow=None, task_queue=None, cron="0 9 * * *")
+    )
     runner = CliRunner(env={"SCHEDULED_CONFIG": None, "SCHEDULED_PROJECT": None, **(env or {})})
     result = runner.invoke(main, ["validate", str(root), "--format", "json", *flags])
     return result.exit_code, result.output
@@ -109,7 +113,12 @@ def test_the_config_file_beats_the_default(tmp_path: Path) -> None:
 def test_a_flag_beats_the_environment(tmp_path: Path) -> None:
     config = _config(tmp_path, GOOD_DEFAULTS)
     code, _ = _validate(
-        tmp_path, "--config", config, "--project", "from-flag", env={"SCHEDULED_PROJECT": "Not Valid"}
+        tmp_path,
+        "--config",
+        config,
+        "--project",
+        "from-flag",
+        env={"SCHEDULED_PROJECT": "Not Valid"},
     )
     assert code == 0
 
@@ -126,11 +135,13 @@ def test_temporal_address_from_the_environment_beats_the_config_file(
     root = tmp_path / "tree"
     write_workflow(root, "job.yaml", workflow_yaml("job", cron="0 9 * * *"))
     config = _config(tmp_path, '[scheduled]\naddress = "127.0.0.1:1"\n')  # nothing listens there
-    result = CliRunner(env={"TEMPORAL_ADDRESS": temporal_address, "SCHEDULED_ADDRESS": None}).invoke(
+    result = CliRunner(
+        env={"TEMPORAL_ADDRESS": temporal_address, "SCHEDULED_ADDRESS": None}
+    ).invoke(
         main, ["plan", str(root), "--config", config, "--project", project_name, "--format", "json"]
     )
     assert result.exit_code == 2, result.output  # reached the server: one schedule to create
-    assert json.loads(result.output[result.output.index("{"):])["counts"]["create"] == 1
+    assert json.loads(result.output[result.output.index("{") :])["counts"]["create"] == 1
 
 
 # -- every setting in the file is checked as strictly as its flag ----------------------------
@@ -139,15 +150,27 @@ def test_temporal_address_from_the_environment_beats_the_config_file(
 @pytest.mark.parametrize(
     ("line", "words"),
     [
-        pytest.param('prune = "false"', r"`prune` must be true or false, not the string 'false'",
-                     id="a string is not a boolean"),
-        pytest.param('concurrency = "ten"', r"`concurrency` must be a whole number, not the string",
-                     id="a word is not a number"),
-        pytest.param("concurrency = true", r"`concurrency` must be a whole number, not True",
-                     id="a boolean is not a number"),
+        pytest.param(
+            'prune = "false"',
+            r"`prune` must be true or false, not the string 'false'",
+            id="a string is not a boolean",
+        ),
+        pytest.param(
+            'concurrency = "ten"',
+            r"`concurrency` must be a whole number, not the string",
+            id="a word is not a number",
+        ),
+        pytest.param(
+            "concurrency = true",
+            r"`concurrency` must be a whole number, not True",
+            id="a boolean is not a number",
+        ),
         pytest.param("debounce_ms = -1", r"debounce_ms must be 0 or more", id="negative"),
-        pytest.param('log_format = "xml"', r"log_format 'xml' is not one of auto, text, json",
-                     id="unknown log format"),
+        pytest.param(
+            'log_format = "xml"',
+            r"log_format 'xml' is not one of auto, text, json",
+            id="unknown log format",
+        ),
         pytest.param("resync_interval_s = 0", r"resync_interval_s must be at least 1", id="zero"),
     ],
 )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduled.systemd import SystemdNotifier, watchdog_interval_s
+from scheduled.daemon.systemd import SystemdNotifier, watchdog_interval_s
 
 
 @pytest.fixture
@@ -29,7 +29,9 @@ def received(sock: socket.socket) -> list[str]:
     return sock.recv(65536).decode().split("\n")
 
 
-def test_each_message_is_one_datagram_of_key_value_lines(listener: tuple[str, socket.socket]) -> None:
+def test_each_message_is_one_datagram_of_key_value_lines(
+    listener: tuple[str, socket.socket],
+) -> None:
     path, sock = listener
     notifier = SystemdNotifier(path)
     assert notifier.enabled

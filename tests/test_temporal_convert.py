@@ -12,19 +12,24 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.schedule.v1 import ScheduleActionResult
 from test_plan import desired
 
-from scheduled.gateway import ScheduleWrite
-from scheduled.model import RetryPolicy
-from scheduled.observed import WriteRecord
-from scheduled.temporal_convert import recent_run, sdk_schedule
-from scheduled.temporal_marker import parse_record
+from scheduled.model.desired import RetryPolicy
+from scheduled.model.observed import WriteRecord
+from scheduled.reconcile.gateway import ScheduleWrite
+from scheduled.temporal.convert import recent_run, sdk_schedule
+from scheduled.temporal.marker import parse_record
 
 S = timedelta(seconds=1)
 
 
 def test_write_sends_server_defaults_and_the_record_as_an_exclude_calendar() -> None:
     schedule = desired_for_unit_tests()
-    write = ScheduleWrite(project="p", schedule=schedule, paused=True, note="n",
-                          record=WriteRecord(fingerprint="f", source="s.yaml", enabled=False))
+    write = ScheduleWrite(
+        project="p",
+        schedule=schedule,
+        paused=True,
+        note="n",
+        record=WriteRecord(fingerprint="f", source="s.yaml", enabled=False),
+    )
     sdk = sdk_schedule(write)
     assert sdk.policy.catchup_window == timedelta(days=365)
     assert sdk.spec.jitter is None and sdk.spec.time_zone_name == "UTC"
@@ -35,13 +40,17 @@ def test_write_sends_server_defaults_and_the_record_as_an_exclude_calendar() -> 
     action = sdk.action
     assert isinstance(action, tc.ScheduleActionStartWorkflow)
     assert action.retry_policy is not None
-    assert (action.retry_policy.initial_interval, action.retry_policy.backoff_coefficient) == (S, 2.0)
+    assert (action.retry_policy.initial_interval, action.retry_policy.backoff_coefficient) == (
+        S,
+        2.0,
+    )
 
 
 def test_recent_run_status_comes_from_the_raw_proto() -> None:
     at = Timestamp(seconds=1_800_000_000)
     result = ScheduleActionResult(
-        schedule_time=at, actual_time=at,
+        schedule_time=at,
+        actual_time=at,
         start_workflow_status=WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED,
     )
     result.start_workflow_result.workflow_id = "p-job-2027"
@@ -56,5 +65,3 @@ def desired_for_unit_tests() -> Any:
     return dataclasses.replace(
         schedule, action=dataclasses.replace(schedule.action, retry=RetryPolicy(maximum_attempts=3))
     )
-
-

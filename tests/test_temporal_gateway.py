@@ -9,13 +9,13 @@ import anyio
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
-from scheduled.gateway import (
+from scheduled.reconcile.gateway import (
     PermanentGatewayError,
     ScheduleExistsError,
     ScheduleNotFoundError,
     TransientGatewayError,
 )
-from scheduled.temporal_gateway import read_schedule_memo, translate_rpc_error
+from scheduled.temporal.gateway import read_schedule_memo, translate_rpc_error
 
 
 @pytest.mark.parametrize(
@@ -35,8 +35,6 @@ def test_sdk_errors_are_translated_by_kind(status: RPCStatusCode, error_type: ty
     assert type(translated) is error_type
     assert (translated.schedule_id, translated.status) == ("schedule-x-y", status.name)
     assert f"Temporal answered {status.name}: boom" == str(translated)
-
-
 
 
 def test_an_undecodable_schedule_memo_reads_as_not_ours() -> None:

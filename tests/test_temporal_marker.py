@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from scheduled.calendar import Range
-from scheduled.observed import WriteRecord
-from scheduled.temporal_marker import (
+from scheduled.model.calendar import Range
+from scheduled.model.observed import WriteRecord
+from scheduled.temporal.marker import (
     COMMENT_PREFIX,
     MANAGED_BY,
     MARKER_YEAR,
@@ -43,8 +43,13 @@ def test_memo_without_our_marker_has_no_owner(memo: dict[str, object] | None) ->
 
 
 def test_record_round_trips_through_the_calendar_comment() -> None:
-    record = WriteRecord(fingerprint="v1:abc", source="a/b.yaml", enabled=False,
-                         revision="0123456789ab", commit_time=1_700_000_000)
+    record = WriteRecord(
+        fingerprint="v1:abc",
+        source="a/b.yaml",
+        enabled=False,
+        revision="0123456789ab",
+        commit_time=1_700_000_000,
+    )
     calendar = record_calendar(record)
     assert is_record_calendar(calendar)
     assert parse_record(calendar.comment) == record

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from trees import workflow_yaml, write_workflow
 
-from scheduled.loader import LoadOptions, load_file, load_tree
-from scheduled.tree import FoundFile, ReadProblem, find_workflow_files, read_text
+from scheduled.format.loader import LoadOptions, load_file, load_tree
+from scheduled.format.tree import FoundFile, ReadProblem, find_workflow_files, read_text
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 OPTIONS = LoadOptions(project="tree")
@@ -358,4 +358,3 @@ def test_an_invalid_utf8_byte_is_located_in_characters_not_bytes(tmp_path: Path)
     assert isinstance(problem, ReadProblem)
     assert (problem.code, problem.line, problem.column) == ("file.encoding", 2, 9)
     assert "0xff" in problem.message
-

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduled.triggers import (
+from scheduled.daemon.triggers import (
     EVERYTHING,
     NOTHING,
     Backoff,
@@ -19,7 +19,7 @@ from scheduled.triggers import (
     files_under,
     loop_is_alive,
 )
-from scheduled.watcher import FilesChanged, RescanNeeded, TreeGone, TreeReplaced
+from scheduled.daemon.watcher import FilesChanged, RescanNeeded, TreeGone, TreeReplaced
 
 
 def test_changed_files_and_folders_accumulate() -> None:

@@ -16,7 +16,9 @@ from trees import workflow_yaml, write_workflow
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 EXAMPLES = REPOSITORY / "config" / "examples" / "workflows"
-LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning): .+ \[[a-z.-]+\]$")
+LOCATED = re.compile(
+    r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning): .+ \[[a-z.-]+\]$"
+)
 
 
 def scheduled(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -25,7 +27,12 @@ def scheduled(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env["PYTHONPATH"] = str(REPOSITORY)
     return subprocess.run(
         [sys.executable, "-m", "scheduled", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -46,7 +53,9 @@ def with_warning(clean: Path) -> Path:
 @pytest.fixture
 def with_errors(with_warning: Path) -> Path:
     write_workflow(with_warning, "broken.yaml", workflow_yaml("broken", cron="0 25 * * *"))
-    write_workflow(with_warning, "team/Bad.yaml", "id: Bad\nschedule: {every: 1h, cron: '@daily'}\n")
+    write_workflow(
+        with_warning, "team/Bad.yaml", "id: Bad\nschedule: {every: 1h, cron: '@daily'}\n"
+    )
     return with_warning
 
 
@@ -56,13 +65,17 @@ def with_errors(with_warning: Path) -> Path:
 def test_a_clean_tree_exits_0_with_a_summary(clean: Path) -> None:
     done = scheduled("validate", str(clean), cwd=clean.parent)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout == "checked 2 file(s): 2 schedule(s), 0 error(s) in 0 file(s), 0 warning(s)\n"
+    assert (
+        done.stdout == "checked 2 file(s): 2 schedule(s), 0 error(s) in 0 file(s), 0 warning(s)\n"
+    )
 
 
 def test_warnings_alone_still_exit_0(with_warning: Path) -> None:
     done = scheduled("validate", str(with_warning), cwd=with_warning.parent)
     assert done.returncode == 0
-    assert done.stdout.splitlines()[0].startswith("herd.yaml:5:10: warning: fires at the top of the hour")
+    assert done.stdout.splitlines()[0].startswith(
+        "herd.yaml:5:10: warning: fires at the top of the hour"
+    )
 
 
 def test_any_error_exits_1(with_errors: Path) -> None:
@@ -97,7 +110,12 @@ def test_an_invalid_project_from_the_environment_is_a_usage_error_too(clean: Pat
     env = {**os.environ, "SCHEDULED_PROJECT": "UPPER", "PYTHONPATH": str(REPOSITORY)}
     done = subprocess.run(
         [sys.executable, "-m", "scheduled", "validate", str(clean)],
-        cwd=clean, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=clean,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 2
     assert "project 'UPPER' is not valid" in done.stderr
@@ -110,9 +128,13 @@ def test_a_missing_root_is_a_usage_error_that_says_so(tmp_path: Path) -> None:
 
 
 def test_defaults_from_the_flags_make_files_without_names_valid(tmp_path: Path) -> None:
-    write_workflow(tmp_path, "bare.yaml", workflow_yaml("bare", workflow=None, task_queue=None, every="1h"))
+    write_workflow(
+        tmp_path, "bare.yaml", workflow_yaml("bare", workflow=None, task_queue=None, every="1h")
+    )
     assert scheduled("validate", ".", cwd=tmp_path).returncode == 1
-    done = scheduled("validate", ".", "--default-workflow", "Job", "--default-task-queue", "jobs", cwd=tmp_path)
+    done = scheduled(
+        "validate", ".", "--default-workflow", "Job", "--default-task-queue", "jobs", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stdout
 
 
@@ -159,21 +181,31 @@ def test_json_output_is_parseable_and_counts_everything(with_errors: Path) -> No
     report = json.loads(done.stdout)
     assert done.returncode == 1
     assert {key: report[key] for key in ("files", "schedules", "errors", "warnings", "valid")} == {
-        "files": 5, "schedules": 3, "errors": 5, "warnings": 2, "valid": False
+        "files": 5,
+        "schedules": 3,
+        "errors": 5,
+        "warnings": 2,
+        "valid": False,
     }
     assert report["readable"] is True
     assert report["root_problem"] is None
 
 
 def test_each_json_diagnostic_has_the_same_fields(with_errors: Path) -> None:
-    report = json.loads(scheduled("validate", str(with_errors), "--format", "json", cwd=with_errors.parent).stdout)
+    report = json.loads(
+        scheduled("validate", str(with_errors), "--format", "json", cwd=with_errors.parent).stdout
+    )
     for diagnostic in report["diagnostics"]:
         assert set(diagnostic) == {"file", "line", "column", "severity", "code", "message", "path"}
         assert diagnostic["severity"] in ("error", "warning")
     broken = next(d for d in report["diagnostics"] if d["file"] == "broken.yaml")
     assert broken == {
-        "file": "broken.yaml", "line": 5, "column": 12, "severity": "error",
-        "code": "cron.invalid", "message": "cron '0 25 * * *': hour 25 is out of range 0-23",
+        "file": "broken.yaml",
+        "line": 5,
+        "column": 12,
+        "severity": "error",
+        "code": "cron.invalid",
+        "message": "cron '0 25 * * *': hour 25 is out of range 0-23",
         "path": "schedule.cron",
     }
 
@@ -209,7 +241,9 @@ def test_schema_prints_the_schema_shipped_in_config(tmp_path: Path) -> None:
 
 
 def test_the_printed_schema_accepts_the_examples_and_rejects_a_typo(tmp_path: Path) -> None:
-    validator = jsonschema.Draft202012Validator(json.loads(scheduled("schema", cwd=tmp_path).stdout))
+    validator = jsonschema.Draft202012Validator(
+        json.loads(scheduled("schema", cwd=tmp_path).stdout)
+    )
     for path in sorted(EXAMPLES.rglob("*.yaml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
         for key in ("start_at", "end_at"):  # PyYAML (YAML 1.1) makes datetimes; editors see text
@@ -242,10 +276,14 @@ def test_the_pre_commit_hook_runs_validate_on_the_whole_tree_when_yaml_changes()
     (hook,) = yaml.safe_load((REPOSITORY / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "scheduled-validate"
     assert (hook["language"], hook["entry"], hook["pass_filenames"]) == (
-        "python", "scheduled validate", False
+        "python",
+        "scheduled validate",
+        False,
     )
     assert [bool(re.search(hook["files"], name)) for name in ("a/b.yaml", "c.yml", "d.json")] == [
-        True, True, False
+        True,
+        True,
+        False,
     ]
 
 

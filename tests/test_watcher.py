@@ -16,7 +16,7 @@ import watchfiles
 from anyio.streams.memory import MemoryObjectReceiveStream
 from loguru import logger
 
-from scheduled.watcher import (
+from scheduled.daemon.watcher import (
     FilesChanged,
     RescanNeeded,
     TreeGone,
@@ -172,8 +172,9 @@ async def _limit_reached() -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
     yield set()  # an async generator, like watchfiles.awatch
 
 
-def limited_watch(*paths: Path, force_polling: bool | None = None,
-                  **options: Any) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
+def limited_watch(
+    *paths: Path, force_polling: bool | None = None, **options: Any
+) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
     if not force_polling:
         return _limit_reached()
     return watchfiles.awatch(*paths, force_polling=True, **options)
@@ -181,8 +182,9 @@ def limited_watch(*paths: Path, force_polling: bool | None = None,
 
 def test_the_watch_limit_falls_back_to_polling_and_asks_for_a_rescan(tmp_path: Path) -> None:
     warnings: list[str] = []
-    handler = logger.add(lambda message: warnings.append(message.record["message"]),
-                         level="WARNING")
+    handler = logger.add(
+        lambda message: warnings.append(message.record["message"]), level="WARNING"
+    )
 
     async def body(watcher: TreeWatcher, receive: MemoryObjectReceiveStream[Trigger]) -> None:
         assert await next_trigger(receive) == RescanNeeded("file watching restarted")
@@ -222,7 +224,9 @@ def test_a_failing_watch_restarts_with_backoff_and_asks_for_a_rescan(tmp_path: P
         raise RuntimeError("watch thread unexpectedly received a signal")
         yield set()
 
-    def flaky_watch(*paths: Path, **options: Any) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
+    def flaky_watch(
+        *paths: Path, **options: Any
+    ) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
         nonlocal calls
         calls += 1
         return broken() if calls <= 2 else watchfiles.awatch(*paths, **options)
@@ -242,8 +246,11 @@ def test_a_failing_watch_restarts_with_backoff_and_asks_for_a_rescan(tmp_path: P
         pytest.param({"/t/x/.git/HEAD", "/t/x/node_modules/m"}, None, id="ignored-folders"),
         pytest.param({"/elsewhere/a.yaml"}, None, id="outside-the-root"),
         pytest.param({"/t/team"}, FilesChanged(frozenset(), frozenset({"team"})), id="folder"),
-        pytest.param({"/t/a/b.yml", "/t/a"},
-                     FilesChanged(frozenset({"a/b.yml"}), frozenset({"a"})), id="both"),
+        pytest.param(
+            {"/t/a/b.yml", "/t/a"},
+            FilesChanged(frozenset({"a/b.yml"}), frozenset({"a"})),
+            id="both",
+        ),
     ],
 )
 def test_batch(changes: set[str], expected: FilesChanged | None) -> None:

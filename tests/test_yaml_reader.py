@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from scheduled.yaml_reader import (
+from scheduled.format.yaml_reader import (
     MAX_DEPTH,
     MAX_EXPANDED_VALUES,
     Position,
@@ -105,7 +105,7 @@ def test_each_value_has_its_line_and_column_counted_from_one() -> None:
 
 
 def test_a_quoted_value_is_located_at_its_first_character_inside_the_quotes() -> None:
-    document = read_yaml('cron: "0 9 * * *"\nother: \'x\'\n')
+    document = read_yaml("cron: \"0 9 * * *\"\nother: 'x'\n")
     assert document.values[("cron",)] == Position(1, 8)
     assert document.values[("other",)] == Position(2, 9)
 
@@ -204,9 +204,15 @@ def test_tags_that_would_build_python_objects_are_refused(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "tag"), [("x: !!int three\n", "!!int"), ("x: !!float many\n", "!!float"),
-                      ("x: !!bool maybe\n", "!!bool"), ("x: !!int 0x\n", "!!int"),
-                      ("x: !!float\n", "!!float"), ("x: !!binary abc\n", "!!binary")]
+    ("text", "tag"),
+    [
+        ("x: !!int three\n", "!!int"),
+        ("x: !!float many\n", "!!float"),
+        ("x: !!bool maybe\n", "!!bool"),
+        ("x: !!int 0x\n", "!!int"),
+        ("x: !!float\n", "!!float"),
+        ("x: !!binary abc\n", "!!binary"),
+    ],
 )
 def test_an_explicit_type_that_the_value_does_not_have_is_refused(text: str, tag: str) -> None:
     error = refusal(text)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from scheduled.calendar import Calendar, Interval, Range
+from scheduled.model.calendar import Calendar, Interval, Range
 
 FINGERPRINT_VERSION = "v1"
 PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from scheduled.apply import ApplyReport
+from scheduled.reconcile.apply import ApplyReport
 
 
 class DaemonMetrics:
@@ -24,15 +24,19 @@ class DaemonMetrics:
             registry=self.registry,
         )
         self.managed = Gauge(
-            "scheduled_managed_schedules", "Schedules managed by this project.",
+            "scheduled_managed_schedules",
+            "Schedules managed by this project.",
             registry=self.registry,
         )
         self.invalid_files = Gauge(
-            "scheduled_invalid_files", "Workflow files that fail validation.",
+            "scheduled_invalid_files",
+            "Workflow files that fail validation.",
             registry=self.registry,
         )
         self.watcher_mode = Gauge(
-            "scheduled_watcher_mode", "1 for the file watcher mode in use.", ["mode"],
+            "scheduled_watcher_mode",
+            "1 for the file watcher mode in use.",
+            ["mode"],
             registry=self.registry,
         )
         self.last_success = Gauge(
@@ -42,7 +46,8 @@ class DaemonMetrics:
         )
         self.ready = Gauge("scheduled_ready", "1 when ready (see /readyz).", registry=self.registry)
         self.temporal_up = Gauge(
-            "scheduled_temporal_up", "1 when the last call to Temporal succeeded.",
+            "scheduled_temporal_up",
+            "1 when the last call to Temporal succeeded.",
             registry=self.registry,
         )
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from scheduled.tree import is_ignored_dir_name, is_workflow_file_name
-from scheduled.watcher import FilesChanged, RescanNeeded, TreeGone, TreeReplaced, Trigger
+from scheduled.daemon.watcher import FilesChanged, RescanNeeded, TreeGone, TreeReplaced, Trigger
+from scheduled.format.tree import is_ignored_dir_name, is_workflow_file_name
 
 FOLDER_SCAN_LIMIT = 5_000  # a folder event holding more workflow files: rescan everything
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from scheduled.errors import ScheduledError
-from scheduled.model import DesiredSchedule
-from scheduled.observed import ObservedSchedule, WriteRecord
+from scheduled.model.desired import DesiredSchedule
+from scheduled.model.observed import ObservedSchedule, WriteRecord
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduled.durations import format_duration
 from scheduled.errors import ScheduledError
+from scheduled.model.durations import format_duration
 
 # Temporal only recognises these years; the scheduler never looks past the last one
 # ("If you're still using Temporal in 2100 please change this constant and rebuild").
@@ -43,7 +43,19 @@ _HOUR = 3600
 
 _DOW_NAMES = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 _MONTH_NAMES = (
-    "", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    "",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
 )
 # The most days each month can have (February 29 in leap years).
 _MAX_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -88,8 +100,13 @@ _BOUNDS: tuple[tuple[str, int, int], ...] = (
     ("day_of_week", 0, 6),
 )
 _LABELS = {
-    "second": "second", "minute": "minute", "hour": "hour", "day_of_month": "day of month",
-    "month": "month", "year": "year", "day_of_week": "day of week",
+    "second": "second",
+    "minute": "minute",
+    "hour": "hour",
+    "day_of_month": "day of month",
+    "month": "month",
+    "year": "year",
+    "day_of_week": "day of week",
 }
 
 
@@ -108,8 +125,17 @@ class _Matcher:
     """The expanded value sets of one Calendar, built once so that matching is table lookups."""
 
     __slots__ = (
-        "dom", "dow", "hour_next", "hours", "minute_next", "minutes", "month_next", "months",
-        "second_next", "seconds", "years",
+        "dom",
+        "dow",
+        "hour_next",
+        "hours",
+        "minute_next",
+        "minutes",
+        "month_next",
+        "months",
+        "second_next",
+        "seconds",
+        "years",
     )
 
     def __init__(self, cal: Calendar) -> None:
@@ -507,7 +533,11 @@ def _fall_back_problems(
     fired = [
         moment.astimezone(tz)
         for moment in next_fire_times(
-            [calendar], [], tz, datetime.fromtimestamp(instant - 3 * shift, UTC), 1000,
+            [calendar],
+            [],
+            tz,
+            datetime.fromtimestamp(instant - 3 * shift, UTC),
+            1000,
             end_at=datetime.fromtimestamp(instant + 3 * shift, UTC),
         )
     ]
@@ -555,7 +585,7 @@ def _spans(ranges: Sequence[Range], names: Sequence[str] | None = None) -> str:
 
 
 def _every(unit: str, ranges: tuple[Range, ...], size: int) -> str | None:
-    """"every 15 minutes" when the field is one step range over the whole field."""
+    """ "every 15 minutes" when the field is one step range over the whole field."""
     if len(ranges) != 1:
         return None
     r = ranges[0]
@@ -605,7 +635,7 @@ def describe(calendar: Calendar) -> str:
 
 
 def describe_interval(interval: Interval) -> str:
-    """"every 15m", or "every 1h (offset 5m)"."""
+    """ "every 15m", or "every 1h (offset 5m)"."""
     text = f"every {format_duration(interval.every)}"
     if interval.offset:
         text += f" (offset {format_duration(interval.offset)})"

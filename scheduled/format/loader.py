@@ -19,8 +19,18 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from scheduled import tree
-from scheduled.calendar import (
+from scheduled.format import tree
+from scheduled.format.cron import (
+    MAX_COMMENT_BYTES,
+    CompiledCron,
+    CronError,
+    compile_cron,
+    warnings_for,
+)
+from scheduled.format.diagnostics import Diagnostic, Severity, format_path, sort_key
+from scheduled.format.schema import check_document, did_you_mean
+from scheduled.format.yaml_reader import Document, Path_, YamlReadError, read_yaml
+from scheduled.model.calendar import (
     MAX_YEAR,
     Calendar,
     Interval,
@@ -28,10 +38,7 @@ from scheduled.calendar import (
     never_fires,
     next_fire_times,
 )
-from scheduled.cron import MAX_COMMENT_BYTES, CompiledCron, CronError, compile_cron, warnings_for
-from scheduled.diagnostics import Diagnostic, Severity, format_path, sort_key
-from scheduled.durations import parse_duration
-from scheduled.model import (
+from scheduled.model.desired import (
     Action,
     DesiredSchedule,
     OverlapPolicy,
@@ -42,8 +49,7 @@ from scheduled.model import (
     with_fingerprint,
     workflow_id_for,
 )
-from scheduled.schema import check_document, did_you_mean
-from scheduled.yaml_reader import Document, Path_, YamlReadError, read_yaml
+from scheduled.model.durations import parse_duration
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,11 +140,16 @@ def load_tree(
     try:
         found = list(tree.find_workflow_files(root))
     except RuntimeError:  # Path.resolve on a symlink loop (Python 3.11)
-        return LoadResult(root=root, readable=False,
-                          root_problem=f"the folder {root} is a symlink that loops back on itself")
+        return LoadResult(
+            root=root,
+            readable=False,
+            root_problem=f"the folder {root} is a symlink that loops back on itself",
+        )
     except OSError as error:
-        reason = "does not exist" if isinstance(error, FileNotFoundError) else (
-            f"cannot be read ({error.strerror or error})"
+        reason = (
+            "does not exist"
+            if isinstance(error, FileNotFoundError)
+            else (f"cannot be read ({error.strerror or error})")
         )
         return LoadResult(root=root, readable=False, root_problem=f"the folder {root} {reason}")
     results: list[FileResult] = []
@@ -402,7 +413,9 @@ class _FileBuilder:
         def ok(name: str) -> bool:
             return name in block and ("schedule", name) not in bad
 
-        timezone_name = block.get("timezone", "UTC") if ok("timezone") or "timezone" not in block else "UTC"
+        timezone_name = (
+            block.get("timezone", "UTC") if ok("timezone") or "timezone" not in block else "UTC"
+        )
         crons = self._crons(block.get("cron")) if ok("cron") else []
         cron_zones = {cron.compiled.cron.timezone for cron in crons if cron.compiled.cron.timezone}
         if cron_zones:
@@ -432,7 +445,9 @@ class _FileBuilder:
             overlap=OverlapPolicy(block.get("overlap_policy", "skip"))
             if ok("overlap_policy") or "overlap_policy" not in block
             else OverlapPolicy.SKIP,
-            catchup_window=self._duration(block, "catchup_window") if ok("catchup_window") else None,
+            catchup_window=self._duration(block, "catchup_window")
+            if ok("catchup_window")
+            else None,
             pause_on_failure=bool(block.get("pause_on_failure", False)),
         )
         if self.reporter.has_errors() or action is None or zone is None:
@@ -464,7 +479,9 @@ class _FileBuilder:
         crons: list[_Cron] = []
         items = _as_list(value)
         for index, text in enumerate(items):
-            path: Path_ = ("schedule", "cron", index) if isinstance(value, list) else ("schedule", "cron")
+            path: Path_ = (
+                ("schedule", "cron", index) if isinstance(value, list) else ("schedule", "cron")
+            )
             try:
                 compiled = _compile(text)
             except CronError as error:
@@ -522,7 +539,9 @@ class _FileBuilder:
             return ()
         if every <= timedelta(0):
             self.reporter.error(
-                "schedule.every-zero", "`every` must be longer than zero", path=("schedule", "every")
+                "schedule.every-zero",
+                "`every` must be longer than zero",
+                path=("schedule", "every"),
             )
             return ()
         if offset >= every:
@@ -534,14 +553,18 @@ class _FileBuilder:
             return ()
         return (Interval(every=every, offset=offset),)
 
-    def _duration(self, block: dict[str, Any], name: str, path: Path_ = ("schedule",)) -> timedelta | None:
+    def _duration(
+        self, block: dict[str, Any], name: str, path: Path_ = ("schedule",)
+    ) -> timedelta | None:
         try:
             return parse_duration(str(block[name]))
         except ValueError as error:
             self.reporter.error("schedule.duration", str(error), path=(*path, name))
             return None
 
-    def _timestamp(self, block: dict[str, Any], name: str, zone: zoneinfo.ZoneInfo | None) -> datetime | None:
+    def _timestamp(
+        self, block: dict[str, Any], name: str, zone: zoneinfo.ZoneInfo | None
+    ) -> datetime | None:
         text = str(block[name])
         try:
             value = datetime.fromisoformat(text)
@@ -588,8 +611,10 @@ class _FileBuilder:
                 for message in _dst_problems(cron.compiled.cron.calendar, zone, self.now.date()):
                     self.reporter.warning("schedule.dst", message, path=cron.path)
         calendars = [cron.calendar for cron in crons if cron.calendar is not None]
-        if calendars and not (jitter and jitter > timedelta(0)) and any(
-            _top_of_hour(calendar) for calendar in calendars
+        if (
+            calendars
+            and not (jitter and jitter > timedelta(0))
+            and any(_top_of_hour(calendar) for calendar in calendars)
         ):
             self.reporter.warning(
                 "schedule.no-jitter",
@@ -607,7 +632,9 @@ class _FileBuilder:
 
     # -- the action ----------------------------------------------------------------------
 
-    def _action(self, data: dict[str, Any], block: dict[str, Any], bad: set[Path_]) -> Action | None:
+    def _action(
+        self, data: dict[str, Any], block: dict[str, Any], bad: set[Path_]
+    ) -> Action | None:
         workflow_type = data.get("workflow") or self.options.default_workflow
         task_queue = data.get("task_queue") or self.options.default_task_queue
         if not workflow_type and ("workflow",) not in bad:
@@ -626,9 +653,15 @@ class _FileBuilder:
             )
         input_json = self._json(block, "input")
         memo_json = self._json(block, "memo")
-        retry = self._retry(block.get("retry")) if "retry" in block and ("schedule", "retry") not in bad else None
+        retry = (
+            self._retry(block.get("retry"))
+            if "retry" in block and ("schedule", "retry") not in bad
+            else None
+        )
         timeouts = {
-            name: self._duration(block, name) if name in block and ("schedule", name) not in bad else None
+            name: self._duration(block, name)
+            if name in block and ("schedule", name) not in bad
+            else None
             for name in ("execution_timeout", "run_timeout", "task_timeout")
         }
         if not (workflow_type and task_queue and input_json and memo_json) or not isinstance(
@@ -648,8 +681,9 @@ class _FileBuilder:
     def _json(self, block: dict[str, Any], name: str) -> str | None:
         value = block.get(name, {})
         try:
-            text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False,
-                              ensure_ascii=False)
+            text = json.dumps(
+                value, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False
+            )
         except (TypeError, ValueError):
             self.reporter.error(
                 "schedule.not-json",
@@ -664,8 +698,12 @@ class _FileBuilder:
         if not isinstance(value, dict):
             return None
         path: Path_ = ("schedule", "retry")
-        initial = self._duration(value, "initial_interval", path) if "initial_interval" in value else None
-        maximum = self._duration(value, "maximum_interval", path) if "maximum_interval" in value else None
+        initial = (
+            self._duration(value, "initial_interval", path) if "initial_interval" in value else None
+        )
+        maximum = (
+            self._duration(value, "maximum_interval", path) if "maximum_interval" in value else None
+        )
         if initial and maximum and maximum < initial:
             self.reporter.error(
                 "schedule.retry",
@@ -675,8 +713,11 @@ class _FileBuilder:
             )
         coefficient = value.get("backoff_coefficient")
         if isinstance(coefficient, float) and not math.isfinite(coefficient):
-            self.reporter.error("schedule.retry", "`retry.backoff_coefficient` must be a finite number",
-                                path=(*path, "backoff_coefficient"))
+            self.reporter.error(
+                "schedule.retry",
+                "`retry.backoff_coefficient` must be a finite number",
+                path=(*path, "backoff_coefficient"),
+            )
         return RetryPolicy(
             maximum_attempts=value.get("maximum_attempts"),
             initial_interval=initial,
@@ -709,4 +750,3 @@ def derive_project_name(root: Path) -> str:
     cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in name)
     cleaned = cleaned.strip("-_")[:63] or "scheduled"
     return cleaned
-

@@ -25,7 +25,8 @@ from tenacity import (
     wait_random,
 )
 
-from scheduled.gateway import (
+from scheduled.model.observed import record_for
+from scheduled.reconcile.gateway import (
     GatewayError,
     ScheduleExistsError,
     ScheduleGateway,
@@ -33,8 +34,7 @@ from scheduled.gateway import (
     ScheduleWrite,
     TransientGatewayError,
 )
-from scheduled.observed import record_for
-from scheduled.plan import Kind, Operation, PassContext, Plan, plan_schedule
+from scheduled.reconcile.plan import Kind, Operation, PassContext, Plan, plan_schedule
 
 T = TypeVar("T")
 
@@ -240,7 +240,9 @@ async def apply_plan(
     )
 
 
-async def _stop_after_grace(stop: anyio.Event, caller: Caller, work_scope: anyio.CancelScope) -> None:
+async def _stop_after_grace(
+    stop: anyio.Event, caller: Caller, work_scope: anyio.CancelScope
+) -> None:
     await stop.wait()
     caller.stopping = True  # no new calls start from here on
     await anyio.sleep(caller.options.grace_s)

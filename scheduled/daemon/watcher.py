@@ -27,7 +27,7 @@ import watchfiles
 from anyio.streams.memory import MemoryObjectSendStream
 from loguru import logger
 
-from scheduled.tree import is_ignored_dir_name, is_workflow_file_name
+from scheduled.format.tree import is_ignored_dir_name, is_workflow_file_name
 
 POLL_TICK_S = 1.1  # the poller's clock is whole seconds of mtime
 RESCAN_SETTLE_S = 0.2  # a restarted watch that lives this long is up: then rescan

@@ -12,12 +12,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from scheduled.calendar import describe, describe_interval
-from scheduled.durations import format_duration
-from scheduled.model import DesiredSchedule, RetryPolicy, Spec
-from scheduled.observed import ObservedSchedule
-from scheduled.plan import FieldChange, Kind, Operation, Plan
-from scheduled.server_defaults import effective_catchup_window, effective_retry
+from scheduled.model.calendar import describe, describe_interval
+from scheduled.model.desired import DesiredSchedule, RetryPolicy, Spec
+from scheduled.model.durations import format_duration
+from scheduled.model.observed import ObservedSchedule
+from scheduled.model.server_defaults import effective_catchup_window, effective_retry
+from scheduled.reconcile.plan import FieldChange, Kind, Operation, Plan
 
 
 def spec_in_words(spec: Spec) -> str:
@@ -80,7 +80,10 @@ def field_changes(
             # Temporal reads an unset timeout back as zero: not a change.
             compare(name, getattr(before_action, name) or None, getattr(action, name) or None)
         compare(
-            "retry", effective_retry(before_action.retry), effective_retry(action.retry), _show_retry
+            "retry",
+            effective_retry(before_action.retry),
+            effective_retry(action.retry),
+            _show_retry,
         )
         compare("input", before_action.input_json, action.input_json)
         compare("memo", before_action.memo_json, action.memo_json)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduled.model import RetryPolicy
+from scheduled.model.desired import RetryPolicy
 
 CATCHUP_WINDOW = timedelta(days=365)
 CATCHUP_WINDOW_MINIMUM = timedelta(seconds=10)  # a shorter window is stored as 10 s

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from scheduled.model import Action, DesiredSchedule, Policies, Spec
+from scheduled.model.desired import Action, DesiredSchedule, Policies, Spec
 
 LIST_CALENDAR_LIMIT = 10  # the server cuts each spec list to 10 entries in list results
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from scheduled.apply import ApplyReport, Outcome
-from scheduled.loader import FileResult
-from scheduled.model import schedule_id_for
-from scheduled.observed import ObservedSchedule, record_for
-from scheduled.plan import Plan
+from scheduled.format.loader import FileResult
+from scheduled.model.desired import schedule_id_for
+from scheduled.model.observed import ObservedSchedule, record_for
+from scheduled.reconcile.apply import ApplyReport, Outcome
+from scheduled.reconcile.plan import Plan
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """TemporalGateway: the calls `scheduled` makes to a real server, with error translation.
 
-SDK errors become the typed errors of `scheduled.gateway`, chained with `raise ... from`, so the
+SDK errors become the typed errors of `scheduled.reconcile.gateway`, chained with `raise ... from`, so the
 reconciler decides on kinds (transient, permanent, exists, not found), never on SDK types.
 """
 
@@ -17,7 +17,8 @@ import temporalio.client as tc
 import temporalio.service
 
 from scheduled import __version__
-from scheduled.gateway import (
+from scheduled.model.observed import ObservedSchedule
+from scheduled.reconcile.gateway import (
     GatewayError,
     PermanentGatewayError,
     ScheduleExistsError,
@@ -25,16 +26,15 @@ from scheduled.gateway import (
     ScheduleWrite,
     TransientGatewayError,
 )
-from scheduled.observed import ObservedSchedule
-from scheduled.temporal_connection import Connection, sdk_runtime
-from scheduled.temporal_convert import (
+from scheduled.temporal.connection import Connection, sdk_runtime
+from scheduled.temporal.convert import (
     decode_action,
     detail_from_sdk,
     observed_schedule,
     sdk_journal_schedule,
     sdk_schedule,
 )
-from scheduled.temporal_marker import (
+from scheduled.temporal.marker import (
     journal_memo,
     journal_schedule_id,
     ownership_memo,

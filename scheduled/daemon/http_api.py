@@ -14,8 +14,13 @@ from anyio.abc import SocketStream, TaskStatus
 from loguru import logger
 
 MAX_REQUEST_BYTES = 8192
-_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request",
-            503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    400: "Bad Request",
+    503: "Service Unavailable",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +63,13 @@ async def serve_http(
                 )
                 body = b"" if request.startswith(b"HEAD ") else response.body
                 await stream.send(head.encode() + body)
-            except (TimeoutError, anyio.BrokenResourceError, anyio.EndOfStream,
-                    anyio.ClosedResourceError, ConnectionError) as error:
+            except (
+                TimeoutError,
+                anyio.BrokenResourceError,
+                anyio.EndOfStream,
+                anyio.ClosedResourceError,
+                ConnectionError,
+            ) as error:
                 logger.debug("HTTP client went away: {}", error)
 
     async with listener:

@@ -22,9 +22,9 @@ from datetime import datetime
 from enum import StrEnum
 from functools import partial
 
-from scheduled.model import DesiredSchedule, Spec, schedule_id_prefix
-from scheduled.observed import LIST_CALENDAR_LIMIT, Detail, ObservedSchedule, Revision
-from scheduled.server_defaults import effective_catchup_window, effective_retry
+from scheduled.model.desired import DesiredSchedule, Spec, schedule_id_prefix
+from scheduled.model.observed import LIST_CALENDAR_LIMIT, Detail, ObservedSchedule, Revision
+from scheduled.model.server_defaults import effective_catchup_window, effective_retry
 
 
 class Kind(StrEnum):
@@ -252,7 +252,9 @@ def plan_schedule(
         if end_at is not None and end_at <= now:
             return base(kind=Kind.SKIP, reasons=("end_at is in the past: not created",))
         return base(
-            kind=Kind.CREATE, paused=schedule.paused, note=schedule.note,
+            kind=Kind.CREATE,
+            paused=schedule.paused,
+            note=schedule.note,
             reasons=("new in the tree",),
         )
     if observed.owner != context.project:
@@ -294,7 +296,9 @@ def _update_reasons(
     reasons: list[str] = []
     file_changed = record is None or record.fingerprint != schedule.fingerprint
     if record is None:
-        reasons.append("no write record of scheduled on the schedule (first write, or edited by hand)")
+        reasons.append(
+            "no write record of scheduled on the schedule (first write, or edited by hand)"
+        )
     elif record.fingerprint != schedule.fingerprint:
         reasons.append("the file changed")
     # With an unchanged file, a difference in what Temporal shows can only be an edit made
@@ -386,7 +390,9 @@ def _protected(source: str, desired: DesiredState) -> bool:
     )
 
 
-def _guard_message(desired: DesiredState, deletions: int, managed: int, options: PlanOptions) -> str:
+def _guard_message(
+    desired: DesiredState, deletions: int, managed: int, options: PlanOptions
+) -> str:
     if deletions == 0:
         return ""
     if not desired.readable:
@@ -440,7 +446,9 @@ def desired_state_from(
     return DesiredState(
         schedules={schedule.schedule_id: schedule for schedule in schedules},
         invalid_sources=frozenset(invalid_sources),
-        claimed_schedule_ids=frozenset(prefix + workflow_id for workflow_id in claimed_workflow_ids),
+        claimed_schedule_ids=frozenset(
+            prefix + workflow_id for workflow_id in claimed_workflow_ids
+        ),
         readable=readable,
         file_count=file_count,
         present_sources=frozenset(present_sources),

@@ -17,12 +17,19 @@ import temporalio.client as tc
 import temporalio.common
 import temporalio.converter
 
-from scheduled import server_defaults
-from scheduled.calendar import Calendar, Interval, Range
-from scheduled.gateway import ScheduleWrite
-from scheduled.model import Action, OverlapPolicy, Policies, RetryPolicy, Spec, canonical_json
-from scheduled.observed import Detail, ObservedSchedule, RecentRun
-from scheduled.temporal_marker import (
+from scheduled.model import server_defaults
+from scheduled.model.calendar import Calendar, Interval, Range
+from scheduled.model.desired import (
+    Action,
+    OverlapPolicy,
+    Policies,
+    RetryPolicy,
+    Spec,
+    canonical_json,
+)
+from scheduled.model.observed import Detail, ObservedSchedule, RecentRun
+from scheduled.reconcile.gateway import ScheduleWrite
+from scheduled.temporal.marker import (
     is_record_calendar,
     journal_note,
     owner_from_memo,

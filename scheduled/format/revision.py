@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from scheduled.observed import Revision
+from scheduled.model.observed import Revision
 
 
 def tree_revision(root: Path) -> Revision:

@@ -30,25 +30,10 @@ import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from loguru import logger
 
-from scheduled.apply import OperationResult, Outcome
-from scheduled.devserver import DevServer, DevServerError, start_dev_server
-from scheduled.errors import ScheduledError
-from scheduled.exit_codes import ExitCode
-from scheduled.gateway import GatewayError, ScheduleGateway, TransientGatewayError
-from scheduled.health import DaemonStatus, Health, log_result
-from scheduled.http_api import serve_http
-from scheduled.inventory import Inventory, after_writes, files_sharing_ids
-from scheduled.loader import FileCache, FileResult, LoadResult, load_tree
-from scheduled.logs import configure_logging
-from scheduled.phases import DescribeChanged, ListAll, Observer, reconcile_pass
-from scheduled.plan import HELD_VANISHED, Kind, Plan
-from scheduled.revision import revision_problem, tree_revision
-from scheduled.settings import ConfigError, Settings, load_options, pass_options, project_name
-from scheduled.signals import receive_stop_signals
-from scheduled.systemd import SystemdNotifier, watchdog_interval_s
-from scheduled.temporal_connection import Connection, run_event_loop
-from scheduled.temporal_gateway import TemporalGateway
-from scheduled.triggers import (
+from scheduled.daemon.health import DaemonStatus, Health, log_result
+from scheduled.daemon.http_api import serve_http
+from scheduled.daemon.systemd import SystemdNotifier, watchdog_interval_s
+from scheduled.daemon.triggers import (
     NOTHING,
     Backoff,
     Effect,
@@ -63,7 +48,22 @@ from scheduled.triggers import (
     files_under,
     loop_is_alive,
 )
-from scheduled.watcher import FilesChanged, RescanNeeded, TreeReplaced, TreeWatcher, Trigger
+from scheduled.daemon.watcher import FilesChanged, RescanNeeded, TreeReplaced, TreeWatcher, Trigger
+from scheduled.devserver import DevServer, DevServerError, start_dev_server
+from scheduled.errors import ScheduledError
+from scheduled.exit_codes import ExitCode
+from scheduled.format.loader import FileCache, FileResult, LoadResult, load_tree
+from scheduled.format.revision import revision_problem, tree_revision
+from scheduled.logs import configure_logging
+from scheduled.reconcile.apply import OperationResult, Outcome
+from scheduled.reconcile.gateway import GatewayError, ScheduleGateway, TransientGatewayError
+from scheduled.reconcile.inventory import Inventory, after_writes, files_sharing_ids
+from scheduled.reconcile.phases import DescribeChanged, ListAll, Observer, reconcile_pass
+from scheduled.reconcile.plan import HELD_VANISHED, Kind, Plan
+from scheduled.settings import ConfigError, Settings, load_options, pass_options, project_name
+from scheduled.signals import receive_stop_signals
+from scheduled.temporal.connection import Connection, run_event_loop
+from scheduled.temporal.gateway import TemporalGateway
 
 # How often the watcher looks for changes; the quiet period itself is timed by the loop.
 WATCH_STEP_MS = 25
@@ -629,7 +629,9 @@ def run_daemon(config: DaemonConfig) -> int:
     dev_server: DevServer | None = None
     try:
         if _dev_address_needed(config):
-            logger.bind(state_dir=str(config.state_dir)).info("starting a local Temporal dev server")
+            logger.bind(state_dir=str(config.state_dir)).info(
+                "starting a local Temporal dev server"
+            )
             with _stop_signals_interrupt():
                 dev_server = start_dev_server(config.state_dir, ui=True)
             logger.bind(address=dev_server.address, ui=dev_server.ui_url or "").info(

@@ -17,7 +17,10 @@ from typing import ClassVar, Literal, Protocol
 
 import anyio
 
-from scheduled.apply import (
+from scheduled.format.loader import FileResult, LoadResult
+from scheduled.model.desired import schedule_id_prefix
+from scheduled.model.observed import ObservedSchedule
+from scheduled.reconcile.apply import (
     ApplyOptions,
     ApplyReport,
     OperationResult,
@@ -25,14 +28,11 @@ from scheduled.apply import (
     RateLimiter,
     apply_plan,
 )
-from scheduled.diff import with_changes
-from scheduled.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError
-from scheduled.inventory import Inventory, ids_for_files, with_described
-from scheduled.journal import recently_written, with_writes
-from scheduled.loader import FileResult, LoadResult
-from scheduled.model import schedule_id_prefix
-from scheduled.observed import ObservedSchedule
-from scheduled.plan import Kind, Plan, PlanOptions, desired_state_from, make_plan
+from scheduled.reconcile.diff import with_changes
+from scheduled.reconcile.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError
+from scheduled.reconcile.inventory import Inventory, ids_for_files, with_described
+from scheduled.reconcile.journal import recently_written, with_writes
+from scheduled.reconcile.plan import Kind, Plan, PlanOptions, desired_state_from, make_plan
 from scheduled.tasks import task_group
 
 _WRITTEN = (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED)

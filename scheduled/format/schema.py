@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from scheduled.diagnostics import format_path
+from scheduled.format.diagnostics import format_path
 
 SCHEMA_FILE = "workflow.schema.json"
 
@@ -33,7 +33,7 @@ _TYPE_WORDS = {
 
 
 def schema_text() -> str:
-    return resources.files("scheduled").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    return resources.files("scheduled.format").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
 
 
 @cache
@@ -64,7 +64,11 @@ def _inline_refs(node: Any, schema: dict[str, Any]) -> Any:
     if not isinstance(node, dict):
         return node
     reference = node.get("$ref")
-    if isinstance(reference, str) and reference.startswith("#/") and set(node) - {"$ref"} <= _ANNOTATIONS:
+    if (
+        isinstance(reference, str)
+        and reference.startswith("#/")
+        and set(node) - {"$ref"} <= _ANNOTATIONS
+    ):
         target: Any = schema
         for part in reference[2:].split("/"):
             target = target[part.replace("~1", "/").replace("~0", "~")]
@@ -88,11 +92,14 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
     "boolean": lambda value: isinstance(value, bool),
     "null": lambda value: value is None,
     "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
-    "integer": lambda value: (isinstance(value, int) and not isinstance(value, bool))
-    or (isinstance(value, float) and value.is_integer()),
+    "integer": lambda value: (
+        (isinstance(value, int) and not isinstance(value, bool))
+        or (isinstance(value, float) and value.is_integer())
+    ),
 }
-_IGNORED = frozenset({"$schema", "$id", "$defs", "$comment", "title", "description", "default",
-                      "examples"})
+_IGNORED = frozenset(
+    {"$schema", "$id", "$defs", "$comment", "title", "description", "default", "examples"}
+)
 
 
 class _Unsupported(Exception):
@@ -159,8 +166,9 @@ def _additional_properties(argument: Any, schema: dict[str, Any]) -> _Check:
 
 def _dependent_required(argument: Any, schema: dict[str, Any]) -> _Check:
     pairs = tuple((key, tuple(needed)) for key, needed in argument.items())
-    return lambda value: not isinstance(value, dict) or all(
-        need in value for key, needed in pairs if key in value for need in needed
+    return lambda value: (
+        not isinstance(value, dict)
+        or all(need in value for key, needed in pairs if key in value for need in needed)
     )
 
 
@@ -280,8 +288,10 @@ def _one_typo_away(word: str, target: str) -> bool:
         return False
     if len(word) == len(target):
         diffs = [index for index, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
-        swapped = len(diffs) == 2 and diffs[1] == diffs[0] + 1 and (
-            word[diffs[0]] == target[diffs[1]] and word[diffs[1]] == target[diffs[0]]
+        swapped = (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and (word[diffs[0]] == target[diffs[1]] and word[diffs[1]] == target[diffs[0]])
         )
         return len(diffs) == 1 or swapped
     shorter, longer = sorted((word, target), key=len)
@@ -371,7 +381,9 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
         if "cron" in instance and "every" in instance:
             message = "the schedule has both `cron` and `every`; keep exactly one of them"
         else:
-            message = "the schedule needs either `cron` (a cron expression) or `every` (an interval)"
+            message = (
+                "the schedule needs either `cron` (a cron expression) or `every` (an interval)"
+            )
         yield SchemaProblem(path, message, "schema.cron-or-every", at_key=True)
         return
     if validator == "oneOf" and path[-1:] == ("cron",):

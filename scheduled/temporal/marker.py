@@ -19,8 +19,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from scheduled.calendar import Calendar, Range
-from scheduled.observed import WriteRecord
+from scheduled.model.calendar import Calendar, Range
+from scheduled.model.observed import WriteRecord
 
 MEMO_KEY = "scheduled"
 MANAGED_BY = "scheduled"

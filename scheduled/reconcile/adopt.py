@@ -9,10 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scheduled.errors import ScheduledError
-from scheduled.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError, ScheduleWrite
-from scheduled.loader import LoadResult
-from scheduled.model import schedule_id_for
-from scheduled.observed import Revision, record_for
+from scheduled.format.loader import LoadResult
+from scheduled.model.desired import schedule_id_for
+from scheduled.model.observed import Revision, record_for
+from scheduled.reconcile.gateway import (
+    GatewayError,
+    ScheduleGateway,
+    ScheduleNotFoundError,
+    ScheduleWrite,
+)
 
 
 class AdoptError(ScheduledError):
@@ -75,4 +80,3 @@ async def adopt(
             "run `scheduled apply` to create it"
         ) from error
     return Adopted(schedule_id=schedule_id, source=schedule.source)
-

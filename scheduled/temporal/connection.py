@@ -14,7 +14,7 @@ import anyio
 import temporalio.runtime
 from temporalio import envconfig
 
-from scheduled.gateway import PermanentGatewayError
+from scheduled.reconcile.gateway import PermanentGatewayError
 
 T = TypeVar("T")
 

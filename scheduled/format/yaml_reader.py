@@ -276,9 +276,7 @@ def _read(loader: Any) -> Document:
                 )
             total += 1
             _check_expansion(total, event)
-            container: dict[str, Any] | list[Any] = (
-                {} if kind is ev.MappingStartEvent else []
-            )
+            container: dict[str, Any] | list[Any] = {} if kind is ev.MappingStartEvent else []
             path = _child_path(stack)
             document.values[path] = _position(event.start_mark)
             stack.append(_Frame(container, path, event.anchor, kind is ev.MappingStartEvent))
@@ -289,8 +287,7 @@ def _read(loader: Any) -> Document:
             if event.anchor not in anchors:
                 raise _error_at(
                     event.start_mark,
-                    f"the alias *{event.anchor} refers to an anchor that is not defined "
-                    "before it",
+                    f"the alias *{event.anchor} refers to an anchor that is not defined before it",
                     code="yaml.unknown-alias",
                 )
             value, size = anchors[event.anchor]
@@ -301,7 +298,9 @@ def _read(loader: Any) -> Document:
                 if isinstance(value, dict | list):
                     raise YamlReadError(
                         "a mapping key must be a plain value, not a list or mapping",
-                        line=position.line, column=position.column, code="yaml.complex-key",
+                        line=position.line,
+                        column=position.column,
+                        code="yaml.complex-key",
                     )
                 _take_key(stack[-1], str(value), event, position)
                 continue
@@ -403,7 +402,9 @@ def _attach(
                 line, column = (position.line, position.column) if position else (0, 0)
                 raise YamlReadError(
                     "a merge key (<<) must refer to a mapping or a list of mappings",
-                    line=line, column=column, code="yaml.bad-merge",
+                    line=line,
+                    column=column,
+                    code="yaml.bad-merge",
                 )
             for key, item in source.items():
                 parent.container.setdefault(key, item)

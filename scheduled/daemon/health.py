@@ -17,13 +17,13 @@ from typing import Any
 
 from loguru import logger
 
-from scheduled.apply import ApplyReport, OperationResult, Outcome
-from scheduled.gateway import GatewayError
-from scheduled.http_api import Response
-from scheduled.loader import LoadResult
-from scheduled.metrics import DaemonMetrics
-from scheduled.observed import Revision
-from scheduled.systemd import SystemdNotifier
+from scheduled.daemon.http_api import Response
+from scheduled.daemon.metrics import DaemonMetrics
+from scheduled.daemon.systemd import SystemdNotifier
+from scheduled.format.loader import LoadResult
+from scheduled.model.observed import Revision
+from scheduled.reconcile.apply import ApplyReport, OperationResult, Outcome
+from scheduled.reconcile.gateway import GatewayError
 
 _ATTENTION = (Outcome.FAILED, Outcome.CONFLICT, Outcome.BLOCKED)
 

@@ -26,15 +26,15 @@ from datetime import timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scheduled.calendar import (
+from scheduled.errors import ScheduledError
+from scheduled.model.calendar import (
     MAX_YEAR,
     MIN_YEAR,
     Calendar,
     Interval,
     Range,
 )
-from scheduled.durations import format_duration
-from scheduled.errors import ScheduledError
+from scheduled.model.durations import format_duration
 
 # Temporal's limit on one calendar comment, in bytes (maxCommentLen).
 MAX_COMMENT_BYTES = 200
@@ -50,8 +50,18 @@ SHORTCUTS: dict[str, str] = {
 }
 
 _MONTHS = (
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 )
 _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
@@ -61,8 +71,15 @@ _QUARTZ_DOM = re.compile(r"(?i)[0-9]*L(-[0-9]*)?|[0-9]+W|LW")
 _QUARTZ_DOW = re.compile(r"(?i)[0-9a-z]+L")
 # Go's time.ParseDuration units, plus Temporal's "d" (always 24 hours), in nanoseconds.
 _UNITS = {
-    "ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 10**9,
-    "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9,
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+    "d": 86400 * 10**9,
 }
 _DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h|d)")
 
@@ -156,8 +173,9 @@ def compile_cron(text: str) -> CompiledCron:
             )
         body_end = len(text[:hash_at].rstrip())
     if start >= body_end:
-        raise CronError("the cron expression has no schedule, only a prefix or comment",
-                        column=start)
+        raise CronError(
+            "the cron expression has no schedule, only a prefix or comment", column=start
+        )
 
     body = text[start:body_end]
     prefix = f"CRON_TZ={timezone} " if timezone else ""
@@ -166,7 +184,10 @@ def compile_cron(text: str) -> CompiledCron:
     if body.startswith("@every"):
         interval, spelled = _parse_every(body, start)
         return CompiledCron(
-            calendar=None, interval=interval, timezone=timezone, comment=comment,
+            calendar=None,
+            interval=interval,
+            timezone=timezone,
+            comment=comment,
             temporal_form=f"{prefix}@every {spelled}{suffix}",
         )
 
@@ -183,7 +204,10 @@ def compile_cron(text: str) -> CompiledCron:
             )
         calendar = _compile_fields([(f, start) for f in expansion.split()], comment)
         return CompiledCron(
-            calendar=calendar, interval=None, timezone=timezone, comment=comment,
+            calendar=calendar,
+            interval=None,
+            timezone=timezone,
+            comment=comment,
             temporal_form=f"{prefix}{body}{suffix}",
         )
 
@@ -195,7 +219,10 @@ def compile_cron(text: str) -> CompiledCron:
     if len(words) == 6:
         words.append("*")  # Temporal's 7-field form: seconds first, year last
     return CompiledCron(
-        calendar=calendar, interval=None, timezone=timezone, comment=comment,
+        calendar=calendar,
+        interval=None,
+        timezone=timezone,
+        comment=comment,
         temporal_form=f"{prefix}{' '.join(words)}{suffix}",
     )
 
@@ -396,10 +423,7 @@ def warnings_for(compiled: CompiledCron) -> list[str]:
     found: list[str] = []
     calendar = compiled.calendar
     if calendar is not None:
-        if (
-            calendar.day_of_month != (Range(1, 31),)
-            and calendar.day_of_week != (Range(0, 6),)
-        ):
+        if calendar.day_of_month != (Range(1, 31),) and calendar.day_of_week != (Range(0, 6),):
             found.append(
                 "day of month and day of week are both restricted: Temporal runs only on days "
                 "that match both (classic cron runs on days that match either)"

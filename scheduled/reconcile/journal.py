@@ -21,7 +21,9 @@ def recently_written(journal: Mapping[str, float], now: float) -> frozenset[str]
     return frozenset(schedule_id for schedule_id, at in journal.items() if now - at < WINDOW_S)
 
 
-def with_writes(journal: Mapping[str, float], written: Iterable[str], now: float) -> dict[str, float]:
+def with_writes(
+    journal: Mapping[str, float], written: Iterable[str], now: float
+) -> dict[str, float]:
     """The journal after writing `written` at `now`, without entries older than the window."""
     kept = {schedule_id: at for schedule_id, at in journal.items() if now - at < WINDOW_S}
     kept.update({schedule_id: now for schedule_id in written})

@@ -1,0 +1,1 @@
+"""The long-running service: lifecycle, triggers, health, and its edges (watcher, HTTP, metrics, systemd)."""

@@ -1,0 +1,1 @@
+"""The Temporal adapter: the only package that imports temporalio."""
