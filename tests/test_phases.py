@@ -75,3 +75,18 @@ def test_with_detail_adds_described_changes_and_keeps_the_list_view_on_failure()
         assert b.observed is not None and b.observed.detail is None  # list view kept
 
     run(main)
+
+
+def test_without_a_journal_every_managed_schedule_is_described(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    gateway = FakeGateway()
+    _pass(lambda: load_tree(root, LoadOptions(project=PROJECT)), gateway)
+    gateway.journals.clear()  # as if nothing was written lately
+    gateway.calls.clear()
+    _pass(lambda: load_tree(root, LoadOptions(project=PROJECT)), gateway)
+    assert gateway.calls["describe"] == 0
+    down = TransientGatewayError("busy", status="DEADLINE_EXCEEDED")
+    gateway.fail("journal_read", PROJECT, down, down, down)
+    result = _pass(lambda: load_tree(root, LoadOptions(project=PROJECT)), gateway)
+    assert gateway.calls["describe"] == 2  # the journal could not be read: trust no list entry
+    assert result.report is not None and result.report.converged

@@ -29,7 +29,12 @@ from scheduled.reconcile.apply import (
     apply_plan,
 )
 from scheduled.reconcile.diff import with_changes
-from scheduled.reconcile.gateway import GatewayError, ScheduleGateway, ScheduleNotFoundError
+from scheduled.reconcile.gateway import (
+    GatewayError,
+    ScheduleGateway,
+    ScheduleNotFoundError,
+    TransientGatewayError,
+)
 from scheduled.reconcile.inventory import Inventory, ids_for_files, with_described
 from scheduled.reconcile.journal import recently_written, with_writes
 from scheduled.reconcile.plan import Kind, Plan, PlanOptions, desired_state_from, make_plan
@@ -94,8 +99,11 @@ class ListAll:
         self, gateway: ScheduleGateway, project: str, load: LoadResult | None
     ) -> list[ObservedSchedule]:
         listed = await gateway.list_schedules(schedule_id_prefix(project))
-        to_describe = recently_written(await gateway.read_journal(project), time.time())
-        if self.verify:
+        journal = await _read_journal(gateway, project)
+        # No journal to be had: every managed schedule may have been written just now.
+        verify = self.verify or journal is None
+        to_describe = recently_written(journal or {}, time.time())
+        if verify:
             to_describe |= {item.schedule_id for item in listed if item.owner == project}
         if to_describe:
             described = await describe_many(
@@ -207,6 +215,19 @@ async def reconcile_pass(
     return PassResult(
         load=loaded, observed=tuple(observed), plan=plan, report=report, journal_error=journal_error
     )
+
+
+async def _read_journal(
+    gateway: ScheduleGateway, project: str, attempts: int = 3
+) -> dict[str, float] | None:
+    """The journal, or None when Temporal did not give it (busy right after a large apply)."""
+    for attempt in range(attempts):
+        try:
+            return await gateway.read_journal(project)
+        except TransientGatewayError:
+            if attempt + 1 < attempts:
+                await anyio.sleep(0.5 * 2**attempt)
+    return None
 
 
 async def _journal_writes(gateway: ScheduleGateway, project: str, report: ApplyReport) -> str:
