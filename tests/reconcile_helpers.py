@@ -44,6 +44,7 @@ class CountingGateway:
     def __init__(self, inner: ScheduleGateway) -> None:
         self.inner = inner
         self.calls: Counter[str] = Counter()
+        self.journal_calls: Counter[str] = Counter()
         self.hidden: set[str] = set()  # ids `list` does not show yet
         self.stale: list[ObservedSchedule] = []  # entries `list` still shows
 
@@ -65,12 +66,13 @@ class CountingGateway:
     async def check_health(self) -> None:
         await self.inner.check_health()
 
+    # The journal's calls are counted apart: these tests count what a pass costs per schedule.
     async def read_journal(self, project: str) -> dict[str, float]:
-        self.calls["journal_read"] += 1
+        self.journal_calls["read"] += 1
         return await self.inner.read_journal(project)
 
     async def write_journal(self, project: str, journal: Mapping[str, float]) -> None:
-        self.calls["journal_write"] += 1
+        self.journal_calls["write"] += 1
         await self.inner.write_journal(project, journal)
 
     async def run_status(self, workflow_id: str) -> str:
@@ -130,8 +132,13 @@ class Env:
     def plan_options(self, **overrides: Any) -> PlanOptions:
         return plan_options(self.project, **overrides)
 
+    async def forget_recent_writes(self) -> None:
+        await self.gateway.write_journal(self.project, {})
+
     async def plan(self, *, detail: bool = False, **overrides: Any) -> Plan:
-        """What `scheduled plan` shows: the one pass, explained, nothing applied."""
+        """What `scheduled plan --no-verify` shows: the one pass, explained, nothing applied
+        (as if the last writes were minutes ago)."""
+        await self.forget_recent_writes()
         explain = Explain.DESCRIBED if detail else Explain.LISTED
         result = await reconcile_pass(
             self.load(), self.gateway, self.plan_options(**overrides), explain=explain
@@ -143,9 +150,16 @@ class Env:
         *,
         gateway: CountingGateway | None = None,
         apply: dict[str, Any] | None = None,
+        recent: bool = False,
         **overrides: Any,
     ) -> PassResult:
-        """One reconcile pass through a counting wrapper; its counts land in `last_calls`."""
+        """One reconcile pass through a counting wrapper; its counts land in `last_calls`.
+
+        Unless `recent`, the pass runs as if the last writes were minutes ago (the journal of
+        recent writes is emptied first): these tests are about what the list shows and how its
+        lag is handled; what the journal adds is tested in test_journal_temporal.py."""
+        if not recent:
+            await self.forget_recent_writes()
         counting = gateway or CountingGateway(self.gateway)
         apply_options = {"initial_backoff_s": 0.01, **(apply or {})}
         result = await reconcile_pass(
