@@ -14,6 +14,7 @@ from scheduled.settings import (
     ConfigError,
     Settings,
     build_settings,
+    derive_project_name,
     read_config_file,
     resolve_settings,
 )
@@ -204,3 +205,30 @@ def test_temporal_tls_from_the_environment_beats_the_config_file(
     monkeypatch.setenv("SCHEDULED_CONFIG", config)
     with list_command.make_context("list", [str(tmp_path)]) as ctx:
         assert settings_from(ctx, TEMPORAL_SETTINGS).tls is True
+
+
+# -- the project name (the default: the root folder's) ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("folder", "project"),
+    [
+        ("workflows", "workflows"),
+        ("My Workflows", "my-workflows"),
+        ("_x_", "x"),
+        ("---", "scheduled"),
+    ],
+)
+def test_the_default_project_is_the_root_folders_name_made_valid(
+    tmp_path: Path, folder: str, project: str
+) -> None:
+    (tmp_path / folder).mkdir()
+    assert derive_project_name(tmp_path / folder) == project
+
+
+def test_the_default_project_is_the_root_link_name_not_its_target(tmp_path: Path) -> None:
+    # git-sync: /git/current -> /git/.worktrees/<commit>; the project must not change per commit.
+    target = tmp_path / ".worktrees" / "3f2a9c1d"
+    target.mkdir(parents=True)
+    (tmp_path / "current").symlink_to(target)
+    assert derive_project_name(tmp_path / "current") == "current"

@@ -52,7 +52,7 @@ from scheduled.daemon.watcher import FilesChanged, RescanNeeded, TreeReplaced, T
 from scheduled.devserver import DevServer, DevServerError, start_dev_server
 from scheduled.errors import ScheduledError
 from scheduled.exit_codes import ExitCode
-from scheduled.format.loader import FileCache, FileResult, LoadResult, load_tree
+from scheduled.format.loader import FileCache, LoadResult, load_tree
 from scheduled.format.revision import revision_problem, tree_revision
 from scheduled.logs import configure_logging
 from scheduled.reconcile.apply import OperationResult, Outcome
@@ -72,9 +72,6 @@ WATCH_STEP_MS = 25
 HEALTH_PROBE_S = 2.0
 STOP_GRACE_S = 5.0  # after SIGTERM, how long writes in flight may finish
 STOP_BACKSTOP_S = STOP_GRACE_S + 3.0  # then the pass is cancelled, whatever it is doing
-# A file modified this recently is never served from the cache: two saves within one tick of
-# the file system clock, with the same size, would otherwise look unchanged ("racy git").
-RACY_WINDOW_NS = 2_000_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,24 +100,6 @@ GatewayFactory = Callable[[], Awaitable[ScheduleGateway]]
 WatcherFactory = Callable[[Path, MemoryObjectSendStream[Trigger]], TreeWatcher]
 
 
-class _DaemonCache(FileCache):
-    """The loader's cache, minus what a pass must read afresh: files the watcher reported
-    changed (a tool that keeps mtime and size would fool the signature) and files modified in
-    the last RACY_WINDOW_NS (two same-size saves within one tick of the file system clock)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.changed: frozenset[str] = frozenset()
-
-    def get(self, relative: str, signature: tuple[int, int, int]) -> FileResult | None:
-        return None if relative in self.changed else super().get(relative, signature)
-
-    def put(self, relative: str, signature: tuple[int, int, int], result: FileResult) -> None:
-        if time.time_ns() - signature[0] < RACY_WINDOW_NS:
-            return
-        super().put(relative, signature, result)
-
-
 class Daemon:
     """The long-running service: keeps Temporal's schedules in step with a watched tree.
 
@@ -146,7 +125,10 @@ class Daemon:
         )
         self._watcher_factory = watcher_factory or self._default_watcher
         self._gateway: ScheduleGateway | None = None
-        self._cache = _DaemonCache()
+        self._cache = FileCache()
+        # Files the watcher reported since they were last read: every pass reads them afresh,
+        # full ones too (a tool that keeps mtime and size would fool the cache's signature).
+        self._unread: set[str] = set()
         self._inventory: Inventory | None = None  # None until a full pass listed everything
         self._deletions = RecentDeletions(config.settings.resync_interval_s)
         self._next_verify = 0.0  # monotonic; the first full pass verifies
@@ -364,6 +346,8 @@ class Daemon:
         return pending
 
     def _absorb(self, pending: Pending, message: Message) -> Pending:
+        if isinstance(message, FilesChanged):
+            self._unread |= message.paths
         pending, effect = absorb(pending, message, root_gone=self._root_gone)
         if effect is Effect.RELOAD:
             self._reload()
@@ -376,7 +360,7 @@ class Daemon:
             logger.bind(target=message.target).info(f"the tree {what}: full rescan")
             self._root_gone = False
             self.health.root_back()
-            self._cache = _DaemonCache()  # a new checkout: inode numbers mean nothing now
+            self._cache = FileCache()  # a new checkout: inode numbers mean nothing now
         elif effect is Effect.RESCAN:
             assert isinstance(message, RescanNeeded)
             logger.bind(reason=message.reason).info("full rescan")
@@ -431,7 +415,7 @@ class Daemon:
     def _reload(self) -> None:
         self._reloading = True
         self.notifier.reloading()
-        self._cache = _DaemonCache()
+        self._cache = FileCache()
         if self.config.reload_settings is None:
             return
         try:
@@ -521,11 +505,12 @@ class Daemon:
 
     def _tree_loader(self, scope: frozenset[str] | None) -> Callable[[], LoadResult]:
         options = replace(load_options(self.settings, self.config.root), project=self.project)
-        cache = self._cache
-        cache.changed = scope or frozenset()
+        cache, fresh = self._cache, frozenset(self._unread) | (scope or frozenset())
 
         def load() -> LoadResult:
-            loaded = load_tree(self.config.root, options, now=datetime.now(UTC), cache=cache)
+            loaded = load_tree(
+                self.config.root, options, now=datetime.now(UTC), cache=cache, fresh=fresh
+            )
             if not loaded.readable:
                 raise TreeUnreadableError(loaded.root_problem)
             return loaded
@@ -580,6 +565,7 @@ class Daemon:
 
     def _tree_loaded(self, scope: frozenset[str] | None, load: LoadResult) -> None:
         self._progressed()
+        self._unread -= {result.relative for result in load.files}
         self.health.tree_loaded(load, scope)
 
     def _result(self, result: OperationResult) -> None:

@@ -21,9 +21,10 @@ server; the surprising ones:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from fractions import Fraction
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduled.errors import ScheduledError
@@ -33,6 +34,7 @@ from scheduled.model.calendar import (
     Calendar,
     Interval,
     Range,
+    never_fires,
 )
 from scheduled.model.durations import format_duration
 
@@ -106,6 +108,18 @@ class CompiledCron:
     timezone: str | None  # from a CRON_TZ=Zone (or TZ=Zone) prefix
     comment: str  # the trailing "# text", stripped
     temporal_form: str  # the string to send Temporal: tz prefix, 7 fields if seconds, comment
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachedCron:
+    """A cron text of a workflow file compiled once, with what depends on the text alone: trees
+    repeat the same crons, so compile_cached works this out once per distinct text."""
+
+    text: str  # as written in the file, for messages
+    compiled: CompiledCron  # what compile_cron returns
+    calendar: Calendar | None  # compiled.calendar with the cron text as comment; None for @every
+    warnings: tuple[str, ...]  # warnings_for(compiled)
+    never_by_structure: bool  # no date at all can match (February 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,7 +450,7 @@ def warnings_for(compiled: CompiledCron) -> list[str]:
                         f"{label} step {r.step} is larger than the range {r.start}-{r.end}, "
                         f"so only {r.start} matches"
                     )
-        # A calendar that can never fire is an error, not a warning: the loader reports it.
+        # A calendar that can never fire is an error, not a warning: lints.py reports it.
     if compiled.interval is not None:
         if compiled.timezone:
             found.append(
@@ -451,3 +465,20 @@ def warnings_for(compiled: CompiledCron) -> list[str]:
                 "so its run times (counted from 1970-01-01 00:00 UTC) shift from day to day"
             )
     return found
+
+
+@lru_cache(maxsize=4096)
+def compile_cached(text: str) -> CachedCron:
+    """compile_cron plus its warnings, once per distinct text; raises CronError like it.
+
+    Each calendar carries its cron text as the comment: Temporal's UI shows it, since the
+    server keeps only the compiled calendar, never the string."""
+    compiled = compile_cron(text)
+    raw = compiled.calendar
+    return CachedCron(
+        text=text,
+        compiled=compiled,
+        calendar=None if raw is None else replace(raw, comment=text.strip()),
+        warnings=tuple(warnings_for(compiled)),
+        never_by_structure=raw is not None and never_fires(raw),
+    )

@@ -22,7 +22,9 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 from scheduled.errors import ScheduledError
 
-Path_ = tuple[str | int, ...]
+# Where a value stands in a document: keys and list indexes from the root. Named apart from
+# pathlib.Path, which the loader also uses.
+DocPath = tuple[str | int, ...]
 
 MAX_DEPTH = 64
 MAX_EXPANDED_VALUES = 100_000
@@ -67,10 +69,10 @@ class Document:
     """A parsed document: plain Python data plus where each value and key stood."""
 
     data: Any
-    values: dict[Path_, Position] = field(default_factory=dict)
-    keys: dict[Path_, Position] = field(default_factory=dict)
+    values: dict[DocPath, Position] = field(default_factory=dict)
+    keys: dict[DocPath, Position] = field(default_factory=dict)
 
-    def position(self, path: Path_, *, key: bool = False) -> Position:
+    def position(self, path: DocPath, *, key: bool = False) -> Position:
         """The closest recorded position for path, walking up to the parent when needed."""
         table = self.keys if key else self.values
         probe = path
@@ -94,7 +96,7 @@ def _position(mark: Any, style: str | None = None) -> Position:
 @dataclass(slots=True)
 class _Frame:
     container: dict[str, Any] | list[Any]
-    path: Path_
+    path: DocPath
     anchor: str | None
     is_map: bool
     size: int = 1
@@ -345,7 +347,7 @@ def _is_key_slot(frame: _Frame) -> bool:
     return isinstance(frame.container, dict) and frame.pending_key is None and not frame.merge_next
 
 
-def _child_path(stack: list[_Frame]) -> Path_:
+def _child_path(stack: list[_Frame]) -> DocPath:
     if not stack:
         return ()
     frame = stack[-1]
@@ -379,7 +381,7 @@ def _attach(
     document: Document,
     value: Any,
     size: int,
-    path: Path_,
+    path: DocPath,
     position: Position | None,
     *,
     alias: bool = False,

@@ -1,0 +1,133 @@
+"""What a schedule starts and how its runs get along: workflow type, task queue, input, memo,
+timeouts, retry (the Action) and overlap, catch-up, pause on failure (the Policies).
+
+The policies are here rather than with the spec: they say nothing about when the schedule fires,
+only what happens to the runs it starts (Temporal keeps them apart from the spec too).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from scheduled.format.spec_fields import read_duration
+from scheduled.format.yaml_reader import DocPath
+from scheduled.model.desired import Action, OverlapPolicy, Policies, RetryPolicy, workflow_id_for
+
+if TYPE_CHECKING:  # workflow_file imports this module
+    from scheduled.format.workflow_file import ErrorSink, LoadOptions, SchemaGate
+
+_SCHEDULE: DocPath = ("schedule",)
+_TIMEOUTS = ("execution_timeout", "run_timeout", "task_timeout")
+
+
+def read_action(
+    top: SchemaGate, block: SchemaGate, options: LoadOptions, errors: ErrorSink
+) -> Action | None:
+    """The Action, or None when a part of it is missing or unusable (each one reported)."""
+    data = top.values
+    workflow_type = data.get("workflow") or options.default_workflow
+    task_queue = data.get("task_queue") or options.default_task_queue
+    if not workflow_type and not top.rejected("workflow"):
+        errors.error(
+            "workflow.no-type",
+            "no workflow type: add `workflow: YourWorkflowType` to the file, or set "
+            "`default_workflow` in the config",
+            path=("id",),
+        )
+    if not task_queue and not top.rejected("task_queue"):
+        errors.error(
+            "workflow.no-task-queue",
+            "no task queue: add `task_queue: your-queue` to the file, or set "
+            "`default_task_queue` in the config",
+            path=("id",),
+        )
+    values = block.values
+    input_json = _json(values, "input", errors)  # read as written, even when rejected
+    memo_json = _json(values, "memo", errors)
+    retry = _retry(values["retry"], errors) if block.valid("retry") else None
+    timeouts = {
+        name: read_duration(values, name, _SCHEDULE, errors) if block.valid(name) else None
+        for name in _TIMEOUTS
+    }
+    workflow_id = data.get("id")
+    if not (workflow_type and task_queue and input_json and memo_json) or not isinstance(
+        workflow_id, str
+    ):
+        return None
+    return Action(
+        workflow_type=str(workflow_type),
+        task_queue=str(task_queue),
+        workflow_id=workflow_id_for(options.project, workflow_id),
+        input_json=input_json,
+        memo_json=memo_json,
+        retry=retry,
+        **timeouts,
+    )
+
+
+def read_policies(block: SchemaGate, errors: ErrorSink) -> Policies:
+    """The Policies; a rejected field reads as its default (the file is invalid anyway)."""
+    return Policies(
+        overlap=OverlapPolicy(block.get("overlap_policy", "skip")),
+        catchup_window=read_duration(block.values, "catchup_window", _SCHEDULE, errors)
+        if block.valid("catchup_window")
+        else None,
+        pause_on_failure=bool(block.values.get("pause_on_failure", False)),
+    )
+
+
+def _json(values: Mapping[str, Any], name: str, errors: ErrorSink) -> str | None:
+    value = values.get(name, {})
+    try:
+        text = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False
+        )
+    except (TypeError, ValueError):
+        errors.error(
+            "schedule.not-json",
+            f"`{name}` holds a value JSON cannot carry (binary data, NaN or infinity); "
+            "Temporal passes it as JSON",
+            path=("schedule", name),
+        )
+        return None
+    return text  # sorted keys, no spaces: canonical_json's form
+
+
+def _retry(value: Any, errors: ErrorSink) -> RetryPolicy | None:
+    if not isinstance(value, dict):
+        return None
+    path: DocPath = ("schedule", "retry")
+    initial = (
+        read_duration(value, "initial_interval", path, errors)
+        if "initial_interval" in value
+        else None
+    )
+    maximum = (
+        read_duration(value, "maximum_interval", path, errors)
+        if "maximum_interval" in value
+        else None
+    )
+    if initial and maximum and maximum < initial:
+        errors.error(
+            "schedule.retry",
+            "`retry.maximum_interval` is shorter than `retry.initial_interval`; "
+            "Temporal rejects that",
+            path=(*path, "maximum_interval"),
+        )
+    coefficient = value.get("backoff_coefficient")
+    if isinstance(coefficient, float) and not math.isfinite(coefficient):
+        errors.error(
+            "schedule.retry",
+            "`retry.backoff_coefficient` must be a finite number",
+            path=(*path, "backoff_coefficient"),
+        )
+    return RetryPolicy(
+        maximum_attempts=value.get("maximum_attempts"),
+        initial_interval=initial,
+        backoff_coefficient=float(coefficient) if coefficient is not None else None,
+        maximum_interval=maximum,
+        non_retryable_error_types=tuple(value.get("non_retryable_error_types", ())),
+    )

@@ -1,0 +1,218 @@
+"""The "when" fields of a `schedule:` block to a Spec: crons, zone, every/offset, start/end, jitter.
+
+Only errors are reported here (a value that cannot be used); warnings about a schedule that is
+valid but probably not meant are the lints', which run on the SpecFields returned.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from scheduled.format.cron import MAX_COMMENT_BYTES, CachedCron, CronError, compile_cached
+from scheduled.format.schema import did_you_mean
+from scheduled.format.yaml_reader import DocPath
+from scheduled.model.calendar import Interval
+from scheduled.model.desired import Spec
+from scheduled.model.durations import parse_duration
+
+if TYPE_CHECKING:  # workflow_file imports this module
+    from scheduled.format.workflow_file import ErrorSink, SchemaGate
+
+_SCHEDULE: DocPath = ("schedule",)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpecFields:
+    """The Spec as read, plus what the lints need to judge it and to point at a cron."""
+
+    spec: Spec
+    zone: zoneinfo.ZoneInfo
+    crons: tuple[tuple[DocPath, CachedCron], ...]  # each cron that compiled, with its path
+
+
+def read_spec(block: SchemaGate, errors: ErrorSink) -> SpecFields | None:
+    """The Spec of the block, or None when its time zone is unknown (nothing can be timed).
+
+    Every field is read even after a problem, so a file shows all its errors at once."""
+    timezone_name = block.get("timezone", "UTC")
+    crons = _crons(block.values.get("cron"), errors) if block.valid("cron") else []
+    cron_zones = {cron.compiled.timezone for _, cron in crons if cron.compiled.timezone}
+    if cron_zones:
+        timezone_name = _cron_zone(cron_zones, "timezone" in block.values, timezone_name, errors)
+    zone = _timezone(timezone_name, errors)
+    values = block.values
+    intervals = _interval(values, errors) if block.valid("every") else ()
+    jitter = read_duration(values, "jitter", _SCHEDULE, errors) if block.valid("jitter") else None
+    start_at = _timestamp(values, "start_at", zone, errors) if block.valid("start_at") else None
+    end_at = _timestamp(values, "end_at", zone, errors) if block.valid("end_at") else None
+    if start_at and end_at and start_at >= end_at:
+        errors.error(
+            "schedule.start-after-end",
+            f"`start_at` ({start_at.isoformat()}) is not before `end_at` "
+            f"({end_at.isoformat()}); the schedule could never fire",
+            path=("schedule", "end_at"),
+        )
+    if zone is None:
+        return None
+    intervals += tuple(
+        cron.compiled.interval for _, cron in crons if cron.compiled.interval is not None
+    )
+    spec = Spec(
+        calendars=tuple(cron.calendar for _, cron in crons if cron.calendar is not None),
+        intervals=intervals,
+        timezone=timezone_name,
+        jitter=jitter or timedelta(0),
+        start_at=start_at,
+        end_at=end_at,
+        cron_text=tuple(_as_list(values.get("cron"))),
+    )
+    return SpecFields(spec=spec, zone=zone, crons=tuple(crons))
+
+
+def read_duration(
+    values: Mapping[str, Any], name: str, path: DocPath, errors: ErrorSink
+) -> timedelta | None:
+    """values[name] as a duration (`1h30m`), or None after reporting why it is not one."""
+    try:
+        return parse_duration(str(values[name]))
+    except ValueError as error:
+        errors.error("schedule.duration", str(error), path=(*path, name))
+        return None
+
+
+def _crons(value: Any, errors: ErrorSink) -> list[tuple[DocPath, CachedCron]]:
+    crons: list[tuple[DocPath, CachedCron]] = []
+    for index, text in enumerate(_as_list(value)):
+        path: DocPath = (
+            ("schedule", "cron", index) if isinstance(value, list) else ("schedule", "cron")
+        )
+        try:
+            cron = compile_cached(text)
+        except CronError as error:
+            errors.error(
+                "cron.invalid",
+                f"cron {text!r}: {error.message}",
+                path=path,
+                column_offset=error.column,
+            )
+            continue
+        size = len(text.strip().encode())
+        if cron.calendar is not None and size > MAX_COMMENT_BYTES:
+            errors.error(
+                "cron.too-long",
+                f"cron {text!r} is {size} bytes long; Temporal keeps the cron text as the "
+                f"calendar's comment, which holds at most {MAX_COMMENT_BYTES} bytes, so "
+                "shorten its `# comment`",
+                path=path,
+            )
+            continue
+        crons.append((path, cron))
+    return crons
+
+
+def _cron_zone(zones: set[str], written: bool, declared: str, errors: ErrorSink) -> str:
+    """The zone the CRON_TZ prefixes set, unless they disagree with each other or with a
+    `timezone` that is written (even one the schema rejected: then `declared` is UTC)."""
+    if len(zones) > 1 or (written and declared not in zones):
+        conflict = (
+            f"set different zones ({', '.join(sorted(zones))})"
+            if len(zones) > 1 and not written
+            else f"set {', '.join(sorted(zones))}, which disagrees with `timezone: {declared}`"
+        )
+        errors.error(
+            "cron.timezone-conflict",
+            f"the cron expressions' CRON_TZ prefixes {conflict}; a schedule has one time "
+            "zone, so set it once with `timezone`",
+            path=("schedule", "cron"),
+        )
+        return declared
+    return next(iter(zones))
+
+
+def _timezone(name: Any, errors: ErrorSink) -> zoneinfo.ZoneInfo | None:
+    zone = _zone(str(name))
+    if zone is None:
+        hint = did_you_mean(str(name), _zone_names())
+        errors.error(
+            "schedule.timezone",
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin or UTC{hint}",
+            path=("schedule", "timezone"),
+        )
+    return zone
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo | None:
+    if not name or name.startswith(("/", ".")) or ".." in name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+@cache
+def _zone_names() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
+
+
+def _interval(values: Mapping[str, Any], errors: ErrorSink) -> tuple[Interval, ...]:
+    # `offset` is read as written, even when the schema rejected it.
+    every = read_duration(values, "every", _SCHEDULE, errors)
+    offset = (
+        read_duration(values, "offset", _SCHEDULE, errors) if "offset" in values else timedelta(0)
+    )
+    if every is None or offset is None:
+        return ()
+    if every <= timedelta(0):
+        errors.error(
+            "schedule.every-zero", "`every` must be longer than zero", path=("schedule", "every")
+        )
+        return ()
+    if offset >= every:
+        errors.error(
+            "schedule.offset-too-large",
+            f"`offset` ({values['offset']}) must be shorter than `every` ({values['every']})",
+            path=("schedule", "offset"),
+        )
+        return ()
+    return (Interval(every=every, offset=offset),)
+
+
+def _timestamp(
+    values: Mapping[str, Any], name: str, zone: zoneinfo.ZoneInfo | None, errors: ErrorSink
+) -> datetime | None:
+    """A date-time in UTC; one without an offset is read in the schedule's zone."""
+    text = str(values[name])
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        errors.error(
+            "schedule.timestamp",
+            f"`{name}` {text!r} is not a real date-time (check the month, day and hour)",
+            path=("schedule", name),
+        )
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone or UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved across midnight by the offset
+        errors.error(
+            "schedule.timestamp",
+            f"`{name}` {text!r} is out of the range of dates this tool and Temporal handle",
+            path=("schedule", name),
+        )
+        return None
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []

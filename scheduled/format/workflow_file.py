@@ -1,0 +1,253 @@
+"""One workflow file to a FileResult: read, parse, check the schema, build, lint.
+
+The builder here is slim on purpose: it reads the `id`, hands the `schedule:` block to the field
+readers (spec_fields for when it fires, action_fields for what it starts and how runs overlap),
+and only then runs the lints on what they built. A field the schema already rejected is not read
+again, so each problem is reported once, in the schema's words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from scheduled.format import tree
+from scheduled.format.action_fields import read_action, read_policies
+from scheduled.format.diagnostics import Diagnostic, Severity, format_path, sort_key
+from scheduled.format.lints import lint
+from scheduled.format.schema import check_document
+from scheduled.format.spec_fields import read_spec
+from scheduled.format.yaml_reader import DocPath, Document, YamlReadError, read_yaml
+from scheduled.model.desired import DesiredSchedule, schedule_id_for, with_fingerprint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadOptions:
+    project: str
+    default_workflow: str | None = None
+    default_task_queue: str | None = None
+    max_file_bytes: int = tree.MAX_FILE_BYTES
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileResult:
+    relative: str
+    workflow_id: str | None = None  # when it could be read, even from an invalid file
+    id_position: tuple[int, int] = (1, 1)  # line and column of the `id` value
+    schedule: DesiredSchedule | None = None  # set only when the file is valid and has a schedule
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def valid(self) -> bool:
+        return not any(diagnostic.is_error for diagnostic in self.diagnostics)
+
+
+class ErrorSink(Protocol):
+    """All a field reader may do with the findings: add an error. Warnings about a valid
+    schedule are the lints' business, and run after the building."""
+
+    def error(self, code: str, message: str, *, path: DocPath, column_offset: int = 0) -> None: ...
+
+
+class SchemaGate:
+    """One mapping of the document as the schema judged it. A field the schema rejected reads as
+    absent, so the builder does not report it a second time in other words.
+
+    The schema's problems are kept by their first two path parts (`("schedule", "cron")`), which
+    is as deep as the builder looks: inside `retry`, a field is read as written."""
+
+    __slots__ = ("_bad", "_prefix", "values")
+
+    def __init__(
+        self, values: dict[str, Any], bad: frozenset[DocPath], prefix: DocPath = ()
+    ) -> None:
+        self.values = values  # as written, rejected fields included
+        self._bad = bad
+        self._prefix = prefix
+
+    def rejected(self, name: str) -> bool:
+        """The schema found a problem at this field or inside it."""
+        return bool(self._bad) and (*self._prefix, name) in self._bad
+
+    def valid(self, name: str) -> bool:
+        """The field is written and the schema found nothing wrong with it."""
+        return name in self.values and not self.rejected(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The field's value when valid; the default when absent or rejected."""
+        return self.values[name] if self.valid(name) else default
+
+    def inner(self, name: str) -> SchemaGate | None:
+        """The gate of a nested mapping (`schedule:`), or None when it is not a mapping."""
+        value = self.values.get(name)
+        if not isinstance(value, dict):
+            return None
+        return SchemaGate(value, self._bad, (*self._prefix, name))
+
+
+def load_file(found: tree.FoundFile, options: LoadOptions, *, now: datetime) -> FileResult:
+    """One file to a FileResult; every problem becomes a diagnostic, never an exception."""
+    findings = _Findings(found.relative)
+    if found.problem is not None:
+        findings.error("file.unreadable", found.problem)
+        return findings.result()
+    text = tree.read_text(found.path, options.max_file_bytes)
+    if isinstance(text, tree.ReadProblem):
+        findings.error(text.code, text.message, line=text.line, column=text.column)
+        return findings.result()
+    try:
+        document = read_yaml(text)
+    except YamlReadError as error:
+        findings.error(error.code, error.message, line=error.line, column=error.column)
+        return findings.result()
+    findings.document = document
+    workflow_id: str | None = None
+    id_position = (1, 1)
+    try:
+        top = _check_schema(document, findings)
+        if top is None:
+            return findings.result()
+        workflow_id, id_position = _identity(document, top)
+        schedule = _schedule(top, findings, options, now)
+        return findings.result(workflow_id=workflow_id, id_position=id_position, schedule=schedule)
+    except Exception as error:  # a bug of ours must cost this file, never the whole tree
+        failed = _Findings(found.relative)
+        failed.error(
+            "internal.error",
+            f"scheduled failed while checking this file ({type(error).__name__}: {error}); "
+            "this is a bug in scheduled, please report it with the file",
+            line=0,
+            column=0,
+        )
+        # The id as far as it was read: its schedule is left alone, as for any error.
+        return failed.result(workflow_id=workflow_id, id_position=id_position)
+
+
+def _check_schema(document: Document, findings: _Findings) -> SchemaGate | None:
+    """Report the schema's problems; the gate of the top level, or None when it is no mapping."""
+    bad: set[DocPath] = set()
+    for problem in check_document(document.data):
+        findings.error(problem.code, problem.message, path=problem.path, at_key=problem.at_key)
+        bad.add(problem.path[:2])
+    if not isinstance(document.data, dict):
+        return None
+    return SchemaGate(document.data, frozenset(bad))
+
+
+def _identity(document: Document, top: SchemaGate) -> tuple[str | None, tuple[int, int]]:
+    """The workflow id and where it stands, when the schema accepted it."""
+    workflow_id = top.get("id")
+    if not isinstance(workflow_id, str):
+        return None, (1, 1)
+    position = document.position(("id",))
+    return workflow_id, (position.line, position.column)
+
+
+def _schedule(
+    top: SchemaGate, findings: _Findings, options: LoadOptions, now: datetime
+) -> DesiredSchedule | None:
+    """The `schedule:` block built, then linted; None when it is absent or anything failed."""
+    block = top.inner("schedule")
+    if block is None:
+        return None
+    when = read_spec(block, findings)
+    action = read_action(top, block, options, findings)
+    policies = read_policies(block, findings)
+    if when is not None:
+        for found in lint(when, now):
+            findings.add(found.severity, found.code, found.message, path=found.path)
+    if findings.has_errors() or action is None or when is None:
+        return None
+    workflow_id = top.values["id"]
+    return with_fingerprint(
+        DesiredSchedule(
+            workflow_id=workflow_id,
+            schedule_id=schedule_id_for(options.project, workflow_id),
+            source=findings.relative,
+            spec=when.spec,
+            policies=policies,
+            action=action,
+            enabled=bool(block.values.get("enabled", True)),
+            note=str(block.values.get("note", "")),
+        )
+    )
+
+
+class _Findings:
+    """Where one file's diagnostics go, located in its document: a sink and nothing more (what
+    the file builds is returned by the builder, not kept here)."""
+
+    __slots__ = ("diagnostics", "document", "relative")
+
+    def __init__(self, relative: str) -> None:
+        self.relative = relative
+        self.document: Document | None = None
+        self.diagnostics: list[Diagnostic] = []
+
+    def add(
+        self,
+        severity: Severity,
+        code: str,
+        message: str,
+        *,
+        path: DocPath = (),
+        at_key: bool = False,
+        line: int | None = None,
+        column: int | None = None,
+        column_offset: int = 0,
+    ) -> None:
+        if line is None and self.document is not None:
+            position = self.document.position(path, key=at_key)
+            line, column = position.line, position.column + column_offset
+        self.diagnostics.append(
+            Diagnostic(
+                file=self.relative,
+                line=line or 0,
+                column=column or 0,
+                severity=severity,
+                code=code,
+                message=message,
+                path=format_path(path),
+            )
+        )
+
+    def error(
+        self,
+        code: str,
+        message: str,
+        *,
+        path: DocPath = (),
+        at_key: bool = False,
+        line: int | None = None,
+        column: int | None = None,
+        column_offset: int = 0,
+    ) -> None:
+        self.add(
+            Severity.ERROR,
+            code,
+            message,
+            path=path,
+            at_key=at_key,
+            line=line,
+            column=column,
+            column_offset=column_offset,
+        )
+
+    def has_errors(self) -> bool:
+        return any(diagnostic.is_error for diagnostic in self.diagnostics)
+
+    def result(
+        self,
+        *,
+        workflow_id: str | None = None,
+        id_position: tuple[int, int] = (1, 1),
+        schedule: DesiredSchedule | None = None,
+    ) -> FileResult:
+        return FileResult(
+            relative=self.relative,
+            workflow_id=workflow_id,
+            id_position=id_position,
+            schedule=None if self.has_errors() else schedule,
+            diagnostics=tuple(sorted(self.diagnostics, key=sort_key)),
+        )
