@@ -146,6 +146,7 @@ _LAYOUTS: dict[int, tuple[_Field, ...]] = {
 }
 
 
+# Long: the cron forms Temporal accepts, in the server's order of checks.
 def compile_cron(text: str) -> CompiledCron:
     """Compile one cron string, or raise CronError saying what is wrong and where."""
     start = len(text) - len(text.lstrip())

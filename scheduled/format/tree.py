@@ -63,6 +63,7 @@ def find_workflow_files(root: Path) -> Iterator[FoundFile]:
     return iter(sorted(_walk(real_root, real_root), key=lambda item: item.relative))
 
 
+# Long on purpose: one explicit-stack walk that owns every distrust rule of the tree in one place.
 def _walk(root: Path, real_root: Path) -> list[FoundFile]:
     found: list[FoundFile] = []
     seen_dirs: set[tuple[int, int]] = set()

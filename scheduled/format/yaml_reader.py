@@ -188,6 +188,7 @@ def read_yaml(text: str) -> Document:
         loader.dispose()
 
 
+# Long on purpose: the benchmarked hot loop over the parser's events, kept inline (bench_load).
 def _read(loader: Any) -> Document:
     """The event loop: one pass, an explicit stack, the most frequent events tested first."""
     get_event = loader.get_event

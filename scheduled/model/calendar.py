@@ -265,6 +265,7 @@ def _days_in_month(mo: int, y: int) -> int:
     return 30 + ((0b1010110101010 >> mo) & 1)
 
 
+# Long on purpose: a line-by-line port of the server's calendar walk (Go), easier to check that way.
 def _calendar_next(m: _Matcher, zone: _Zone, ts: int, last_year: int) -> int | None:
     """The first fire time after `ts` (Unix seconds): compiledCalendar.next, statement by statement.
 
