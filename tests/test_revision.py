@@ -10,14 +10,19 @@ from scheduled.format.revision import revision_problem, tree_revision
 from scheduled.model.observed import Revision
 
 
-def test_tree_revision_of_a_checkout_a_link_and_a_plain_folder(tmp_path: Path) -> None:
-    checkout = tmp_path / "checkout"
+def committed_checkout(checkout: Path) -> Path:
+    """A git repository at checkout with one commit."""
     checkout.mkdir()
     (checkout / "a.yaml").write_text("id: a\n")
     git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@e"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "x"], check=True)
+    return checkout
+
+
+def test_tree_revision_of_a_checkout_a_link_and_a_plain_folder(tmp_path: Path) -> None:
+    checkout = committed_checkout(tmp_path / "checkout")
     revision = tree_revision(checkout)
     assert len(revision.name) == 12 and revision.commit_time > 1_600_000_000
 
@@ -32,13 +37,7 @@ def test_tree_revision_of_a_checkout_a_link_and_a_plain_folder(tmp_path: Path) -
 def test_a_checkout_owned_by_another_user_still_has_its_revision(tmp_path: Path) -> None:
     # systemd's DynamicUser= runs the service as a user that does not own the checkout; git
     # refuses such a repository ("dubious ownership") unless told it is safe.
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    (checkout / "a.yaml").write_text("id: a\n")
-    git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@e"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "x"], check=True)
+    checkout = committed_checkout(tmp_path / "checkout")
     other = os.getuid() + 4242
     os.chown(checkout, other, other)
     for path in checkout.rglob("*"):
