@@ -433,12 +433,18 @@ def test_root_removed_and_restored_deletes_nothing_and_converges(
 # -- Temporal going away -----------------------------------------------------------------------
 
 
+def own_dev_server(tmp_path: Path) -> tuple[Path, int, DevServer, TemporalProbe]:
+    """A dev server of this test's own (it is stopped and started again on the same port and
+    database), and a probe on it."""
+    state, port = tmp_path / "server", free_port()
+    server = start_dev_server(state, port=port)
+    return state, port, server, TemporalProbe(server.address)
+
+
 def test_temporal_stopped_and_restarted_while_the_daemon_runs(
     tmp_path: Path, launch: Launch, project_name: str
 ) -> None:
-    state, port = tmp_path / "server", free_port()
-    server: DevServer = start_dev_server(state, port=port)
-    probe = TemporalProbe(server.address)
+    state, port, server, probe = own_dev_server(tmp_path)
     try:
         root = make_tree(tmp_path / "tree")
         daemon = launch(root, address=server.address)
@@ -471,9 +477,7 @@ def test_temporal_stopped_and_restarted_while_the_daemon_runs(
 def test_readiness_follows_temporal_within_seconds_while_nothing_changes(
     tmp_path: Path, launch: Launch, project_name: str
 ) -> None:
-    state, port = tmp_path / "server", free_port()
-    server: DevServer = start_dev_server(state, port=port)
-    probe = TemporalProbe(server.address)
+    state, port, server, probe = own_dev_server(tmp_path)
     try:
         daemon = launch(make_tree(tmp_path / "tree"), address=server.address)
         started_and_converged(daemon, probe, project_name)
