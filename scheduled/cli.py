@@ -345,8 +345,6 @@ def _one_pass(
     from scheduled.model.desired import schedule_id_for
     from scheduled.reconcile.gateway import GatewayError
     from scheduled.reconcile.phases import DescribeIds, Explain, ListAll, Observer, reconcile_pass
-    from scheduled.signals import receive_stop_signals
-    from scheduled.tasks import task_group
 
     settings = settings_from(ctx, TEMPORAL_SETTINGS)
     options = load_options(settings, root)
@@ -367,47 +365,56 @@ def _one_pass(
         observer = DescribeIds(ids=frozenset({schedule_id_for(options.project, only)}))
 
     async def run() -> PassResult:
-        stop = anyio.Event()
         gateway = await _gateway(ctx, settings)
-        outcome: list[PassResult] = []
-
-        def graceful(name: str) -> None:
-            click.echo(
-                f"{name}: finishing calls in flight, starting no new ones (again to stop now)",
-                err=True,
+        return await _until_stopped(
+            lambda stop: reconcile_pass(
+                partial(load_tree, root, options, now=datetime.now(UTC)),
+                gateway,
+                plan_options,
+                apply=apply_options if apply else None,
+                observer=observer,
+                explain=Explain(explain),
+                describe_concurrency=settings.concurrency,
+                stop=stop,
+                on_plan=on_plan,
+                on_result=on_result,
             )
-            stop.set()
-
-        def forced(name: str) -> None:
-            click.echo("second signal: stopping now", err=True)
-            group.cancel_scope.cancel()
-
-        async with task_group() as group:
-            group.start_soon(partial(receive_stop_signals, stop, graceful=graceful, forced=forced))
-            outcome.append(
-                await reconcile_pass(
-                    partial(load_tree, root, options, now=datetime.now(UTC)),
-                    gateway,
-                    plan_options,
-                    apply=apply_options if apply else None,
-                    observer=observer,
-                    explain=Explain(explain),
-                    describe_concurrency=settings.concurrency,
-                    stop=stop,
-                    on_plan=on_plan,
-                    on_result=on_result,
-                )
-            )
-            group.cancel_scope.cancel()
-        if not outcome:  # a second signal cancelled the pass before it could report
-            raise ScheduledError("stopped at once by a second signal; the pass was not finished")
-        return outcome[0]
+        )
 
     try:
         return _run_event_loop(run)
     except (GatewayError, ScheduledError) as error:
         _fail(f"{error}; nothing was changed" if apply else str(error))
         raise AssertionError("unreachable") from error
+
+
+async def _until_stopped(work: Callable[[anyio.Event], Awaitable[T]]) -> T:
+    """Run `work` under the stop signals: the first SIGINT/SIGTERM sets the event it is given
+    (no new calls start, those in flight finish), a second one cancels it."""
+    from scheduled.signals import receive_stop_signals
+    from scheduled.tasks import task_group
+
+    stop = anyio.Event()
+    outcome: list[T] = []
+
+    def graceful(name: str) -> None:
+        click.echo(
+            f"{name}: finishing calls in flight, starting no new ones (again to stop now)",
+            err=True,
+        )
+        stop.set()
+
+    def forced(name: str) -> None:
+        click.echo("second signal: stopping now", err=True)
+        group.cancel_scope.cancel()
+
+    async with task_group() as group:
+        group.start_soon(partial(receive_stop_signals, stop, graceful=graceful, forced=forced))
+        outcome.append(await work(stop))
+        group.cancel_scope.cancel()
+    if not outcome:  # a second signal cancelled the work before it could report
+        raise ScheduledError("stopped at once by a second signal; the pass was not finished")
+    return outcome[0]
 
 
 @main.command(name="plan")
@@ -684,7 +691,8 @@ def run_command(ctx: click.Context, /, root: Path, dev: bool, state_dir: Path, *
     reloads the config). SIGTERM/SIGINT stop gracefully. Under systemd (Type=notify) it reports
     READY=1 after the first full reconcile, STATUS= lines and watchdog pings.
     """
-    from scheduled.daemon.service import DaemonConfig, run_daemon
+    from scheduled.daemon.config import DaemonConfig
+    from scheduled.daemon.run import run_daemon
 
     settings = settings_from(ctx, DAEMON_SETTINGS)
     config = DaemonConfig(

@@ -23,7 +23,8 @@ from fakes import FakeGateway
 from loguru import logger
 from trees import workflow_yaml, write_workflow
 
-from scheduled.daemon.service import STOP_GRACE_S, Daemon, DaemonConfig
+from scheduled.daemon.config import STOP_GRACE_S, DaemonConfig
+from scheduled.daemon.service import Daemon
 from scheduled.daemon.systemd import SystemdNotifier
 from scheduled.daemon.watcher import TreeWatcher
 from scheduled.errors import ScheduledError

@@ -23,9 +23,7 @@ class QuietNotifier(SystemdNotifier):
 def healthy() -> Health:
     health = Health(Path("/srv/tree"), QuietNotifier())
     report = ApplyReport(results=(), elapsed_s=0.0)
-    health.pass_done(
-        kind="full", files=3, report=report, managed=3, duration_s=0.1, root_gone=False
-    )
+    health.pass_done(kind="full", files=3, report=report, managed=3, duration_s=0.1)
     return health
 
 
@@ -65,9 +63,7 @@ def test_a_vanished_root_is_not_ready_and_its_return_waits_for_the_next_pass() -
     health.root_back()
     assert health.status.degraded == "" and health.route("/readyz").status == 503
     report = ApplyReport(results=(), elapsed_s=0.0)
-    health.pass_done(
-        kind="full", files=3, report=report, managed=3, duration_s=0.1, root_gone=False
-    )
+    health.pass_done(kind="full", files=3, report=report, managed=3, duration_s=0.1)
     assert health.route("/readyz").status == 200
 
 

@@ -67,6 +67,7 @@ class Health:
         self.status = DaemonStatus()
         self.metrics = DaemonMetrics()
         self.watcher_mode: Callable[[], str] = lambda: "starting"
+        self.root_is_gone = False  # the watcher said the root vanished: nothing is decided
 
     # -- transitions ---------------------------------------------------------------------
 
@@ -89,6 +90,7 @@ class Health:
         self._refresh_ready()
 
     def root_gone(self, reason: str) -> None:
+        self.root_is_gone = True
         self.status.degraded = f"root missing: {reason}"
         self.metrics.set_watcher_mode("stopped")
         logger.bind(reason=reason).error(
@@ -98,6 +100,7 @@ class Health:
         self._refresh_ready()
 
     def root_back(self) -> None:
+        self.root_is_gone = False
         # Not ready yet: readiness returns with the full pass that follows.
         if self.status.degraded.startswith("root"):
             self.status.degraded = ""
@@ -152,7 +155,6 @@ class Health:
         report: ApplyReport,
         managed: int,
         duration_s: float,
-        root_gone: bool,
     ) -> None:
         self.status.temporal_up = True
         self.metrics.temporal_up.set(1)
@@ -180,7 +182,7 @@ class Health:
         if kind == "full" and not self.status.first_full_done:
             self.status.first_full_done = True
             self.notifier.ready(f"watching {self.root}: {managed} schedules")
-        if not root_gone:
+        if not self.root_is_gone:
             self.status.degraded = ""
         self._refresh_ready()
         self.metrics.set_watcher_mode(self.watcher_mode())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 from scheduled.format import tree
 from scheduled.format.action_fields import read_action, read_policies
@@ -174,6 +174,17 @@ def _schedule(
     )
 
 
+class Where(TypedDict, total=False):
+    """Where a finding points: a path into the document (its key with `at_key`), or an
+    explicit line and column."""
+
+    path: DocPath
+    at_key: bool
+    line: int | None
+    column: int | None
+    column_offset: int
+
+
 class _Findings:
     """Where one file's diagnostics go, located in its document: a sink and nothing more (what
     the file builds is returned by the builder, not kept here)."""
@@ -185,21 +196,12 @@ class _Findings:
         self.document: Document | None = None
         self.diagnostics: list[Diagnostic] = []
 
-    def add(
-        self,
-        severity: Severity,
-        code: str,
-        message: str,
-        *,
-        path: DocPath = (),
-        at_key: bool = False,
-        line: int | None = None,
-        column: int | None = None,
-        column_offset: int = 0,
-    ) -> None:
+    def add(self, severity: Severity, code: str, message: str, **where: Unpack[Where]) -> None:
+        path = where.get("path", ())
+        line, column = where.get("line"), where.get("column")
         if line is None and self.document is not None:
-            position = self.document.position(path, key=at_key)
-            line, column = position.line, position.column + column_offset
+            position = self.document.position(path, key=where.get("at_key", False))
+            line, column = position.line, position.column + where.get("column_offset", 0)
         self.diagnostics.append(
             Diagnostic(
                 file=self.relative,
@@ -212,27 +214,8 @@ class _Findings:
             )
         )
 
-    def error(
-        self,
-        code: str,
-        message: str,
-        *,
-        path: DocPath = (),
-        at_key: bool = False,
-        line: int | None = None,
-        column: int | None = None,
-        column_offset: int = 0,
-    ) -> None:
-        self.add(
-            Severity.ERROR,
-            code,
-            message,
-            path=path,
-            at_key=at_key,
-            line=line,
-            column=column,
-            column_offset=column_offset,
-        )
+    def error(self, code: str, message: str, **where: Unpack[Where]) -> None:
+        self.add(Severity.ERROR, code, message, **where)
 
     def has_errors(self) -> bool:
         return any(diagnostic.is_error for diagnostic in self.diagnostics)
