@@ -218,6 +218,9 @@ EXPECTED: dict[str, Expected] = {
     "cron-tz-two-zones.yaml": Expected(
         "cron.timezone-conflict", 7, 5, "set different zones (Asia/Tokyo, Europe/Berlin)"
     ),
+    "cron-tz-partial.yaml": Expected(
+        "cron.timezone-partial", 6, 5, "only some cron expressions carry a CRON_TZ prefix"
+    ),
     "cron-tz-unknown.yaml": Expected("cron.invalid", 5, 18, "unknown time zone 'Mars/Olympus'"),
     "cron-text-over-comment-limit.yaml": Expected(
         "cron.too-long",

@@ -8,11 +8,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import anyio
 import pytest
 from cron_corpus import ACCEPTED, REJECTED, STRICTER_THAN_TEMPORAL
+from file_loading import load_text
 from temporalio.client import (
     Client,
     Schedule,
@@ -137,6 +139,48 @@ def test_temporal_rejects_what_we_reject(temporal_address: str) -> None:
     client: Client
     anyio.run(main)
     assert not wrong, "\n".join(wrong)
+
+
+# Lists whose entries disagree on CRON_TZ; the server judges the list, not each string.
+ZONE_LISTS: list[tuple[tuple[str, ...], str]] = [
+    (("CRON_TZ=Asia/Tokyo 0 9 * * *", "0 18 * * *"), ""),
+    (("0 18 * * *", "CRON_TZ=Asia/Tokyo 0 9 * * *"), ""),
+    (("0 18 * * *", "CRON_TZ=Asia/Tokyo 0 9 * * *"), "Asia/Tokyo"),
+    (("CRON_TZ=UTC 0 18 * * *", "0 9 * * *"), ""),
+    (("CRON_TZ=Asia/Tokyo 0 9 * * *", "CRON_TZ=Europe/Berlin 0 9 * * *"), ""),
+    (("CRON_TZ=Asia/Tokyo 0 9 * * *",), "UTC"),
+]
+ZONE_LISTS_ACCEPTED: list[tuple[tuple[str, ...], str]] = [
+    (("CRON_TZ=Asia/Tokyo 0 9 * * *", "CRON_TZ=Asia/Tokyo 0 18 * * *"), ""),
+    (("CRON_TZ=Asia/Tokyo 0 9 * * *",), "Asia/Tokyo"),
+]
+
+
+@pytest.mark.parametrize(("crons", "zone"), [*ZONE_LISTS, *ZONE_LISTS_ACCEPTED])
+def test_validate_and_temporal_agree_on_cron_lists_mixing_zones(
+    temporal_address: str, tmp_path: Path, crons: tuple[str, ...], zone: str
+) -> None:
+    lines = "".join(f'    - "{cron}"\n' for cron in crons)
+    timezone = f"  timezone: {zone}\n" if zone else ""
+    result = load_text(
+        tmp_path, f"id: zones\nworkflow: Job\ntask_queue: q\nschedule:\n{timezone}  cron:\n{lines}"
+    )
+    we_accept = result.schedule is not None
+
+    async def temporal_accepts() -> bool:
+        client = await Client.connect(temporal_address)
+        try:
+            await _create_describe_delete(
+                client,
+                f"cron-zones-{uuid.uuid4().hex[:8]}",
+                ScheduleSpec(cron_expressions=list(crons), time_zone_name=zone),
+            )
+        except RPCError:
+            return False
+        return True
+
+    assert we_accept == anyio.run(temporal_accepts), [d.render() for d in result.diagnostics]
+    assert we_accept == ((crons, zone) in ZONE_LISTS_ACCEPTED)
 
 
 # Around the 2027 DST changes (start times in the future, so the server lists them).

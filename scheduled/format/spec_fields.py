@@ -43,7 +43,10 @@ def read_spec(block: SchemaGate, errors: ErrorSink) -> SpecFields | None:
     crons = _crons(block.values.get("cron"), errors) if block.valid("cron") else []
     cron_zones = {cron.compiled.timezone for _, cron in crons if cron.compiled.timezone}
     if cron_zones:
-        timezone_name = _cron_zone(cron_zones, "timezone" in block.values, timezone_name, errors)
+        unprefixed = sum(1 for _, cron in crons if not cron.compiled.timezone)
+        timezone_name = _cron_zone(
+            cron_zones, unprefixed, "timezone" in block.values, timezone_name, errors
+        )
     zone = _timezone(timezone_name, errors)
     values = block.values
     intervals = _interval(values, errors) if block.valid("every") else ()
@@ -115,9 +118,22 @@ def _crons(value: Any, errors: ErrorSink) -> list[tuple[DocPath, CachedCron]]:
     return crons
 
 
-def _cron_zone(zones: set[str], written: bool, declared: str, errors: ErrorSink) -> str:
+def _cron_zone(
+    zones: set[str], unprefixed: int, written: bool, declared: str, errors: ErrorSink
+) -> str:
     """The zone the CRON_TZ prefixes set, unless they disagree with each other or with a
     `timezone` that is written (even one the schema rejected: then `declared` is UTC)."""
+    if unprefixed:
+        # The server refuses a list in which only some entries carry CRON_TZ ("conflicting
+        # timezone names"), even when `timezone` names the same zone (TEMPORAL_NOTES.md).
+        errors.error(
+            "cron.timezone-partial",
+            f"only some cron expressions carry a CRON_TZ prefix ({', '.join(sorted(zones))}) "
+            f"and {unprefixed} do not; Temporal refuses such a list, so give every entry the "
+            "same prefix, or drop the prefixes and set `timezone` once",
+            path=("schedule", "cron"),
+        )
+        return declared
     if len(zones) > 1 or (written and declared not in zones):
         conflict = (
             f"set different zones ({', '.join(sorted(zones))})"
