@@ -171,7 +171,9 @@ def schedule_row(
 ) -> dict[str, Any]:
     """One schedule as `list` and `get` show it; with `detail` when it was described."""
     record = observed.record
-    if observed.paused and record is None:
+    if observed.paused_on_failure:
+        paused = f"by pause_on_failure ({observed.note.removeprefix('paused due to ')})"
+    elif observed.paused and record is None:
         paused = "yes"  # no write record: cannot tell who paused it
     elif observed.paused and record is not None and record.enabled:
         paused = "by operator"

@@ -224,6 +224,33 @@ def test_list_shows_the_last_run_with_its_status(cli: Cli) -> None:
     assert "(terminated)" in cli("list", str(cli.root)).output
 
 
+def test_a_pause_made_by_pause_on_failure_is_shown_as_such_and_kept(cli: Cli) -> None:
+    cli.write("fragile", cron=CRON, pause_on_failure=True, execution_timeout="1s")
+    assert cli("apply", str(cli.root)).exit_code == 0
+
+    async def fail_a_run(env: Env) -> None:
+        await env.settled()
+        await env.handle("fragile").trigger()
+        # No worker polls the queue: the run times out after 1 s and the server pauses.
+        await env.wait_listed(lambda listed: listed[env.schedule_id("fragile")].paused, within_s=30)
+
+    cli.env(fail_a_run)
+    row = json.loads(cli("get", "fragile", str(cli.root)).output)
+    assert row["paused"].startswith("by pause_on_failure (workflow timeout: "), row["paused"]
+    assert "by pause_on_failure" in cli("list", str(cli.root)).output
+    plan = cli("plan", str(cli.root), "--verbose")
+    assert plan.exit_code == 0, plan.output
+    assert "paused by pause_on_failure" in plan.output
+    assert cli("apply", str(cli.root)).exit_code == 0
+    paused: list[bool] = []
+
+    async def check(env: Env) -> None:
+        paused.append((await env.describe("fragile")).schedule.state.paused)
+
+    cli.env(check)
+    assert paused == [True]  # a redeploy does not unpause what the server paused
+
+
 def test_override_operator_pause_flag(cli: Cli) -> None:
     cli.write("job", cron=CRON)
     assert cli("apply", str(cli.root)).exit_code == 0

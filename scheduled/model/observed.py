@@ -63,6 +63,12 @@ class Detail:
     action: Action
 
 
+# When `pause_on_failure` pauses a schedule, the server writes why into the note, over ours:
+# "paused due to workflow timeout: <workflow id>" (checked on a dev server; a failure or a
+# termination reads the same with its own word).
+PAUSED_ON_FAILURE_NOTE = "paused due to workflow "
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ObservedSchedule:
     """One schedule as Temporal reports it: a list entry, or a describe with `detail`."""
@@ -81,3 +87,8 @@ class ObservedSchedule:
     @property
     def last_run(self) -> RecentRun | None:
         return self.recent_runs[-1] if self.recent_runs else None
+
+    @property
+    def paused_on_failure(self) -> bool:
+        """Paused by the server because `pause_on_failure` saw a run fail, not by a person."""
+        return self.paused and self.note.startswith(PAUSED_ON_FAILURE_NOTE)

@@ -269,9 +269,15 @@ def plan_schedule(
     paused, note, kept_by_operator = _pause_and_note(schedule, observed, context)
     reasons = _update_reasons(schedule, observed, paused=paused, note=note)
     if not reasons:
-        kept = ("paused by an operator; kept",) if kept_by_operator and paused else ()
+        kept = (_kept_pause(observed),) if kept_by_operator and paused else ()
         return base(kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept)
     return base(kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons))
+
+
+def _kept_pause(observed: ObservedSchedule) -> str:
+    if observed.paused_on_failure:
+        return f"paused by pause_on_failure ({observed.note}); kept until someone unpauses it"
+    return "paused by an operator; kept"
 
 
 def _pause_and_note(
