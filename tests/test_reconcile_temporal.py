@@ -777,9 +777,10 @@ def test_invalid_file_keeps_its_schedule_exactly_as_it_is(
         await env.apply_and_settle()
         before = await env.describe("job")
 
-        env.write_text("job.yaml", "id: job\nschedule: [unclosed\n")  # id unreadable
+        env.write_text("job.yaml", "id: job\nschedule: [unclosed\n")  # not YAML
         load = env.load()
-        assert "job.yaml" in load.invalid_files and "job" not in load.claimed_workflow_ids
+        assert "job.yaml" in load.invalid_files
+        assert "job" in load.claimed_workflow_ids  # read from the text's `id:` line
         broken = await env.apply()
         assert outcomes(broken)[sid] is Outcome.SKIPPED
         assert env.last_calls == Counter({"list": 1})
@@ -788,6 +789,40 @@ def test_invalid_file_keeps_its_schedule_exactly_as_it_is(
         assert "job" in env.load().claimed_workflow_ids
         assert outcomes(await env.apply())[sid] is Outcome.SKIPPED
         assert env.last_calls == Counter({"list": 1})
+
+        after = await env.describe("job")
+        assert after.schedule.spec == before.schedule.spec
+        assert after.schedule.state == before.schedule.state
+
+    run_env(temporal_address, project_name, tmp_path, body)
+
+
+@pytest.mark.temporal
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "id: job\nworkflow: Job\ntask_queue: jobs\nschedule: [unclosed\n",  # not YAML
+        workflow_yaml("job", cron="0 25 * * *"),  # YAML, but the cron is wrong
+    ],
+    ids=["syntax", "schema"],
+)
+def test_a_duplicate_that_becomes_invalid_never_deletes_the_schedule(
+    temporal_address: str, project_name: str, tmp_path: Path, broken: str
+) -> None:
+    async def body(env: Env) -> None:
+        sid = env.schedule_id("job")
+        env.write("job", cron=CRON, note="good")
+        env.write("other", cron=CRON)
+        await env.apply_and_settle()
+        before = await env.describe("job")
+
+        env.write("job", path="copy.yaml", cron=CRON, note="copy")  # the same id twice
+        assert outcomes(await env.apply())[sid] is Outcome.SKIPPED
+        env.remove("job")  # the schedule's own file goes; the copy is saved broken
+        env.write_text("copy.yaml", broken)
+        assert outcomes(await env.apply())[sid] is Outcome.SKIPPED
+        await env.forget_recent_writes()
+        assert outcomes(await env.apply())[sid] is Outcome.SKIPPED  # a full resync, too
 
         after = await env.describe("job")
         assert after.schedule.spec == before.schedule.spec

@@ -78,3 +78,19 @@ def test_warnings_are_located_at_the_value_they_are_about(tmp_path: Path) -> Non
     text = workflow_yaml("where", cron=["17 9 * * *", "0 9 1 * MON"], jitter="1m")
     (warning,) = warnings(load_text(tmp_path, text))
     assert (warning.line, warning.column, warning.path) == (5, 25, "schedule.cron[1]")
+
+
+def test_a_file_yaml_cannot_read_still_names_its_id(tmp_path: Path) -> None:
+    result = load_text(tmp_path, 'id: "nightly" # the report\nschedule: [unclosed\n')
+    assert (result.workflow_id, result.id_position, result.schedule) == ("nightly", (1, 5), None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["schedule: [unclosed\n", "id: a\nid: b\n[\n", "meta:\n  id: nested\n[\n", "id:\n[\n"],
+    ids=["no id line", "two id lines", "not top level", "empty"],
+)
+def test_a_file_yaml_cannot_read_names_no_id_unless_one_line_says_it(
+    tmp_path: Path, text: str
+) -> None:
+    assert load_text(tmp_path, text).workflow_id is None

@@ -8,6 +8,7 @@ again, so each problem is reported once, in the schema's words.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypedDict, Unpack
@@ -100,7 +101,12 @@ def load_file(found: tree.FoundFile, options: LoadOptions, *, now: datetime) -> 
         document = read_yaml(text)
     except YamlReadError as error:
         findings.error(error.code, error.message, line=error.line, column=error.column)
-        return findings.result()
+        # The id as far as the text shows it: a broken save still protects the schedule it
+        # names, even when it is not that schedule's source (a duplicate, a rename).
+        recovered = id_from_text(text)
+        if recovered is None:
+            return findings.result()
+        return findings.result(workflow_id=recovered[0], id_position=recovered[1])
     findings.document = document
     workflow_id: str | None = None
     id_position = (1, 1)
@@ -122,6 +128,25 @@ def load_file(found: tree.FoundFile, options: LoadOptions, *, now: datetime) -> 
         )
         # The id as far as it was read: its schedule is left alone, as for any error.
         return failed.result(workflow_id=workflow_id, id_position=id_position)
+
+
+_ID_LINE = re.compile(r"^id:[ \t]*(?P<value>[^#\s][^#\n]*?)[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def id_from_text(text: str) -> tuple[str, tuple[int, int]] | None:
+    """The value of the one top-level `id:` line of a text YAML cannot read, and its
+    position; None when there is no such line or more than one."""
+    found = list(_ID_LINE.finditer(text))
+    if len(found) != 1:
+        return None
+    match = found[0]
+    value = match.group("value")
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    if not value:
+        return None
+    line = text.count("\n", 0, match.start()) + 1
+    return value, (line, match.start("value") - match.start() + 1)
 
 
 def _check_schema(document: Document, findings: _Findings) -> SchemaGate | None:
