@@ -17,7 +17,7 @@ from scheduled import __version__
 from scheduled.errors import ScheduledError
 from scheduled.exit_codes import ExitCode
 from scheduled.format.loader import LoadResult, load_tree
-from scheduled.format.revision import tree_revision
+from scheduled.format.revision import newer_by_ancestry, tree_revision
 from scheduled.format.schema import schema_text
 from scheduled.reconcile.plan import Kind
 from scheduled.report import (
@@ -348,10 +348,11 @@ def _one_pass(
 
     settings = settings_from(ctx, TEMPORAL_SETTINGS)
     options = load_options(settings, root)
+    revision = tree_revision(root)
     plan_options, apply_options = pass_options(
         settings,
         project=options.project,
-        revision=tree_revision(root),
+        revision=revision,
         allow_mass_delete=bool(ctx.params.get("allow_mass_delete")),
     )
 
@@ -375,6 +376,7 @@ def _one_pass(
                 observer=observer,
                 explain=Explain(explain),
                 describe_concurrency=settings.concurrency,
+                order_revisions=partial(newer_by_ancestry, root, revision.name),
                 stop=stop,
                 on_plan=on_plan,
                 on_result=on_result,

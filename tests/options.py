@@ -16,11 +16,13 @@ def plan_options(
     respect_operator_pause: bool = True,
     revision: str = "",
     commit_time: int = 0,
+    newer_by_ancestry: dict[str, bool] | None = None,
     **rest: Any,
 ) -> PlanOptions:
     context = PassContext(
         project=project,
         revision=Revision(revision, commit_time),
         respect_operator_pause=respect_operator_pause,
+        newer_by_ancestry=newer_by_ancestry or {},
     )
     return PlanOptions(context=context, now=now or datetime.now(UTC), **rest)

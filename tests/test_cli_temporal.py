@@ -456,3 +456,42 @@ def test_a_misspelt_schedule_block_keeps_the_schedule(cli: Cli, key: str) -> Non
     assert applied.exit_code == 1 and "did you mean `schedule`" in applied.stderr
     row = json.loads(cli("get", "job", str(cli.root)).output)
     assert row["note"] == "kept"
+
+
+def git(checkout: Path, *args: str, date: str | None = None) -> str:
+    dated = {"GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date} if date else {}
+    done = subprocess.run(
+        ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@e", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **dated},
+    )
+    return done.stdout.strip()
+
+
+def test_a_replica_on_an_ancestor_commit_writes_nothing_even_when_its_date_is_newer(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli.write("job", cron=CRON, note="v1")
+    git(cli.root, "init", "-q")
+    git(cli.root, "add", ".")
+    git(cli.root, "commit", "-q", "-m", "v1")
+    ahead = tmp_path / "ahead"
+    git(tmp_path, "clone", "-q", str(cli.root), str(ahead))
+    write_workflow(ahead, "job.yaml", workflow_yaml("job", cron=CRON, note="v2"))
+    # The next commit, dated long before its parent (a rebase keeps old dates, clocks skew).
+    git(ahead, "commit", "-q", "-am", "v2", date="2001-01-01T00:00:00Z")
+    assert cli("apply", str(ahead)).exit_code == 0  # the journal makes the next pass see it
+
+    git(cli.root, "fetch", "-q", str(ahead))  # this replica's git knows the newer commit
+    behind = cli("apply", str(cli.root))
+    assert behind.exit_code == 1, behind.output
+    assert "newer revision" in behind.output
+    notes: list[str] = []
+
+    async def check(env: Env) -> None:
+        notes.append((await env.describe("job")).schedule.state.note or "")
+
+    cli.env(check)
+    assert notes == ["v2"]

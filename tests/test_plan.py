@@ -27,6 +27,7 @@ from scheduled.reconcile.plan import (
     desired_state_from,
     make_plan,
     plan_schedule,
+    revisions_to_order,
     spec_matches,
 )
 
@@ -238,6 +239,45 @@ def test_older_revision_does_not_recreate_what_a_newer_one_deleted() -> None:
     made = plan([kept, desired("deleted-later")], [ahead], commit_time=100)
     assert kinds(made) == {"kept": Kind.UNCHANGED, "deleted-later": Kind.BLOCKED}
     assert "behind" in made.guard_message
+
+
+def test_a_descendant_commit_is_newer_even_with_an_older_commit_time() -> None:
+    old, new = desired(cron="0 9 * * *"), desired(cron="0 10 * * *")
+    ahead = observed(new, record=record_of(new, commit_time=50, revision="child"))
+    made = plan(
+        [old], [ahead], revision="parent", commit_time=100, newer_by_ancestry={"child": True}
+    )
+    assert only(made).kind is Kind.BLOCKED
+
+
+def test_an_ancestor_commit_is_older_even_with_a_newer_commit_time() -> None:
+    # A revert committed with an old author date, or a clock that ran ahead: ancestry decides.
+    old, new = desired(cron="0 9 * * *"), desired(cron="0 10 * * *")
+    behind = observed(old, record=record_of(old, commit_time=200, revision="parent"))
+    made = plan(
+        [new], [behind], revision="child", commit_time=100, newer_by_ancestry={"parent": False}
+    )
+    assert only(made).kind is Kind.UPDATE
+
+
+def test_revisions_git_cannot_order_fall_back_to_commit_time() -> None:
+    old, new = desired(cron="0 9 * * *"), desired(cron="0 10 * * *")
+    ahead = observed(new, record=record_of(new, commit_time=200, revision="unknown"))
+    made = plan([old], [ahead], revision="ours", commit_time=100, newer_by_ancestry={})
+    assert only(made).kind is Kind.BLOCKED
+
+
+def test_only_other_revisions_of_the_project_are_given_to_git_to_order() -> None:
+    mine, theirs, same = desired("mine"), desired("theirs"), desired("same")
+    seen = [
+        observed(mine, record=record_of(mine, commit_time=1, revision="r1")),
+        observed(same, record=record_of(same, commit_time=1, revision="ours")),
+        replace(
+            observed(theirs, record=record_of(theirs, commit_time=1, revision="r2")), owner="x"
+        ),
+    ]
+    context = plan_options(PROJECT, revision="ours", commit_time=5).context
+    assert revisions_to_order(seen, context) == {"r1"}
 
 
 def test_tree_without_a_revision_is_never_held_back_by_one() -> None:

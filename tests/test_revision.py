@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from scheduled.format.revision import revision_problem, tree_revision
+from scheduled.format.revision import newer_by_ancestry, revision_problem, tree_revision
 from scheduled.model.observed import Revision
 
 
@@ -51,3 +51,32 @@ def test_a_checkout_without_a_readable_commit_is_reported(tmp_path: Path) -> Non
     revision = tree_revision(tmp_path)
     assert revision == Revision()
     assert "not ordered between replicas" in revision_problem(tmp_path, revision)
+
+
+def commit(checkout: Path, text: str, *, date: str | None = None) -> str:
+    """Commit a.yaml with this text (committer date `date` when given); the commit's id."""
+    (checkout / "a.yaml").write_text(text)
+    env = {**os.environ, **({"GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date} if date else {})}
+    git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@e"]
+    subprocess.run([*git, "commit", "-q", "-am", text], check=True, env=env)
+    return tree_revision(checkout).name
+
+
+def test_ancestry_orders_commits_whatever_their_dates(tmp_path: Path) -> None:
+    checkout = committed_checkout(tmp_path / "checkout")
+    parent = tree_revision(checkout).name
+    child = commit(checkout, "id: b\n", date="2001-01-01T00:00:00Z")  # dated long before
+    assert newer_by_ancestry(checkout, parent, frozenset({child})) == {child: True}
+    assert newer_by_ancestry(checkout, child, frozenset({parent})) == {parent: False}
+
+
+def test_commits_git_cannot_order_are_left_to_the_commit_times(tmp_path: Path) -> None:
+    checkout = committed_checkout(tmp_path / "checkout")
+    base = tree_revision(checkout).name
+    git = ["git", "-C", str(checkout)]
+    subprocess.run([*git, "checkout", "-q", "-b", "side"], check=True)
+    side = commit(checkout, "id: side\n")
+    subprocess.run([*git, "checkout", "-q", "-"], check=True)
+    main = commit(checkout, "id: main\n")
+    unknown = "0123456789ab"
+    assert newer_by_ancestry(checkout, main, frozenset({side, unknown, base})) == {base: False}

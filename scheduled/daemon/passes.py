@@ -25,7 +25,7 @@ from scheduled.daemon.triggers import Pending, RecentDeletions, files_under, loo
 from scheduled.daemon.vanished import HeldFiles
 from scheduled.errors import ScheduledError
 from scheduled.format.loader import FileCache, LoadResult, load_tree
-from scheduled.format.revision import revision_problem, tree_revision
+from scheduled.format.revision import newer_by_ancestry, revision_problem, tree_revision
 from scheduled.reconcile.apply import ApplyOptions, OperationResult, Outcome
 from scheduled.reconcile.gateway import GatewayError, ScheduleGateway
 from scheduled.reconcile.inventory import Inventory, after_writes, files_sharing_ids
@@ -172,6 +172,9 @@ class PassRunner:
                 apply=apply_options,
                 observer=self._observer(scope, settings, verify=verify),
                 scope=scope,
+                order_revisions=partial(
+                    newer_by_ancestry, self.config.root, plan_options.context.revision.name
+                ),
                 stop=stop,
                 on_load=partial(self._tree_loaded, scope),
                 on_plan=self._applying_plan,

@@ -7,15 +7,16 @@ from pathlib import Path
 
 from scheduled.model.observed import Revision
 
+# safe.directory: under systemd's DynamicUser= (or any service user) the checkout belongs to
+# someone else, and git refuses it as "dubious ownership" otherwise; this only reads.
+_GIT = ("git", "-c", "safe.directory=*", "-C")
+
 
 def tree_revision(root: Path) -> Revision:
     """The git commit (and its time) when root is a checkout, else the link target's name."""
     try:
         output = subprocess.run(
-            # safe.directory: under systemd's DynamicUser= (or any service user) the checkout
-            # belongs to someone else, and git refuses it as "dubious ownership" otherwise;
-            # reading the commit id is all this does.
-            ["git", "-c", "safe.directory=*", "-C", str(root), "log", "-1", "--format=%H %ct"],
+            [*_GIT, str(root), "log", "-1", "--format=%H %ct"],
             capture_output=True,
             text=True,
             timeout=10,
@@ -40,3 +41,30 @@ def revision_problem(root: Path, revision: Revision) -> str:
         f"{root} is a git checkout, but its commit cannot be read (git missing, or the "
         "checkout unreadable to this user): revisions are not ordered between replicas"
     )
+
+
+def newer_by_ancestry(root: Path, ours: str, theirs: frozenset[str]) -> dict[str, bool]:
+    """For each revision git can order against ours: True when it descends from ours (it is
+    newer), False when ours descends from it. Commits git does not have (another replica
+    fetched further) and branches that diverged are left out: the caller falls back to commit
+    time for those."""
+    order: dict[str, bool] = {}
+    for revision in sorted(theirs):
+        if _is_ancestor(root, ours, revision):
+            order[revision] = True
+        elif _is_ancestor(root, revision, ours):
+            order[revision] = False
+    return order
+
+
+def _is_ancestor(root: Path, older: str, newer: str) -> bool:
+    try:
+        done = subprocess.run(
+            [*_GIT, str(root), "merge-base", "--is-ancestor", older, newer],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0  # 1: not an ancestor; 128: a commit git does not know

@@ -10,7 +10,7 @@ module only sequences them (Flux's `reconcile()` reads the same way).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import ClassVar, Literal, Protocol
@@ -37,11 +37,22 @@ from scheduled.reconcile.gateway import (
 )
 from scheduled.reconcile.inventory import Inventory, ids_for_files, with_described
 from scheduled.reconcile.journal import recently_written, with_writes
-from scheduled.reconcile.plan import Kind, Plan, PlanOptions, desired_state_from, make_plan
+from scheduled.reconcile.plan import (
+    Kind,
+    Plan,
+    PlanOptions,
+    desired_state_from,
+    make_plan,
+    revisions_to_order,
+)
 from scheduled.tasks import task_group
 
 _WRITTEN = (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED)
 SCOPED_DESCRIBE_LIMIT = 200  # past this many schedules in a changed set, one list is cheaper
+
+# Orders revisions seen in Temporal against the tree's own (format.revision.newer_by_ancestry,
+# with the root and our commit bound): True for each that is newer, False for each older.
+RevisionOrder = Callable[[frozenset[str]], Mapping[str, bool]]
 
 
 class Explain(StrEnum):
@@ -175,6 +186,7 @@ async def reconcile_pass(
     scope: frozenset[str] | None = None,
     explain: Explain = Explain.NONE,
     describe_concurrency: int = 10,
+    order_revisions: RevisionOrder | None = None,
     stop: anyio.Event | None = None,
     on_load: Callable[[LoadResult], None] | None = None,
     on_plan: Callable[[Plan], None] | None = None,
@@ -201,6 +213,10 @@ async def reconcile_pass(
         present_sources=(result.relative for result in loaded.files),
         scope=scope,
     )
+    to_order = revisions_to_order(observed, options.context)
+    if to_order and order_revisions is not None:
+        ancestry = await anyio.to_thread.run_sync(order_revisions, frozenset(to_order))
+        options = replace(options, context=replace(options.context, newer_by_ancestry=ancestry))
     plan = make_plan(desired, observed, options)
     if explain is Explain.DESCRIBED:
         plan = await with_detail(plan, gateway, concurrency=describe_concurrency)

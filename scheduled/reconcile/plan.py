@@ -101,6 +101,10 @@ class PassContext:
     project: str
     revision: Revision = field(default_factory=Revision)  # newer ones applied elsewhere win
     respect_operator_pause: bool = True
+    # Revisions seen in Temporal's write records, ordered against ours by git ancestry: True
+    # when that revision descends from ours (newer), False when ours descends from it or it is
+    # ours. A revision not in here is ordered by commit time (git could not tell).
+    newer_by_ancestry: Mapping[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,7 +185,7 @@ def make_plan(
             _replace_kind(operation, Kind.BLOCKED, guard_message) for operation in deletions
         ]
     operations.extend(deletions)
-    behind = _behind_message(managed, options.context.revision)
+    behind = _behind_message(managed, options.context)
     if behind:
         # A replica on an older commit must write nothing at all: not overwrite, not delete,
         # and not re-create what the newer one deleted (a deletion leaves no record to compare).
@@ -198,25 +202,49 @@ def make_plan(
     )
 
 
-def _behind_message(managed: list[ObservedSchedule], revision: Revision) -> str:
+def _behind_message(managed: list[ObservedSchedule], context: PassContext) -> str:
     """Why this tree must not write: a newer revision was applied here already. Only comparable
-    when both revisions are known: a tree that is not a git checkout (commit time 0) never
-    blocks or is blocked. Revisions are ordered by commit time, so a rollback is a new commit
-    (`git revert`), not a reset to an old one."""
-    if not revision.commit_time:
+    when both revisions are known: a tree that is not a git checkout never blocks or is
+    blocked. Git ancestry decides where git knows both commits (a revert is a new commit, so
+    it is newer; a reset to an old commit is older); otherwise the commit times do."""
+    if not context.revision.commit_time:
         return ""
-    newest = max(
-        (item.record for item in managed if item.record is not None and item.record.commit_time),
-        key=lambda record: record.commit_time,
-        default=None,
-    )
-    if newest is None or newest.commit_time <= revision.commit_time:
+    newer = [
+        item.record
+        for item in managed
+        if item.record is not None
+        and _is_newer(item.record.revision, item.record.commit_time, context)
+    ]
+    if not newer:
         return ""
+    newest = max(newer, key=lambda record: record.commit_time)
     return (
         f"a newer revision ({newest.revision or newest.commit_time}) was applied, probably by "
         "another replica: this tree is behind, so it writes nothing (to roll back, commit a "
         "revert rather than resetting to an older commit)"
     )
+
+
+def _is_newer(name: str, commit_time: int, context: PassContext) -> bool:
+    if name and name == context.revision.name:
+        return False
+    if name in context.newer_by_ancestry:
+        return context.newer_by_ancestry[name]
+    return bool(commit_time) and commit_time > context.revision.commit_time
+
+
+def revisions_to_order(observed: Iterable[ObservedSchedule], context: PassContext) -> set[str]:
+    """The revisions of the write records that git should order against ours."""
+    if not context.revision.name or not context.revision.commit_time:
+        return set()
+    return {
+        item.record.revision
+        for item in observed
+        if item.record is not None
+        and item.record.revision
+        and item.record.revision != context.revision.name
+        and item.owner == context.project
+    }
 
 
 def _scope_filter(desired: DesiredState) -> Callable[[str, str], bool]:
@@ -473,5 +501,6 @@ __all__ = [
     "desired_state_from",
     "make_plan",
     "plan_schedule",
+    "revisions_to_order",
     "spec_matches",
 ]
