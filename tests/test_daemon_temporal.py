@@ -259,6 +259,65 @@ def test_delete_add_and_a_removed_schedule_block(
     assert daemon.operations("created") == len(names) + 1
 
 
+def test_a_writer_pausing_before_the_schedule_block_deletes_nothing(
+    tmp_path: Path, launch: Launch, temporal: TemporalProbe, project_name: str
+) -> None:
+    root = make_tree(tmp_path / "tree")
+    daemon = launch(root)
+    started_and_converged(daemon, temporal, project_name)
+    changed_passes = daemon.passes("changed")
+
+    final = workflow_yaml("alpha", cron="0 9 * * *", note="v2")
+    with (root / "team/alpha.yaml").open("r+", encoding="utf-8") as handle:
+        handle.truncate(0)
+        handle.write(final[: final.index("schedule:")])  # a valid file without its block
+        handle.flush()
+        os.fsync(handle.fileno())
+        wait_until(
+            lambda: daemon.passes("changed") > changed_passes, what="a pass of the half file"
+        )
+        handle.write(final[final.index("schedule:") :])
+
+    wait_until(lambda: temporal.note(sid(project_name, "alpha")) == "v2", what="the whole file")
+    assert_never_deleted_nor_recreated(daemon)
+
+
+def test_when_a_duplicate_id_goes_away_the_remaining_file_applies_in_a_changed_pass(
+    tmp_path: Path, launch: Launch, temporal: TemporalProbe, project_name: str
+) -> None:
+    root = make_tree(tmp_path / "tree")
+    daemon = launch(root)  # the full resync is minutes away: only a changed pass can do it
+    started_and_converged(daemon, temporal, project_name)
+    copy = root / "team/alpha-copy.yaml"
+    copy.write_text(workflow_yaml("alpha", cron="0 9 * * *"))
+    wait_until(lambda: "team/alpha.yaml" in daemon.status()["invalid_files"], what="duplicate")
+    (root / "team/alpha.yaml").write_text(workflow_yaml("alpha", cron="0 9 * * *", note="v2"))
+    wait_until(lambda: daemon.passes("changed") >= 2, what="the edit's pass")
+    assert temporal.note(sid(project_name, "alpha")) == "v1"  # both invalid: kept as it was
+
+    full = daemon.passes("full")
+    copy.unlink()
+    wait_until(lambda: temporal.note(sid(project_name, "alpha")) == "v2", what="the file applied")
+    assert daemon.passes("full") == full
+    assert_never_deleted_nor_recreated(daemon)
+
+
+def test_the_prune_guard_counts_deletions_across_batches(
+    tmp_path: Path, launch: Launch, temporal: TemporalProbe, project_name: str
+) -> None:
+    names = tuple(f"wf-{index}" for index in range(6))
+    root = make_tree(tmp_path / "tree", names)
+    daemon = launch(root, "--max-delete-fraction", "0.5")
+    started_and_converged(daemon, temporal, project_name, names)
+    for name in names[:3]:  # one file per batch: 3 of 6 is not more than half
+        (root / f"team/{name}.yaml").unlink()
+        wait_until(lambda n=name: not temporal.exists(sid(project_name, n)), what=f"{name} gone")
+    (root / f"team/{names[3]}.yaml").unlink()  # a fourth in the same interval: refused
+    wait_until(lambda: daemon.operations("blocked") >= 1, what="the blocked deletion")
+    assert temporal.exists(sid(project_name, names[3]))
+    assert daemon.operations("deleted") == 3
+
+
 # -- git and git-sync --------------------------------------------------------------------------
 
 GIT_ENV = {
@@ -488,6 +547,70 @@ def test_readiness_follows_temporal_within_seconds_while_nothing_changes(
         wait_until(lambda: daemon.get("/readyz")[0] == 200, timeout=30, what="ready again")
         assert daemon.status()["temporal_up"] is True
     finally:
+        probe.close()
+        server.stop()
+
+
+def test_an_edit_keeping_size_and_mtime_made_while_temporal_is_down_is_applied(
+    tmp_path: Path, launch: Launch, project_name: str
+) -> None:
+    state, port, server, probe = own_dev_server(tmp_path)
+    try:
+        root = make_tree(tmp_path / "tree")
+        daemon = launch(root, address=server.address)
+        started_and_converged(daemon, probe, project_name)
+        server.stop()
+        wait_until(lambda: daemon.get("/readyz")[0] == 503, timeout=30, what="not ready")
+
+        path = root / "team/alpha.yaml"
+        before = path.stat()
+        path.write_text(workflow_yaml("alpha", cron="0 9 * * *", note="v9"))  # same size
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # like `cp -p`, `rsync -a`
+        assert (path.stat().st_size, path.stat().st_mtime_ns) == (
+            before.st_size,
+            before.st_mtime_ns,
+        )
+
+        server = start_dev_server(state, port=port)
+        probe.close()
+        probe = TemporalProbe(server.address)
+        wait_until(
+            lambda: probe.note(sid(project_name, "alpha")) == "v9", timeout=90, what="the edit"
+        )
+    finally:
+        probe.close()
+        server.stop()
+
+
+def test_a_pass_hanging_on_a_silent_server_stops_the_watchdog_pings(
+    tmp_path: Path, launch: Launch, project_name: str
+) -> None:
+    _, _, server, probe = own_dev_server(tmp_path)
+    listener = NotifyListener()
+    try:
+        root = make_tree(tmp_path / "tree")
+        env = {"NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "2000000"}  # a ping a second
+        daemon = launch(root, address=server.address, env=env)
+        started_and_converged(daemon, probe, project_name)
+        wait_until(lambda: len(listener.having("WATCHDOG")) >= 2, what="watchdog pings")
+
+        server.process.send_signal(signal.SIGSTOP)  # accepts connections, never answers
+        (root / "team/alpha.yaml").write_text(workflow_yaml("alpha", cron="0 9 * * *", note="v2"))
+        wait_until(lambda: "reconciling" in daemon.status()["activity"], what="the pass")
+
+        def silent_for(seconds: float) -> bool:
+            last = max(t for t, fields in listener.messages if "WATCHDOG" in fields)
+            return time.monotonic() - last > seconds
+
+        wait_until(lambda: silent_for(4.0), timeout=30, what="the pings to stop")
+        daemon.check_alive()  # systemd, not the daemon, decides to restart it
+
+        server.process.send_signal(signal.SIGCONT)
+        wait_until(lambda: not silent_for(1.5), timeout=60, what="the pings to resume")
+        wait_until(lambda: probe.note(sid(project_name, "alpha")) == "v2", what="the edit")
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+        listener.close()
         probe.close()
         server.stop()
 
