@@ -109,8 +109,17 @@ class ListAll:
     async def observe(
         self, gateway: ScheduleGateway, project: str, load: LoadResult | None
     ) -> list[ObservedSchedule]:
-        listed = await gateway.list_schedules(schedule_id_prefix(project))
-        journal = await _read_journal(gateway, project)
+        # The journal's describe and the list are independent reads: both at once.
+        listed: list[ObservedSchedule] = []
+        journal: dict[str, float] | None = None
+
+        async def read_journal() -> None:
+            nonlocal journal
+            journal = await _read_journal(gateway, project)
+
+        async with task_group() as group:
+            group.start_soon(read_journal)
+            listed = await gateway.list_schedules(schedule_id_prefix(project))
         # No journal to be had: every managed schedule may have been written just now.
         verify = self.verify or journal is None
         to_describe = recently_written(journal or {}, time.time())
