@@ -22,7 +22,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY scheduled ./scheduled
 RUN pip install --no-cache-dir . \
-    && useradd --system --uid 65532 --user-group --no-create-home --home-dir /nonexistent \
+    && groupadd --system --gid 65532 scheduled \
+    && useradd --system --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin scheduled
 # Numeric, so Kubernetes' runAsNonRoot can check it without reading /etc/passwd.
 USER 65532:65532

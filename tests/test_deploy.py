@@ -449,7 +449,8 @@ def test_the_image_runs_as_the_numeric_non_root_user_the_pod_names() -> None:
     match = re.fullmatch(r"(\d+):(\d+)", users[-1])
     assert match and int(match[1]) != 0 and int(match[2]) != 0
     created = [a for k, a in dockerfile_instructions() if k == "RUN" and "useradd" in a]
-    assert created and f"--uid {match[1]}" in created[0]
+    assert created and f"--uid {match[1]} --gid {match[2]}" in created[0]
+    assert f"groupadd --system --gid {match[2]}" in created[0]
     context = container(the_pod(), "scheduled")["securityContext"]
     assert (context["runAsUser"], context["runAsGroup"]) == (int(match[1]), int(match[2]))
 
