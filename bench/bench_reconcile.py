@@ -597,13 +597,24 @@ async def _changed_pass(
     await wait_visible(client, f"schedule-{project}-", config.count)
     # An edit minutes after the last apply (the journal's window has passed): what this phase
     # has always measured. The cost of reading recent writes is phase 4's.
-    await TemporalGateway(client).write_journal(project, {})
+    await _empty_journal(client, project)
     write_tree(root, after, "BenchWorkflow", "bench")  # edit every file (input, cron, note...)
     run = await scheduled_pass(
         root, project, client, config, rate_limit=rate_limit, profile_label=profile_label
     )
     _check(run, "updated", config.count, "change apply")
     return run
+
+
+async def _empty_journal(client: tc.Client, project: str) -> None:
+    """Empty the project's journal and wait until it reads back empty."""
+    gateway = TemporalGateway(client)
+    await gateway.write_journal(project, {})
+    for _ in range(100):
+        if not await gateway.read_journal(project):
+            return
+        await anyio.sleep(0.2)
+    raise RuntimeError("the emptied journal still reads back full after 20 s")
 
 
 async def phase_noop(client: tc.Client, config: Config, phase: Phase) -> None:
@@ -618,7 +629,7 @@ async def phase_noop(client: tc.Client, config: Config, phase: Phase) -> None:
     await wait_visible(client, prefix, config.count)
     # "No recent writes": what a resync minutes after the last write sees (the journal's
     # window has passed), without waiting that long.
-    await TemporalGateway(client).write_journal(project, {})
+    await _empty_journal(client, project)
     for rep in range(config.noop_reps):
         order = ("base", "sched") if rep % 2 == 0 else ("sched", "base")
         for side in order:
