@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -22,11 +24,11 @@ from scheduled.format.schema import schema_text
 from scheduled.reconcile.plan import Kind
 from scheduled.report import (
     Progress,
-    plan_json,
+    github_annotation,
     render_plan,
+    render_plan_markdown,
     render_summary,
     render_table,
-    report_json,
     result_line,
     schedule_rows,
 )
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
     from scheduled.temporal.connection import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
+# A ROOT that does not exist is a usage error (the daemon's own may vanish and come back).
+EXISTING_ROOT = click.Path(exists=True, file_okay=False, path_type=Path)
 T = TypeVar("T")
 
 
@@ -98,7 +102,30 @@ def settings_from(ctx: click.Context, /, names: list[str]) -> Settings:
         raise click.UsageError(str(error)) from error
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """click, except that a usage error exits with ExitCode.USAGE: click's own 2 is `plan`'s
+    "changes pending", and CI must be able to tell the two apart."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.UsageError as error:
+            error.show()
+            sys.exit(ExitCode.USAGE)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(ExitCode.FAILED)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(ExitCode.FAILED)
+        sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="scheduled")
 def main() -> None:
     """GitOps for Temporal Schedules.
@@ -115,65 +142,66 @@ def main() -> None:
     (./scheduled.toml or --config), then defaults.
 
     \b
-    Exit status:
-      0  clean, converged, no changes
-      1  invalid files, failed operations, not converged, Temporal unreachable
-      2  usage error; for `plan`: changes pending
+    Exit status (the same for every command):
+      0   clean, converged, no changes
+      1   invalid files, failed operations, not converged, Temporal unreachable
+      2   `plan` only: changes pending
+      64  usage error: a bad flag, setting or config file, a ROOT that does not exist
     """
 
 
 @main.command(name="validate")
-@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.argument("root", type=EXISTING_ROOT, default=".")
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "github"]),
     default="text",
     show_default=True,
-    help="json is stable for CI tools.",
+    help="json: the versioned contract (`scheduled schema --output validate`); github: "
+    "GitHub Actions annotations on the files of a pull request.",
 )
 @_setting_options
 @click.pass_context
 def validate_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
     """Check every workflow file under ROOT against the format.
 
-    Prints each problem as FILE:LINE:COLUMN, like a compiler. Exit status: 0 when no file has
-    an error (warnings allowed), 1 when any file has an error, 2 on a usage error.
+    Prints each problem as FILE:LINE:COLUMN, like a compiler, with FILE relative to the current
+    folder (so editors, pre-commit and problem matchers find it). Exit status: 0 when no file
+    has an error (warnings allowed), 1 when any file has an error, 64 on a usage error.
     """
+    from scheduled.contract import validate_document
+
     settings = settings_from(ctx, ["project", "default_workflow", "default_task_queue"])
     result = load_tree(root, load_options(settings, root), now=datetime.now(UTC))
+    shown = partial(shown_path, root)
     if output_format == "json":
-        click.echo(json.dumps(_validation_json(result), indent=2))
+        document = validate_document(result, root=str(root), path_of=shown)
+        click.echo(json.dumps(document, indent=2))
+    elif output_format == "github":
+        for diagnostic in result.diagnostics:
+            click.echo(github_annotation(replace(diagnostic, file=shown(diagnostic.file))))
+        if not result.readable:
+            click.echo(f"::error::{result.root_problem}")
     else:
-        _print_validation(result)
+        _print_validation(result, shown)
     ctx.exit(ExitCode.OK if result.readable and result.error_count == 0 else ExitCode.FAILED)
 
 
-def _validation_json(result: LoadResult) -> dict[str, Any]:
-    return {
-        "root": str(result.root),
-        "readable": result.readable,
-        "root_problem": result.root_problem or None,
-        "files": len(result.files),
-        "schedules": len(result.desired),
-        "errors": result.error_count,
-        "warnings": result.warning_count,
-        "valid": result.readable and result.error_count == 0,
-        "diagnostics": [diagnostic.to_json() for diagnostic in result.diagnostics],
-    }
+def shown_path(root: Path, relative: str) -> str:
+    """A file of the tree as the person at the terminal names it: relative to the current
+    folder (tree paths are relative to ROOT)."""
+    return os.path.relpath(root / relative)
 
 
-def _print_validation(result: LoadResult) -> None:
+def _print_validation(result: LoadResult, shown: Callable[[str], str]) -> None:
     if not result.readable:
         click.echo(f"error: {result.root_problem}", err=True)
         return
     for diagnostic in result.diagnostics:
+        line = replace(diagnostic, file=shown(diagnostic.file)).render()
         color = "red" if diagnostic.is_error else "yellow"
-        click.echo(
-            click.style(diagnostic.render(), fg=color)
-            if sys.stdout.isatty()
-            else diagnostic.render()
-        )
+        click.echo(click.style(line, fg=color) if sys.stdout.isatty() else line)
     invalid = len(result.invalid_files)
     click.echo(
         f"checked {len(result.files)} file(s): {len(result.desired)} schedule(s), "
@@ -182,9 +210,22 @@ def _print_validation(result: LoadResult) -> None:
 
 
 @main.command(name="schema")
-def schema_command() -> None:
-    """Print the JSON Schema (2020-12) of a workflow file, for editors and other tools."""
-    click.echo(schema_text(), nl=False)
+@click.option(
+    "--output",
+    "document",
+    type=click.Choice(["workflow", "validate", "plan", "apply", "list", "get", "error"]),
+    default="workflow",
+    show_default=True,
+    help="workflow: the file format, for editors; the others: what `--format json` prints.",
+)
+def schema_command(document: str) -> None:
+    """Print a JSON Schema (2020-12): of a workflow file, or of a command's JSON output."""
+    if document == "workflow":
+        click.echo(schema_text(), nl=False)
+        return
+    from scheduled import contract
+
+    click.echo(contract.schema_text(document), nl=False)
 
 
 # -- Temporal commands ---------------------------------------------------------------------
@@ -300,12 +341,14 @@ async def _gateway(ctx: click.Context, /, settings: Settings) -> ScheduleGateway
     return await TemporalGateway.connect(_connection(ctx, settings))
 
 
-def _print_invalid(result: LoadResult) -> None:
+def _print_invalid(result: LoadResult, root: Path) -> None:
     if not result.readable:
         click.echo(f"error: {result.root_problem}; nothing will be deleted", err=True)
     for diagnostic in result.diagnostics:
         if diagnostic.is_error:
-            click.echo(diagnostic.render(), err=True)
+            click.echo(
+                replace(diagnostic, file=shown_path(root, diagnostic.file)).render(), err=True
+            )
     if result.invalid_files:
         click.echo(
             f"{len(result.invalid_files)} invalid file(s): their schedules are left as they are",
@@ -320,7 +363,15 @@ def _run_event_loop(function: Callable[[], Awaitable[T]]) -> T:
     return run_event_loop(function)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, *, kind: str = "connection") -> None:
+    """Fail the command: the message on stderr, and with --format json an error document on
+    stdout too (a tool reading stdout still gets JSON)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and (ctx.params.get("output_format") == "json" or ctx.info_name == "get"):
+        from scheduled.contract import error_document
+
+        command = ctx.info_name or ""
+        click.echo(json.dumps(error_document(command, message, kind=kind), indent=2))
     click.echo(f"error: {message}", err=True)
     raise SystemExit(ExitCode.FAILED)
 
@@ -386,7 +437,8 @@ def _one_pass(
     try:
         return _run_event_loop(run)
     except (GatewayError, ScheduledError) as error:
-        _fail(f"{error}; nothing was changed" if apply else str(error))
+        kind = "connection" if isinstance(error, GatewayError) else "failed"
+        _fail(f"{error}; nothing was changed" if apply else str(error), kind=kind)
         raise AssertionError("unreachable") from error
 
 
@@ -420,13 +472,15 @@ async def _until_stopped(work: Callable[[anyio.Event], Awaitable[T]]) -> T:
 
 
 @main.command(name="plan")
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("root", type=EXISTING_ROOT, default=".")
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "markdown"]),
     default="text",
     show_default=True,
+    help="json: the versioned contract (`scheduled schema --output plan`); markdown: a "
+    "pull-request comment.",
 )
 @click.option(
     "--detail/--no-detail",
@@ -458,13 +512,19 @@ def plan_command(
     """Show what `apply` would do, as a diff per schedule; changes nothing.
 
     Exit status: 0 no changes, 2 changes pending, 1 error (invalid files, unreachable Temporal,
-    conflicts or blocked deletions).
+    conflicts or blocked deletions), 64 usage error.
     """
+    from scheduled.contract import plan_document
+
     result = _one_pass(ctx, root, explain="described" if detail else "listed", verify=verify)
     load, plan = result.load, result.plan
-    _print_invalid(load)
+    shown = partial(shown_path, root)
+    _print_invalid(load, root)
     if output_format == "json":
-        click.echo(json.dumps(plan_json(plan), indent=2))
+        document = plan_document(plan, load, root=str(root), path_of=shown)
+        click.echo(json.dumps(document, indent=2))
+    elif output_format == "markdown":
+        click.echo(render_plan_markdown(plan, load, datetime.now(UTC), path_of=shown))
     else:
         for line in render_plan(plan, datetime.now(UTC), verbose=verbose):
             click.echo(line)
@@ -476,7 +536,7 @@ def plan_command(
 
 
 @main.command(name="apply")
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("root", type=EXISTING_ROOT, default=".")
 @click.option(
     "--format",
     "output_format",
@@ -511,23 +571,33 @@ def apply_command(
     progress.finish()
     load, report = result.load, result.report
     assert report is not None
-    _print_invalid(load)
+    _print_invalid(load, root)
+    converged = (
+        report.converged and load.error_count == 0 and load.readable and not result.journal_error
+    )
     if output_format == "json":
-        click.echo(json.dumps(report_json(report), indent=2))
+        from scheduled.contract import apply_document
+
+        document = apply_document(
+            report,
+            load,
+            root=str(root),
+            converged=converged,
+            journal_error=result.journal_error,
+            path_of=partial(shown_path, root),
+        )
+        click.echo(json.dumps(document, indent=2))
     else:
         for line in (result_line(item) for item in report.results if item.outcome != "unchanged"):
             click.echo(line)
         click.echo(render_summary(report))
     if result.journal_error:
         click.echo(f"warning: {result.journal_error}", err=True)
-    converged = (
-        report.converged and load.error_count == 0 and load.readable and not result.journal_error
-    )
     ctx.exit(ExitCode.OK if converged else ExitCode.FAILED)
 
 
 @main.command(name="list")
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("root", type=EXISTING_ROOT, default=".")
 @click.option(
     "--format",
     "output_format",
@@ -540,9 +610,15 @@ def apply_command(
 def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
     """Every schedule this project manages: workflow, when, pause state, next and last run,
     source file, and whether it is in sync with the tree at ROOT."""
-    rows = schedule_rows(_one_pass(ctx, root, run_status=True))
+    result = _one_pass(ctx, root, run_status=True)
+    rows = schedule_rows(result)
     if output_format == "json":
-        click.echo(json.dumps(rows, indent=2))
+        from scheduled.contract import list_document
+
+        document = list_document(
+            rows, result.load, root=str(root), path_of=partial(shown_path, root)
+        )
+        click.echo(json.dumps(document, indent=2))
     else:
         for line in render_table(rows):
             click.echo(line)
@@ -550,7 +626,7 @@ def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any
 
 @main.command(name="get")
 @click.argument("workflow_id")
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("root", type=EXISTING_ROOT, default=".")
 @_temporal_options
 @click.pass_context
 def get_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -> None:
@@ -559,13 +635,15 @@ def get_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -
     status and the next five fire times in the schedule's zone (none while paused)."""
     rows = schedule_rows(_one_pass(ctx, root, only=workflow_id), only=workflow_id, next_count=5)
     if not rows:
-        _fail(f"no schedule for workflow id {workflow_id!r} in this project")
-    click.echo(json.dumps(rows[0], indent=2))
+        _fail(f"no schedule for workflow id {workflow_id!r} in this project", kind="usage")
+    from scheduled.contract import get_document
+
+    click.echo(json.dumps(get_document(rows[0]), indent=2))
 
 
 @main.command(name="adopt")
 @click.argument("workflow_id")
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("root", type=EXISTING_ROOT, default=".")
 @_temporal_options
 @click.pass_context
 def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -> None:

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from scheduled.format.diagnostics import Diagnostic
+from scheduled.format.loader import LoadResult
 from scheduled.model.calendar import next_fire_times
 from scheduled.model.desired import DesiredSchedule, Spec, schedule_id_prefix
 from scheduled.model.durations import format_duration
@@ -76,31 +78,6 @@ def render_plan(plan: Plan, now: datetime, *, verbose: bool = False) -> list[str
     return lines
 
 
-def operation_json(operation: Operation) -> dict[str, Any]:
-    return {
-        "kind": str(operation.kind),
-        "schedule_id": operation.schedule_id,
-        "workflow_id": operation.workflow_id,
-        "source": operation.source,
-        "reasons": list(operation.reasons),
-        "changes": [
-            {"field": change.name, "before": change.before, "after": change.after}
-            for change in operation.changes
-        ],
-        "paused": operation.paused if operation.writes else None,
-    }
-
-
-def plan_json(plan: Plan) -> dict[str, Any]:
-    return {
-        "changes_pending": plan.has_changes,
-        "counts": plan.counts(),
-        "managed": plan.managed,
-        "guard": plan.guard_message or None,
-        "operations": [operation_json(operation) for operation in plan.operations],
-    }
-
-
 def result_line(result: OperationResult) -> str:
     reason = f": {result.reason}" if result.reason else ""
     timing = f" in {result.duration_s * 1000:.0f} ms" if result.duration_s else ""
@@ -115,27 +92,6 @@ def render_summary(report: ApplyReport) -> str:
     return (
         f"apply {state}{stopped} in {report.elapsed_s:.1f} s: {', '.join(parts) or 'nothing to do'}"
     )
-
-
-def report_json(report: ApplyReport) -> dict[str, Any]:
-    return {
-        "converged": report.converged,
-        "stopped": report.stopped,
-        "elapsed_s": round(report.elapsed_s, 3),
-        "counts": report.counts(),
-        "results": [
-            {
-                "schedule_id": result.schedule_id,
-                "workflow_id": result.workflow_id,
-                "source": result.source,
-                "outcome": str(result.outcome),
-                "reason": result.reason,
-                "duration_s": round(result.duration_s, 4),
-                "attempts": result.attempts,
-            }
-            for result in report.results
-        ],
-    }
 
 
 def schedule_rows(
@@ -297,3 +253,102 @@ class Progress:
     def finish(self) -> None:
         if self.enabled and self.done:
             click.echo("", err=True)
+
+
+def github_annotation(diagnostic: Diagnostic) -> str:
+    """One diagnostic as a GitHub Actions workflow command, so the pull request shows it on
+    the line (`file` as the checkout names it, relative to the workspace)."""
+    level = "error" if diagnostic.is_error else "warning"
+    where = [f"file={_github_property(diagnostic.file)}"]
+    if diagnostic.line > 0:
+        where.append(f"line={diagnostic.line}")
+        if diagnostic.column > 0:
+            where.append(f"col={diagnostic.column}")
+    where.append(f"title={_github_property(diagnostic.code)}")
+    return f"::{level} {','.join(where)}::{_github_data(diagnostic.message)}"
+
+
+def _github_data(text: str) -> str:
+    # GitHub's escaping for workflow commands: the message may not hold raw newlines or '%'.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_plan_markdown(
+    plan: Plan, load: LoadResult, now: datetime, *, path_of: Callable[[str], str] = str
+) -> str:
+    """The plan as a pull-request comment: a summary line, a collapsible section per schedule
+    that changes (its field diff and the next fire times before and after), the files'
+    problems, and a footer with the revision."""
+    counts = plan.counts()
+    summary = (
+        f"**Plan:** {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['delete']} to delete, {counts['unchanged']} unchanged"
+    )
+    extra = [f"{counts[kind]} {label}" for kind, label in _ATTENTION if counts[kind]]
+    lines = [summary + (f" — {', '.join(extra)}" if extra else "") + ".", ""]
+    if plan.guard_message:
+        lines += [f"> [!WARNING]\n> Prune guard: {plan.guard_message}", ""]
+    for operation in plan.operations:
+        if operation.kind is Kind.UNCHANGED:
+            continue
+        lines += _markdown_operation(operation, now, path_of)
+    problems = [d for d in load.diagnostics]
+    if problems:
+        lines += ["<details><summary>Problems in the files</summary>", ""]
+        lines += [
+            f"- `{path_of(d.file)}:{d.line}:{d.column}` {d.severity}: {_md(d.message)} (`{d.code}`)"
+            for d in problems
+        ]
+        lines += ["", "</details>", ""]
+    revision = plan.context.revision.name or "not a git checkout"
+    lines.append(
+        f"<sub>scheduled plan of project `{plan.context.project}` at revision `{revision}`, "
+        f"{now.strftime('%Y-%m-%d %H:%M UTC')}</sub>"
+    )
+    return "\n".join(lines)
+
+
+_ATTENTION = (("skip", "skipped"), ("conflict", "conflicts"), ("blocked", "blocked"))
+_MARKDOWN_SIGN = {
+    Kind.CREATE: "🟢 create",
+    Kind.UPDATE: "🟡 update",
+    Kind.DELETE: "🔴 delete",
+    Kind.SKIP: "⚪ skip",
+    Kind.CONFLICT: "⛔ conflict",
+    Kind.BLOCKED: "⛔ blocked",
+}
+
+
+def _markdown_operation(
+    operation: Operation, now: datetime, path_of: Callable[[str], str]
+) -> list[str]:
+    source = f" — `{path_of(operation.source)}`" if operation.source else ""
+    lines = [
+        f"<details><summary>{_MARKDOWN_SIGN[operation.kind]} "
+        f"<code>{operation.workflow_id}</code>{source}</summary>",
+        "",
+    ]
+    lines += [f"- {_md(reason)}" for reason in operation.reasons]
+    if operation.changes:
+        lines += ["", "```diff"]
+        for change in operation.changes:
+            lines += [f"- {change.name}: {change.before}", f"+ {change.name}: {change.after}"]
+        lines.append("```")
+    desired, observed = operation.desired, operation.observed
+    if desired is not None and operation.kind in (Kind.CREATE, Kind.UPDATE):
+        if observed is not None and observed.spec != desired.spec:
+            lines += ["", f"Next runs before: {_times(observed.next_runs[:3])}"]
+            lines += ["", f"Next runs after: {_times(upcoming(desired.spec, now))}"]
+        elif operation.kind is Kind.CREATE:
+            when = f"{spec_in_words(desired.spec)} ({desired.spec.timezone})"
+            lines += ["", f"When: {when}", "", f"Next runs: {_times(upcoming(desired.spec, now))}"]
+    return [*lines, "", "</details>", ""]
+
+
+def _md(text: str) -> str:
+    """Text for a markdown line: no HTML, no table or emphasis surprises."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import temporalio.client as tc
 from click.testing import CliRunner, Result
@@ -19,6 +20,7 @@ from reconcile_helpers import Env, run_env
 from trees import workflow_yaml, write_workflow
 
 from scheduled.cli import main
+from scheduled.contract import schema_text as contract_schema_text
 from scheduled.temporal.marker import MEMO_KEY, ownership_memo
 
 pytestmark = pytest.mark.temporal
@@ -36,6 +38,13 @@ class Cli:
         return self.runner.invoke(
             main, [command, *rest, "--project", self.project], catch_exceptions=False
         )
+
+    def get(self, workflow_id: str) -> dict[str, Any]:
+        """`scheduled get`'s schedule."""
+        done = self("get", workflow_id, str(self.root))
+        assert done.exit_code == 0, done.output
+        schedule: dict[str, Any] = json.loads(done.stdout)["schedule"]
+        return schedule
 
     def write(self, workflow_id: str, **fields: Any) -> None:
         write_workflow(self.root, f"{workflow_id}.yaml", workflow_yaml(workflow_id, **fields))
@@ -119,10 +128,23 @@ def test_plan_diff_shows_real_changes_only(cli: Cli) -> None:
     assert any(line.startswith("next runs after:  ") and "10:00:00Z" in line for line in lines)
 
 
+def contract(name: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads(contract_schema_text(name))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def assert_matches(name: str, document: dict[str, Any]) -> None:
+    errors = [f"{list(e.path)}: {e.message}" for e in contract(name).iter_errors(document)]
+    assert not errors, errors
+    assert (document["format_version"], document["command"]) == (1, name)
+
+
 def test_plan_and_apply_json(cli: Cli) -> None:
     cli.write("a", cron=CRON)
     cli.write("b", cron=CRON, enabled=False)
-    plan = json.loads(cli("plan", str(cli.root), "--format", "json").output)
+    plan = json.loads(cli("plan", str(cli.root), "--format", "json").stdout)
+    assert_matches("plan", plan)
     assert plan["changes_pending"] is True and plan["counts"]["create"] == 2
     assert [(op["workflow_id"], op["kind"], op["paused"]) for op in plan["operations"]] == [
         ("a", "create", False),
@@ -131,12 +153,13 @@ def test_plan_and_apply_json(cli: Cli) -> None:
 
     applied = cli("apply", str(cli.root), "--format", "json")
     assert applied.exit_code == 0
-    report = json.loads(applied.output)
+    report = json.loads(applied.stdout)
+    assert_matches("apply", report)
     assert report["converged"] is True and report["stopped"] is False
-    assert [(r["workflow_id"], r["outcome"], r["attempts"]) for r in report["results"]] == [
-        ("a", "created", 1),
-        ("b", "created", 1),
-    ]
+    assert report["counts"]["create"] == 2  # the same words as the plan's
+    assert [
+        (r["workflow_id"], r["kind"], r["status"], r["attempts"]) for r in report["operations"]
+    ] == [("a", "create", "done", 1), ("b", "create", "done", 1)]
 
 
 def test_list_and_get_show_pause_sync_and_source(cli: Cli) -> None:
@@ -166,7 +189,7 @@ def test_list_and_get_show_pause_sync_and_source(cli: Cli) -> None:
     assert by_id[prefix + "paused-by-ops"][sync:].startswith("yes ")
     assert by_id[prefix + "edited"].rstrip().endswith("edited.yaml")
 
-    rows_json = json.loads(cli("list", str(cli.root), "--format", "json").output)
+    rows_json = json.loads(cli("list", str(cli.root), "--format", "json").stdout)["schedules"]
     assert {row["schedule_id"]: (row["paused"], row["in_sync"]) for row in rows_json} == {
         prefix + "edited": ("no", False),
         prefix + "paused-by-file": ("by file", True),
@@ -175,7 +198,7 @@ def test_list_and_get_show_pause_sync_and_source(cli: Cli) -> None:
 
     got = cli("get", "paused-by-ops", str(cli.root))
     assert got.exit_code == 0
-    row = json.loads(got.output)
+    row = json.loads(got.stdout)["schedule"]
     assert (row["paused"], row["note"], row["source"], row["in_sync"]) == (
         "by operator",
         "incident",
@@ -186,7 +209,7 @@ def test_list_and_get_show_pause_sync_and_source(cli: Cli) -> None:
     assert row["next_runs"] == []  # paused: nothing will fire
     assert row["detail"]["task_queue"] and row["detail"]["overlap_policy"] == "skip"
 
-    unpaused = json.loads(cli("get", "edited", str(cli.root)).output)
+    unpaused = cli.get("edited")
     assert len(unpaused["next_runs"]) == 5
     assert all(moment.endswith("+00:00") for moment in unpaused["next_runs"])
 
@@ -208,7 +231,7 @@ def test_list_shows_the_last_run_with_its_status(cli: Cli) -> None:
         workflow_ids.append(run.workflow_id)
 
     cli.env(trigger)
-    row = json.loads(cli("get", "job", str(cli.root)).output)
+    row = cli.get("job")
     assert (row["last_run_status"], row["last_run_workflow_id"]) == ("running", workflow_ids[0])
     assert "(running)" in cli("list", str(cli.root)).output
 
@@ -219,7 +242,7 @@ def test_list_shows_the_last_run_with_its_status(cli: Cli) -> None:
         assert stale is not None and stale.status == "running"  # what the list still says
 
     cli.env(terminate)
-    row = json.loads(cli("get", "job", str(cli.root)).output)
+    row = cli.get("job")
     assert row["last_run_status"] == "terminated"
     assert "(terminated)" in cli("list", str(cli.root)).output
 
@@ -235,7 +258,7 @@ def test_a_pause_made_by_pause_on_failure_is_shown_as_such_and_kept(cli: Cli) ->
         await env.wait_listed(lambda listed: listed[env.schedule_id("fragile")].paused, within_s=30)
 
     cli.env(fail_a_run)
-    row = json.loads(cli("get", "fragile", str(cli.root)).output)
+    row = cli.get("fragile")
     assert row["paused"].startswith("by pause_on_failure (workflow timeout: "), row["paused"]
     assert "by pause_on_failure" in cli("list", str(cli.root)).output
     plan = cli("plan", str(cli.root), "--verbose")
@@ -376,7 +399,7 @@ def test_get_shows_everything_that_was_sent_with_times_in_the_schedules_zone(cli
         overlap_policy="buffer_one",
     )
     assert cli("apply", str(cli.root)).exit_code == 0
-    row = json.loads(cli("get", "job", str(cli.root)).output)
+    row = cli.get("job")
     detail = row["detail"]
     assert (detail["input"], detail["memo"], detail["execution_timeout"]) == (
         {"region": "eu"},
@@ -421,12 +444,14 @@ def test_drift_in_the_action_is_planned_field_by_field_and_restored_by_apply_ver
         change["field"]: (change["before"], change["after"]) for change in operation["changes"]
     }
     assert changes == {
-        "execution_timeout": ("5m", "1h"),
+        "execution_timeout": (300.0, 3600.0),  # data for tools: seconds
         "input": ('{"region":"us"}', '{"region":"eu"}'),
     }
+    texts = {change["text"] for change in operation["changes"]}
+    assert "execution_timeout: 5m → 1h" in texts  # and the words for people
     assert cli("apply", str(cli.root), "--verify").exit_code == 0
     assert cli("plan", str(cli.root)).exit_code == 0
-    row = json.loads(cli("get", "job", str(cli.root)).output)
+    row = cli.get("job")
     assert (row["detail"]["input"], row["detail"]["execution_timeout"]) == ({"region": "eu"}, "1h")
 
 
@@ -454,7 +479,7 @@ def test_a_misspelt_schedule_block_keeps_the_schedule(cli: Cli, key: str) -> Non
     assert cli("validate", str(cli.root)).exit_code == 1
     applied = cli("apply", str(cli.root))
     assert applied.exit_code == 1 and "did you mean `schedule`" in applied.stderr
-    row = json.loads(cli("get", "job", str(cli.root)).output)
+    row = cli.get("job")
     assert row["note"] == "kept"
 
 
@@ -495,3 +520,49 @@ def test_a_replica_on_an_ancestor_commit_writes_nothing_even_when_its_date_is_ne
 
     cli.env(check)
     assert notes == ["v2"]
+
+
+def test_every_json_output_matches_its_published_schema(cli: Cli) -> None:
+    cli.write("job", cron=CRON, note="one")
+    write_workflow(cli.root, "broken.yaml", "id: broken\nschedule: [oops\n")
+    assert cli("apply", str(cli.root)).exit_code == 1  # the broken file: not converged
+    cli.write("job", cron="0 10 * * *", note="two")
+    plan = json.loads(cli("plan", str(cli.root), "--format", "json").stdout)
+    assert_matches("plan", plan)
+    [update] = [op for op in plan["operations"] if op["kind"] == "update"]
+    assert {"field": "note", "before": "one", "after": "two", "text": "note: one → two"} in update[
+        "changes"
+    ]
+    assert "tree/broken.yaml" in {d["file"] for d in plan["diagnostics"]}  # from the cwd
+    listed = json.loads(cli("list", str(cli.root), "--format", "json").stdout)
+    assert_matches("list", listed)
+    assert_matches("get", json.loads(cli("get", "job", str(cli.root)).stdout))
+
+
+def test_an_unreachable_server_still_gives_a_json_error_document(cli: Cli) -> None:
+    cli.write("job", cron=CRON)
+    for command in ("plan", "apply", "list"):
+        done = cli(command, str(cli.root), "--address", "127.0.0.1:1", "--format", "json")
+        assert done.exit_code == 1
+        document = json.loads(done.stdout)
+        errors = [e.message for e in contract("error").iter_errors(document)]
+        assert not errors, errors
+        assert document["command"] == command and document["error"]["kind"] == "connection"
+
+
+def test_a_usage_error_of_plan_is_not_changes_pending(cli: Cli, tmp_path: Path) -> None:
+    assert cli("plan", str(cli.root), "--concurrency", "ten").exit_code == 64
+    missing = cli("apply", str(tmp_path / "missing"))
+    assert missing.exit_code == 64 and "does not exist" in missing.output
+
+
+def test_plan_as_markdown_for_a_pull_request(cli: Cli) -> None:
+    cli.write("job", cron=CRON, note="one")
+    assert cli("apply", str(cli.root)).exit_code == 0
+    cli.write("job", cron="0 10 * * *", note="two")
+    done = cli("plan", str(cli.root), "--format", "markdown")
+    assert done.exit_code == 2
+    text = done.stdout
+    assert text.startswith("**Plan:** 0 to create, 1 to update, 0 to delete")
+    assert "<details><summary>🟡 update <code>job</code>" in text
+    assert "- note: one\n+ note: two" in text and "Next runs after:" in text

@@ -902,7 +902,8 @@ def test_the_plan_step_passes_with_changes_pending_and_saves_the_plan(
     process, outputs, cwd = plan_step()
     assert process.returncode == 0, process.stdout + process.stderr
     assert outputs == {"status": "2"}
-    assert f"+ create    schedule-{project_name}-job" in (cwd / "plan.txt").read_text()
+    plan = (cwd / "plan.txt").read_text()
+    assert plan.startswith("**Plan:** 1 to create") and "🟢 create <code>job</code>" in plan
 
 
 @pytest.mark.temporal
@@ -951,7 +952,7 @@ def run_comment_step(cwd: Path, comments: str, status: str) -> tuple[list[str], 
     (fake / "gh").write_text(FAKE_GH, encoding="utf-8")
     (fake / "gh").chmod(0o755)
     (cwd / "comments.json").write_text(comments, encoding="utf-8")
-    (cwd / "plan.txt").write_text("+ create    schedule-workflows-job\n", encoding="utf-8")
+    (cwd / "plan.txt").write_text("**Plan:** 1 to create\n", encoding="utf-8")
     (cwd / "plan.log").write_text("", encoding="utf-8")
     process, _ = run_step(
         "plan",
@@ -979,7 +980,7 @@ def test_the_first_plan_comment_is_posted_with_the_plan_in_a_diff_block(tmp_path
     assert [call.split()[:2] for call in calls] == [["api", "--paginate"], ["pr", "comment"]]
     body = (cwd / "posted.md").read_text()
     assert body.startswith("<!-- scheduled plan -->\n### scheduled plan: changes pending")
-    assert "```diff\n+ create    schedule-workflows-job\n```" in body
+    assert "tree `workflows`.\n\n**Plan:** 1 to create\n" in body
 
 
 def test_a_later_plan_comment_edits_the_earlier_one(tmp_path: Path) -> None:

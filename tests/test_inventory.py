@@ -14,13 +14,15 @@ from scheduled.reconcile.inventory import (
     ids_for_files,
     with_described,
 )
-from scheduled.reconcile.plan import desired_state_from, make_plan
+from scheduled.reconcile.plan import Kind, desired_state_from, make_plan
 
 PROJECT = "foo"
 
 
 def result(schedule_id: str, outcome: Outcome) -> OperationResult:
-    return OperationResult(schedule_id=schedule_id, workflow_id="", source="", outcome=outcome)
+    return OperationResult(
+        schedule_id=schedule_id, workflow_id="", source="", kind=Kind.UPDATE, outcome=outcome
+    )
 
 
 def test_ids_for_files_come_from_the_files_now_before_and_the_recorded_sources() -> None:

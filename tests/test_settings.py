@@ -67,7 +67,7 @@ def test_a_setting_that_cannot_work_is_refused(field: str, value: object, words:
 
 
 # -- precedence, through the real CLI ------------------------------------------------------------
-# An invalid project name is refused as a usage error (exit 2), so each test puts an invalid
+# An invalid project name is refused as a usage error (exit 64), so each test puts an invalid
 # value in the layer that must lose and a valid one in the layer that must win.
 
 GOOD_DEFAULTS = '[scheduled]\ndefault_workflow = "W"\ndefault_task_queue = "q"\n'
@@ -108,7 +108,7 @@ def test_environment_beats_the_config_file(tmp_path: Path) -> None:
 def test_the_config_file_beats_the_default(tmp_path: Path) -> None:
     config = _config(tmp_path, GOOD_DEFAULTS + 'project = "Not Valid"\n')
     code, output = _validate(tmp_path, "--config", config)
-    assert code == 2 and "project 'Not Valid' is not valid" in output
+    assert code == 64 and "project 'Not Valid' is not valid" in output
 
 
 def test_a_flag_beats_the_environment(tmp_path: Path) -> None:
@@ -194,7 +194,7 @@ def test_a_bad_value_in_the_file_that_a_flag_overrides_does_not_matter(tmp_path:
 def test_a_bad_value_in_the_config_file_is_a_usage_error_of_the_command(tmp_path: Path) -> None:
     config = _config(tmp_path, '[scheduled]\nprune = "false"\n')
     code, output = _validate(tmp_path, "--config", config)
-    assert code == 2 and "`prune` must be true or false" in output
+    assert code == 64 and "`prune` must be true or false" in output
 
 
 def test_temporal_tls_from_the_environment_beats_the_config_file(

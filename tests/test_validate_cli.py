@@ -74,7 +74,7 @@ def test_warnings_alone_still_exit_0(with_warning: Path) -> None:
     done = scheduled("validate", str(with_warning), cwd=with_warning.parent)
     assert done.returncode == 0
     assert done.stdout.splitlines()[0].startswith(
-        "herd.yaml:5:10: warning: fires at the top of the hour"
+        "workflows/herd.yaml:5:10: warning: fires at the top of the hour"
     )
 
 
@@ -99,9 +99,9 @@ def test_the_root_defaults_to_the_current_folder(with_errors: Path) -> None:
     ],
     ids=["unknown flag", "unknown format", "invalid project", "two roots", "unknown command"],
 )
-def test_a_usage_error_exits_2_and_says_why_on_stderr(clean: Path, args: list[str]) -> None:
+def test_a_usage_error_exits_64_and_says_why_on_stderr(clean: Path, args: list[str]) -> None:
     done = scheduled(*args, cwd=clean)
-    assert done.returncode == 2
+    assert done.returncode == 64
     assert done.stdout == ""
     assert "Error: " in done.stderr
 
@@ -117,13 +117,13 @@ def test_an_invalid_project_from_the_environment_is_a_usage_error_too(clean: Pat
         timeout=120,
         check=False,
     )
-    assert done.returncode == 2
+    assert done.returncode == 64
     assert "project 'UPPER' is not valid" in done.stderr
 
 
 def test_a_missing_root_is_a_usage_error_that_says_so(tmp_path: Path) -> None:
     done = scheduled("validate", str(tmp_path / "missing"), cwd=tmp_path)
-    assert done.returncode == 2
+    assert done.returncode == 64
     assert "does not exist" in done.stderr
 
 
@@ -157,18 +157,24 @@ def test_each_problem_is_one_compiler_style_line_then_a_summary(with_errors: Pat
     assert summary == "checked 5 file(s): 3 schedule(s), 5 error(s) in 2 file(s), 2 warning(s)"
 
 
-def test_text_output_names_files_relative_to_the_root_in_sorted_order(with_errors: Path) -> None:
+def test_text_output_names_files_relative_to_the_current_folder_in_sorted_order(
+    with_errors: Path,
+) -> None:
     lines = scheduled("validate", str(with_errors), cwd=with_errors.parent).stdout.splitlines()[:-1]
     located = [LOCATED.match(line) for line in lines]
     keys = [(m["file"], int(m["line"]), int(m["column"])) for m in located if m]
     assert keys == sorted(keys)
-    assert {key[0] for key in keys} == {"broken.yaml", "herd.yaml", "team/Bad.yaml"}
+    assert {key[0] for key in keys} == {
+        "workflows/broken.yaml",
+        "workflows/herd.yaml",
+        "workflows/team/Bad.yaml",
+    }
 
 
 def test_a_cron_error_points_at_the_offending_field(with_errors: Path) -> None:
     stdout = scheduled("validate", str(with_errors), cwd=with_errors.parent).stdout
     assert (
-        "broken.yaml:5:12: error: cron '0 25 * * *': hour 25 is out of range 0-23 "
+        "workflows/broken.yaml:5:12: error: cron '0 25 * * *': hour 25 is out of range 0-23 "
         "(at schedule.cron) [cron.invalid]"
     ) in stdout.splitlines()
 
@@ -180,15 +186,14 @@ def test_json_output_is_parseable_and_counts_everything(with_errors: Path) -> No
     done = scheduled("validate", str(with_errors), "--format", "json", cwd=with_errors.parent)
     report = json.loads(done.stdout)
     assert done.returncode == 1
-    assert {key: report[key] for key in ("files", "schedules", "errors", "warnings", "valid")} == {
+    tree = report["tree"]
+    assert {key: tree[key] for key in ("files", "schedules", "errors", "warnings")} == {
         "files": 5,
         "schedules": 3,
         "errors": 5,
         "warnings": 2,
-        "valid": False,
     }
-    assert report["readable"] is True
-    assert report["root_problem"] is None
+    assert (report["valid"], tree["readable"], tree["root_problem"]) == (False, True, None)
 
 
 def test_each_json_diagnostic_has_the_same_fields(with_errors: Path) -> None:
@@ -198,9 +203,9 @@ def test_each_json_diagnostic_has_the_same_fields(with_errors: Path) -> None:
     for diagnostic in report["diagnostics"]:
         assert set(diagnostic) == {"file", "line", "column", "severity", "code", "message", "path"}
         assert diagnostic["severity"] in ("error", "warning")
-    broken = next(d for d in report["diagnostics"] if d["file"] == "broken.yaml")
+    broken = next(d for d in report["diagnostics"] if d["file"] == "workflows/broken.yaml")
     assert broken == {
-        "file": "broken.yaml",
+        "file": "workflows/broken.yaml",
         "line": 5,
         "column": 12,
         "severity": "error",
@@ -258,8 +263,9 @@ def test_the_printed_schema_accepts_the_examples_and_rejects_a_typo(tmp_path: Pa
     [
         (["--help"], "GitOps for Temporal Schedules"),
         (["validate", "--help"], "Check every workflow file under ROOT"),
-        (["validate", "-h"], "--format [text|json]"),
-        (["schema", "--help"], "Print the JSON Schema (2020-12)"),
+        (["validate", "-h"], "--format [text|json|github]"),
+        (["schema", "--help"], "Print a JSON Schema (2020-12)"),
+        (["--help"], "64  usage error"),
     ],
 )
 def test_help_explains_each_command(tmp_path: Path, args: list[str], says: str) -> None:
@@ -290,3 +296,46 @@ def test_the_pre_commit_hook_runs_validate_on_the_whole_tree_when_yaml_changes()
 def test_the_hooks_entry_is_the_installed_console_script() -> None:
     project = (REPOSITORY / "pyproject.toml").read_text(encoding="utf-8")
     assert 'scheduled = "scheduled.cli:main"' in project
+
+
+# -- the JSON contract and CI formats ---------------------------------------------------------
+
+
+def contract_schema(name: str, cwd: Path) -> jsonschema.Draft202012Validator:
+    done = scheduled("schema", "--output", name, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    schema = json.loads(done.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.mark.parametrize("fixture", ["clean", "with_errors"])
+def test_validate_json_matches_its_published_schema(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    root: Path = request.getfixturevalue(fixture)
+    done = scheduled("validate", str(root), "--format", "json", cwd=root.parent)
+    document = json.loads(done.stdout)
+    errors = [error.message for error in contract_schema("validate", root).iter_errors(document)]
+    assert not errors
+    assert (document["format_version"], document["command"]) == (1, "validate")
+
+
+def test_github_format_prints_one_annotation_per_problem_at_its_line(with_errors: Path) -> None:
+    done = scheduled("validate", "workflows", "--format", "github", cwd=with_errors.parent)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert (
+        "::error file=workflows/broken.yaml,line=5,col=12,title=cron.invalid::"
+        "cron '0 25 * * *': hour 25 is out of range 0-23"
+    ) in lines
+    assert any(
+        line.startswith("::warning file=workflows/herd.yaml,line=5,col=10,") for line in lines
+    )
+    assert all(line.startswith(("::error ", "::warning ")) for line in lines)
+
+
+def test_paths_are_relative_to_the_folder_the_command_runs_in(with_errors: Path) -> None:
+    lines = scheduled("validate", "..", cwd=with_errors / "team").stdout.splitlines()
+    assert lines[0].startswith("../broken.yaml:5:12: error")
+    assert any(line.startswith("Bad.yaml:1:5: error") for line in lines)

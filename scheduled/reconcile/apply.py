@@ -80,6 +80,7 @@ class OperationResult:
     schedule_id: str
     workflow_id: str
     source: str
+    kind: Kind  # what was planned; `outcome` says what became of it
     outcome: Outcome
     reason: str = ""
     duration_s: float = 0.0
@@ -254,6 +255,7 @@ def _passive_result(operation: Operation) -> OperationResult:
         schedule_id=operation.schedule_id,
         workflow_id=operation.workflow_id,
         source=operation.source,
+        kind=operation.kind,
         outcome=_PASSIVE[operation.kind],
         reason="; ".join(operation.reasons),
     )
@@ -264,6 +266,7 @@ def _cancelled(operation: Operation, reason: str) -> OperationResult:
         schedule_id=operation.schedule_id,
         workflow_id=operation.workflow_id,
         source=operation.source,
+        kind=operation.kind,
         outcome=Outcome.CANCELLED,
         reason=reason,
     )
@@ -304,6 +307,7 @@ async def _run_operation(
                 schedule_id=operation.schedule_id,
                 workflow_id=operation.workflow_id,
                 source=operation.source,
+                kind=operation.kind,
                 outcome=outcome,
                 reason=reason,
                 duration_s=time.monotonic() - started,

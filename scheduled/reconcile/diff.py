@@ -53,7 +53,15 @@ def field_changes(
     ) -> None:
         if before != after:
             render = show or _show
-            changes.append(FieldChange(name=name, before=render(before), after=render(after)))
+            changes.append(
+                FieldChange(
+                    name=name,
+                    before=render(before),
+                    after=render(after),
+                    before_value=as_data(before),
+                    after_value=as_data(after),
+                )
+            )
 
     before_spec, after_spec = observed.spec, schedule.spec
     compare("when", spec_in_words(before_spec), spec_in_words(after_spec))
@@ -123,4 +131,23 @@ def _show(value: object) -> str:
         return value.isoformat()
     if isinstance(value, str):
         return value or '""'
+    return str(value)
+
+
+def as_data(value: object) -> Any:
+    """A compared value as JSON data: what `plan --format json` gives tools beside the words."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, RetryPolicy):
+        return {
+            "maximum_attempts": value.maximum_attempts,
+            "initial_interval": as_data(value.initial_interval),
+            "backoff_coefficient": value.backoff_coefficient,
+            "maximum_interval": as_data(value.maximum_interval),
+            "non_retryable_error_types": list(value.non_retryable_error_types),
+        }
     return str(value)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
+from typing import Any
 
 from scheduled.model.desired import DesiredSchedule, Spec, schedule_id_prefix
 from scheduled.model.observed import LIST_CALENDAR_LIMIT, Detail, ObservedSchedule, Revision
@@ -50,11 +51,14 @@ HELD_VANISHED = (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FieldChange:
-    """One field of an update, before and after, as people read it (filled in by the diff)."""
+    """One field of an update, before and after, as people read it (filled in by the diff),
+    and as data for tools (JSON values: durations in seconds, times in ISO 8601)."""
 
     name: str
     before: str
     after: str
+    before_value: Any = None
+    after_value: Any = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
