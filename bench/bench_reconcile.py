@@ -52,7 +52,7 @@ from scheduled.format.loader import LoadOptions, LoadResult, load_tree
 from scheduled.format.revision import tree_revision
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.apply import ApplyOptions
-from scheduled.reconcile.gateway import ScheduleGateway, ScheduleWrite
+from scheduled.reconcile.gateway import ScheduleGateway, ScheduleWrite, TransientGatewayError
 from scheduled.reconcile.phases import ListAll, reconcile_pass
 from scheduled.reconcile.plan import PassContext, Plan, PlanOptions
 from scheduled.temporal.gateway import TemporalGateway
@@ -609,12 +609,15 @@ async def _changed_pass(
 async def _empty_journal(client: tc.Client, project: str) -> None:
     """Empty the project's journal and wait until it reads back empty."""
     gateway = TemporalGateway(client)
-    await gateway.write_journal(project, {})
-    for _ in range(100):
-        if not await gateway.read_journal(project):
-            return
-        await anyio.sleep(0.2)
-    raise RuntimeError("the emptied journal still reads back full after 20 s")
+    for _ in range(100):  # right after 1,000 writes the server may time out: try again
+        try:
+            await gateway.write_journal(project, {})
+            if not await gateway.read_journal(project):
+                return
+        except TransientGatewayError as error:
+            _log(f"  emptying the journal: {error}; again")
+        await anyio.sleep(0.5)
+    raise RuntimeError("the emptied journal still reads back full after 50 s")
 
 
 async def phase_noop(client: tc.Client, config: Config, phase: Phase) -> None:

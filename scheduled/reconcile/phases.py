@@ -243,9 +243,11 @@ async def reconcile_pass(
 
 
 async def _read_journal(
-    gateway: ScheduleGateway, project: str, attempts: int = 3
+    gateway: ScheduleGateway, project: str, attempts: int = 5
 ) -> dict[str, float] | None:
-    """The journal, or None when Temporal did not give it (busy right after a large apply)."""
+    """The journal, or None when Temporal did not give it. Right after a large apply the
+    server answers the journal's describe with CANCELLED ("Timeout expired") for a few
+    seconds; waiting up to about 8 s for it is far cheaper than describing every schedule."""
     for attempt in range(attempts):
         try:
             return await gateway.read_journal(project)
