@@ -12,26 +12,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
 import click
 
 from scheduled import __version__
 from scheduled.errors import ScheduledError
 from scheduled.exit_codes import ExitCode
-from scheduled.format.loader import LoadResult, load_tree
-from scheduled.format.revision import newer_by_ancestry, tree_revision
-from scheduled.format.schema import schema_text
-from scheduled.reconcile.plan import Kind
-from scheduled.report import (
-    Progress,
-    github_annotation,
-    render_plan,
-    render_plan_markdown,
-    render_summary,
-    render_table,
-    result_line,
-    schedule_rows,
-)
 from scheduled.settings import (
     DEFAULT_CONFIG_FILE,
     ConfigError,
@@ -42,6 +27,9 @@ from scheduled.settings import (
 )
 
 if TYPE_CHECKING:
+    import anyio
+
+    from scheduled.format.loader import LoadResult
     from scheduled.reconcile.gateway import ScheduleGateway
     from scheduled.reconcile.phases import PassResult
     from scheduled.temporal.connection import Connection
@@ -170,15 +158,19 @@ def validate_command(ctx: click.Context, /, root: Path, output_format: str, **_:
     folder (so editors, pre-commit and problem matchers find it). Exit status: 0 when no file
     has an error (warnings allowed), 1 when any file has an error, 64 on a usage error.
     """
-    from scheduled.contract import validate_document
+    from scheduled.format.loader import load_tree
 
     settings = settings_from(ctx, ["project", "default_workflow", "default_task_queue"])
     result = load_tree(root, load_options(settings, root), now=datetime.now(UTC))
     shown = partial(shown_path, root)
     if output_format == "json":
+        from scheduled.contract import validate_document
+
         document = validate_document(result, root=str(root), path_of=shown)
         click.echo(json.dumps(document, indent=2))
     elif output_format == "github":
+        from scheduled.report import github_annotation
+
         for diagnostic in result.diagnostics:
             click.echo(github_annotation(replace(diagnostic, file=shown(diagnostic.file))))
         if not result.readable:
@@ -220,6 +212,8 @@ def _print_validation(result: LoadResult, shown: Callable[[str], str]) -> None:
 )
 def schema_command(document: str) -> None:
     """Print a JSON Schema (2020-12): of a workflow file, or of a command's JSON output."""
+    from scheduled.format.schema import schema_text
+
     if document == "workflow":
         click.echo(schema_text(), nl=False)
         return
@@ -393,6 +387,8 @@ def _one_pass(
     while Temporal lists), the plan, and the writes when `apply`. A first SIGINT/SIGTERM
     stops starting new calls; a second stops at once. Fails with a message, never a
     traceback, when Temporal cannot be reached."""
+    from scheduled.format.loader import load_tree
+    from scheduled.format.revision import newer_by_ancestry, tree_revision
     from scheduled.model.desired import schedule_id_for
     from scheduled.reconcile.gateway import GatewayError
     from scheduled.reconcile.phases import DescribeIds, Explain, ListAll, Observer, reconcile_pass
@@ -445,6 +441,8 @@ def _one_pass(
 async def _until_stopped(work: Callable[[anyio.Event], Awaitable[T]]) -> T:
     """Run `work` under the stop signals: the first SIGINT/SIGTERM sets the event it is given
     (no new calls start, those in flight finish), a second one cancels it."""
+    import anyio
+
     from scheduled.signals import receive_stop_signals
     from scheduled.tasks import task_group
 
@@ -515,6 +513,8 @@ def plan_command(
     conflicts or blocked deletions), 64 usage error.
     """
     from scheduled.contract import plan_document
+    from scheduled.reconcile.plan import Kind
+    from scheduled.report import render_plan, render_plan_markdown
 
     result = _one_pass(ctx, root, explain="described" if detail else "listed", verify=verify)
     load, plan = result.load, result.plan
@@ -564,6 +564,8 @@ def apply_command(
     once. Exit status: 0 converged, 1 anything not converged (invalid files, failed
     operations, conflicts, blocked deletions, interrupted).
     """
+    from scheduled.report import Progress, render_summary, result_line
+
     progress = Progress(enabled=sys.stderr.isatty() and output_format == "text")
     result = _one_pass(
         ctx, root, apply=True, verify=verify, on_plan=progress.start, on_result=progress.result
@@ -610,6 +612,8 @@ def apply_command(
 def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
     """Every schedule this project manages: workflow, when, pause state, next and last run,
     source file, and whether it is in sync with the tree at ROOT."""
+    from scheduled.report import render_table, schedule_rows
+
     result = _one_pass(ctx, root, run_status=True)
     rows = schedule_rows(result)
     if output_format == "json":
@@ -633,6 +637,8 @@ def get_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -
     """One managed schedule by its workflow id (the file's `id`), as JSON: everything that was
     sent (the action, its timeouts and retry, the policies), who paused it, the last run's real
     status and the next five fire times in the schedule's zone (none while paused)."""
+    from scheduled.report import schedule_rows
+
     rows = schedule_rows(_one_pass(ctx, root, only=workflow_id), only=workflow_id, next_count=5)
     if not rows:
         _fail(f"no schedule for workflow id {workflow_id!r} in this project", kind="usage")
@@ -658,6 +664,8 @@ def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any)
     Temporal shows for it is reset (the workflows it started are not touched). Exit status: 0
     adopted or already managed, 1 refused or failed.
     """
+    from scheduled.format.loader import load_tree
+    from scheduled.format.revision import tree_revision
     from scheduled.reconcile.adopt import adopt
     from scheduled.reconcile.gateway import GatewayError
 

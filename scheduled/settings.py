@@ -13,14 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scheduled.errors import ScheduledError
-from scheduled.format.loader import LoadOptions
-from scheduled.model.desired import PROJECT_PATTERN
-from scheduled.model.observed import Revision
-from scheduled.reconcile.apply import ApplyOptions
-from scheduled.reconcile.plan import PassContext, PlanOptions
+
+if TYPE_CHECKING:  # imported where used: `scheduled --help` must not pay for them
+    from scheduled.format.loader import LoadOptions
+    from scheduled.model.observed import Revision
+    from scheduled.reconcile.apply import ApplyOptions
+    from scheduled.reconcile.plan import PlanOptions
 
 DEFAULT_CONFIG_FILE = "scheduled.toml"
 
@@ -68,6 +69,8 @@ class Settings:
 
 def _problems(settings: Settings) -> list[tuple[str, str]]:
     """Every (setting, why it cannot work), with the same ranges as the flags."""
+    from scheduled.model.desired import PROJECT_PATTERN
+
     for name, kind in _KINDS.items():
         problem = _type_problem(name, kind, getattr(settings, name))
         if problem:
@@ -227,6 +230,8 @@ def project_name(settings: Settings, root: Path) -> str:
 
 
 def load_options(settings: Settings, root: Path) -> LoadOptions:
+    from scheduled.format.loader import LoadOptions
+
     """How the tree at root is read under these settings."""
     return LoadOptions(
         project=project_name(settings, root),
@@ -244,6 +249,9 @@ def pass_options(
     **apply_overrides: Any,
 ) -> tuple[PlanOptions, ApplyOptions]:
     """The options of one pass from the settings, the same for the CLI and the daemon."""
+    from scheduled.reconcile.apply import ApplyOptions
+    from scheduled.reconcile.plan import PassContext, PlanOptions
+
     plan_options = PlanOptions(
         context=PassContext(
             project=project,
