@@ -16,7 +16,6 @@ import temporalio.api.workflowservice.v1 as workflowservice
 import temporalio.client as tc
 import temporalio.service
 
-from scheduled import __version__
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.gateway import (
     GatewayError,
@@ -26,7 +25,7 @@ from scheduled.reconcile.gateway import (
     ScheduleWrite,
     TransientGatewayError,
 )
-from scheduled.temporal.connection import Connection, sdk_runtime
+from scheduled.temporal.connection import Connection
 from scheduled.temporal.convert import (
     decode_action,
     detail_from_sdk,
@@ -34,6 +33,7 @@ from scheduled.temporal.convert import (
     sdk_journal_schedule,
     sdk_schedule,
 )
+from scheduled.temporal.dial import dial
 from scheduled.temporal.marker import (
     journal_memo,
     journal_schedule_id,
@@ -61,17 +61,7 @@ class TemporalGateway:
 
     @classmethod
     async def connect(cls, connection: Connection) -> TemporalGateway:
-        arguments = connection.resolve()
-        target = arguments.pop("target_host")
-        try:
-            client = await tc.Client.connect(
-                target, identity=f"scheduled/{__version__}", runtime=sdk_runtime(), **arguments
-            )
-        except RuntimeError as error:  # the SDK reports connect failures as RuntimeError
-            raise TransientGatewayError(
-                f"cannot connect to Temporal at {target}: {error}", status="UNAVAILABLE"
-            ) from error
-        return cls(client)
+        return cls(await dial(connection))
 
     @property
     def namespace(self) -> str:
