@@ -514,7 +514,7 @@ def plan_command(
     """
     from scheduled.contract import plan_document
     from scheduled.reconcile.plan import Kind
-    from scheduled.report import render_plan, render_plan_markdown
+    from scheduled.report import coloured, render_plan, render_plan_markdown
 
     result = _one_pass(ctx, root, explain="described" if detail else "listed", verify=verify)
     load, plan = result.load, result.plan
@@ -526,8 +526,9 @@ def plan_command(
     elif output_format == "markdown":
         click.echo(render_plan_markdown(plan, load, datetime.now(UTC), path_of=shown))
     else:
+        colour = sys.stdout.isatty()
         for line in render_plan(plan, datetime.now(UTC), verbose=verbose):
-            click.echo(line)
+            click.echo(coloured(line) if colour else line)
     failed = (
         load.error_count > 0 or not load.readable or bool(plan.of_kind(Kind.CONFLICT, Kind.BLOCKED))
     )
@@ -551,11 +552,18 @@ def plan_command(
     "scheduled to its action or policies (one call each; without it, what the list "
     "shows is compared: spec, workflow type, pause, note).",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="A line per schedule written, also on a terminal (where the default is a progress "
+    "bar, the problems and a summary).",
+)
 @_reconcile_options
 @_temporal_options
 @click.pass_context
 def apply_command(
-    ctx: click.Context, /, root: Path, output_format: str, verify: bool, **_: Any
+    ctx: click.Context, /, root: Path, output_format: str, verify: bool, verbose: bool, **_: Any
 ) -> None:
     """Reconcile once: make Temporal's schedules equal to the tree.
 
@@ -564,9 +572,11 @@ def apply_command(
     once. Exit status: 0 converged, 1 anything not converged (invalid files, failed
     operations, conflicts, blocked deletions, interrupted).
     """
+    from scheduled.reconcile.apply import WRITTEN, Outcome
     from scheduled.report import Progress, render_summary, result_line
 
-    progress = Progress(enabled=sys.stderr.isatty() and output_format == "text")
+    terminal = sys.stderr.isatty() and output_format == "text"
+    progress = Progress(enabled=terminal)
     result = _one_pass(
         ctx, root, apply=True, verify=verify, on_plan=progress.start, on_result=progress.result
     )
@@ -590,8 +600,11 @@ def apply_command(
         )
         click.echo(json.dumps(document, indent=2))
     else:
-        for line in (result_line(item) for item in report.results if item.outcome != "unchanged"):
-            click.echo(line)
+        # On a terminal the bar stood for the writes: only what needs a look gets a line.
+        hidden = {Outcome.UNCHANGED, *(WRITTEN if terminal and not verbose else ())}
+        for item in report.results:
+            if item.outcome not in hidden:
+                click.echo(result_line(item))
         click.echo(render_summary(report))
     if result.journal_error:
         click.echo(f"warning: {result.journal_error}", err=True)
@@ -612,7 +625,7 @@ def apply_command(
 def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any) -> None:
     """Every schedule this project manages: workflow, when, pause state, next and last run,
     source file, and whether it is in sync with the tree at ROOT."""
-    from scheduled.report import render_table, schedule_rows
+    from scheduled.report import print_table, render_table, schedule_rows
 
     result = _one_pass(ctx, root, run_status=True)
     rows = schedule_rows(result)
@@ -623,6 +636,8 @@ def list_command(ctx: click.Context, /, root: Path, output_format: str, **_: Any
             rows, result.load, root=str(root), path_of=partial(shown_path, root)
         )
         click.echo(json.dumps(document, indent=2))
+    elif sys.stdout.isatty():
+        print_table(rows)
     else:
         for line in render_table(rows):
             click.echo(line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +46,17 @@ def upcoming(spec: Spec, now: datetime, count: int = 3) -> list[datetime]:
 
 def _times(times: Sequence[datetime]) -> str:
     return ", ".join(time.strftime("%Y-%m-%d %H:%M:%SZ") for time in times) or "(none)"
+
+
+_COLOURS = {"+": "green", "~": "yellow", "-": "red", "x": "red", "!": "cyan"}
+
+
+def coloured(line: str) -> str:
+    """A plan line in the colour of its sign (for a terminal)."""
+    colour = _COLOURS.get(line[:1])
+    if colour is None:
+        return line
+    return click.style(line, fg=colour, bold=line.startswith("x"))
 
 
 def render_plan(plan: Plan, now: datetime, *, verbose: bool = False) -> list[str]:
@@ -201,18 +213,24 @@ def _detail(observed: ObservedSchedule) -> dict[str, Any]:
     }
 
 
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """The table on a terminal: fitted to its width by rich (long cells wrap, SOURCE last)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for header, _ in _COLUMNS:
+        table.add_column(header, overflow="fold", no_wrap=header in ("SCHEDULE ID", "SYNC"))
+    for row in rows:
+        cells = [str(getter(row)) for _, getter in _COLUMNS]
+        style = "red" if row["in_sync"] is False else None
+        table.add_row(*cells, style=style)
+    Console().print(table)
+
+
 def render_table(rows: list[dict[str, Any]]) -> list[str]:
-    columns: list[tuple[str, Callable[[dict[str, Any]], object]]] = [
-        ("SCHEDULE ID", lambda row: row["schedule_id"]),
-        ("WORKFLOW", lambda row: row["workflow"]),
-        ("WHEN", lambda row: row["when"]),
-        ("TZ", lambda row: row["timezone"]),
-        ("PAUSED", lambda row: row["paused"]),
-        ("NEXT RUN", lambda row: (row["next_runs"] or ["-"])[0][:19]),
-        ("LAST RUN", _last_run_cell),
-        ("SYNC", lambda row: {True: "yes", False: "NO", None: "?"}[row["in_sync"]]),
-        ("SOURCE", lambda row: row["source"] or "-"),
-    ]
+    """The table as plain text (pipes, files, logs): every cell whole."""
+    columns = _COLUMNS
     cells = [[header for header, _ in columns]] + [
         [str(getter(row)) for _, getter in columns] for row in rows
     ]
@@ -223,6 +241,20 @@ def render_table(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _columns() -> list[tuple[str, Callable[[dict[str, Any]], object]]]:
+    return [
+        ("SCHEDULE ID", lambda row: row["schedule_id"]),
+        ("WORKFLOW", lambda row: row["workflow"]),
+        ("WHEN", lambda row: row["when"]),
+        ("TZ", lambda row: row["timezone"]),
+        ("PAUSED", lambda row: row["paused"]),
+        ("NEXT RUN", lambda row: (row["next_runs"] or ["-"])[0][:19]),
+        ("LAST RUN", _last_run_cell),
+        ("SYNC", lambda row: {True: "yes", False: "NO", None: "?"}[row["in_sync"]]),
+        ("SOURCE", lambda row: row["source"] or "-"),
+    ]
+
+
 def _last_run_cell(row: dict[str, Any]) -> str:
     if not row["last_run"]:
         return "-"
@@ -230,29 +262,59 @@ def _last_run_cell(row: dict[str, Any]) -> str:
     return f"{row['last_run'][:19]}{status}"
 
 
-class Progress:
-    """`[done/total]` on one terminal line while apply runs."""
+_COLUMNS = _columns()
 
-    def __init__(self, *, enabled: bool) -> None:
+
+class Progress:
+    """A progress bar for apply on a terminal (count, rate, ETA), drawn by rich on stderr;
+    nothing at all elsewhere, where each result is a line of its own instead."""
+
+    def __init__(self, *, enabled: bool, console: Any = None) -> None:
         self.enabled = enabled
-        self.total = 0
+        self._console = console
+        self._bar: Any = None
+        self._task: Any = None
         self.done = 0
 
     def start(self, plan: Plan) -> None:
-        self.total = len(plan.operations)
+        writes = sum(1 for operation in plan.operations if operation.writes)
+        if not self.enabled or not writes:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as Bar
+
+        self._bar = Bar(
+            TextColumn("applying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=self._console or Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._bar.add_task("apply", total=len(plan.operations), rate="")
+        self._bar.start()
+        self._started = time.monotonic()
 
     def result(self, result: OperationResult) -> None:
         self.done += 1
-        if self.enabled:
-            click.echo(
-                f"\r[{self.done}/{self.total}] {result.outcome:<9} {result.schedule_id[:60]:<60}",
-                nl=False,
-                err=True,
-            )
+        if self._bar is None:
+            return
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        self._bar.update(self._task, advance=1, rate=f"{self.done / elapsed:.0f}/s")
 
     def finish(self) -> None:
-        if self.enabled and self.done:
-            click.echo("", err=True)
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 def github_annotation(diagnostic: Diagnostic) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -566,3 +568,59 @@ def test_plan_as_markdown_for_a_pull_request(cli: Cli) -> None:
     assert text.startswith("**Plan:** 0 to create, 1 to update, 0 to delete")
     assert "<details><summary>🟡 update <code>job</code>" in text
     assert "- note: one\n+ note: two" in text and "Next runs after:" in text
+
+
+def on_a_terminal(cli: Cli, *args: str) -> tuple[int, str]:
+    """Run `python -m scheduled ARGS` with a pseudo-terminal as stdin, stdout and stderr, as a
+    person at a terminal does; its exit status and everything it drew."""
+    main_fd, terminal_fd = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULED_")}
+    env.update(TEMPORAL_ADDRESS=cli.address, COLUMNS="120", TERM="xterm-256color")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scheduled", *args, "--project", cli.project],
+        stdin=terminal_fd,
+        stdout=terminal_fd,
+        stderr=terminal_fd,
+        env=env,
+        cwd=cli.root.parent,
+    )
+    os.close(terminal_fd)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # the terminal closed: the process is gone
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main_fd)
+    return process.wait(60), b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_on_a_terminal_apply_draws_a_progress_bar_and_one_summary(cli: Cli) -> None:
+    for index in range(30):
+        cli.write(f"job-{index:02d}", cron=CRON, jitter="30s")
+    code, drawn = on_a_terminal(cli, "apply", str(cli.root))
+    assert code == 0, drawn
+    assert "applying" in drawn and "/30" in drawn  # the bar, with its count
+    assert "apply converged" in drawn
+    assert "created   schedule-" not in drawn  # no line per schedule: --verbose has them
+
+    cli.write("job-00", cron=CRON, jitter="45s")
+    code, verbose = on_a_terminal(cli, "apply", str(cli.root), "--verbose")
+    assert code == 0 and f"updated   schedule-{cli.project}-job-00" in verbose
+
+
+def test_on_a_terminal_list_is_a_table_fitted_to_the_width(cli: Cli) -> None:
+    cli.write("job", cron=CRON, jitter="30s")
+    assert cli("apply", str(cli.root)).exit_code == 0
+    cli.settled()
+    code, drawn = on_a_terminal(cli, "list", str(cli.root))
+    assert code == 0, drawn
+    assert "\x1b[1m" in drawn  # rich's bold header
+    assert all(len(line) <= 120 for line in strip_ansi(drawn).splitlines())
+
+
+def strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)

@@ -54,6 +54,7 @@ class Outcome(StrEnum):
 
 
 NOT_CONVERGED = frozenset({Outcome.CONFLICT, Outcome.BLOCKED, Outcome.FAILED, Outcome.CANCELLED})
+WRITTEN = frozenset({Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED})
 _PASSIVE = {
     Kind.UNCHANGED: Outcome.UNCHANGED,
     Kind.SKIP: Outcome.SKIPPED,
@@ -105,8 +106,7 @@ class ApplyReport:
 
     @property
     def writes(self) -> int:
-        done = (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED)
-        return sum(1 for result in self.results if result.outcome in done)
+        return sum(1 for result in self.results if result.outcome in WRITTEN)
 
 
 class RateLimiter:

@@ -21,10 +21,10 @@ from scheduled.format.loader import FileResult, LoadResult
 from scheduled.model.desired import schedule_id_prefix
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.apply import (
+    WRITTEN,
     ApplyOptions,
     ApplyReport,
     OperationResult,
-    Outcome,
     RateLimiter,
     apply_plan,
 )
@@ -47,7 +47,6 @@ from scheduled.reconcile.plan import (
 )
 from scheduled.tasks import task_group
 
-_WRITTEN = (Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED)
 SCOPED_DESCRIBE_LIMIT = 200  # past this many schedules in a changed set, one list is cheaper
 
 # Orders revisions seen in Temporal against the tree's own (format.revision.newer_by_ancestry,
@@ -260,7 +259,7 @@ async def _read_journal(
 async def _journal_writes(gateway: ScheduleGateway, project: str, report: ApplyReport) -> str:
     """Record this pass's writes in the project's journal, so the next pass (by any process)
     reads them with describe, not from the lagging list. Returns why that failed, or ""."""
-    written = [result.schedule_id for result in report.results if result.outcome in _WRITTEN]
+    written = [result.schedule_id for result in report.results if result.outcome in WRITTEN]
     if not written:
         return ""
     try:
