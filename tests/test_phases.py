@@ -19,7 +19,12 @@ from scheduled.format.loader import LoadOptions, LoadResult, load_tree
 from scheduled.reconcile.apply import ApplyOptions, Outcome, apply_plan
 from scheduled.reconcile.diff import with_changes
 from scheduled.reconcile.gateway import TransientGatewayError
-from scheduled.reconcile.phases import PassResult, reconcile_pass, with_detail
+from scheduled.reconcile.phases import (
+    JOURNAL_READ_ATTEMPTS,
+    PassResult,
+    reconcile_pass,
+    with_detail,
+)
 
 PROJECT = "proj"
 
@@ -86,7 +91,7 @@ def test_without_a_journal_every_managed_schedule_is_described(tmp_path: Path) -
     _pass(lambda: load_tree(root, LoadOptions(project=PROJECT)), gateway)
     assert gateway.calls["describe"] == 0
     down = TransientGatewayError("busy", status="DEADLINE_EXCEEDED")
-    gateway.fail("journal_read", PROJECT, down, down, down)
+    gateway.fail("journal_read", PROJECT, *[down] * JOURNAL_READ_ATTEMPTS)
     result = _pass(lambda: load_tree(root, LoadOptions(project=PROJECT)), gateway)
     assert gateway.calls["describe"] == 2  # the journal could not be read: trust no list entry
     assert result.report is not None and result.report.converged

@@ -494,6 +494,18 @@ def test_scope_deletes_the_schedule_of_a_removed_file_in_scope() -> None:
     assert kinds(made) == {"gone": Kind.DELETE}
 
 
+def test_scope_deletes_a_schedule_a_removed_file_held_under_another_files_record() -> None:
+    # A broken a.yaml kept "x"; renamed to b.yaml (still broken, still naming x), then deleted:
+    # the record names a.yaml, but b.yaml named x in the last load, so its deletion frees x.
+    x = desired("x", source="a.yaml")
+    made = plan(
+        [desired("a2")],
+        [observed(x), *_managed("a2")],
+        state={"scope": ["b.yaml"], "scope_ids": [x.schedule_id]},
+    )
+    assert kinds(made) == {"x": Kind.DELETE}
+
+
 # -- the plan as a whole --------------------------------------------------------------------
 
 

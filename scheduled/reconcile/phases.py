@@ -47,6 +47,7 @@ from scheduled.reconcile.plan import (
 )
 from scheduled.tasks import task_group
 
+JOURNAL_READ_ATTEMPTS = 5  # 0.5 + 1 + 2 + 4 s between them
 SCOPED_DESCRIBE_LIMIT = 200  # past this many schedules in a changed set, one list is cheaper
 
 # Orders revisions seen in Temporal against the tree's own (format.revision.newer_by_ancestry,
@@ -192,6 +193,7 @@ async def reconcile_pass(
     apply: ApplyOptions | None = None,
     observer: Observer = ListAll(),
     scope: frozenset[str] | None = None,
+    scope_ids: frozenset[str] = frozenset(),
     explain: Explain = Explain.NONE,
     describe_concurrency: int = 10,
     order_revisions: RevisionOrder | None = None,
@@ -202,13 +204,14 @@ async def reconcile_pass(
 ) -> PassResult:
     """Load the tree and observe Temporal, plan, then explain and/or apply as asked.
 
-    Gateway errors of the observation propagate (nothing can be decided without it), and so
-    does anything `on_load` raises (the daemon refuses an unreadable tree there); per-schedule
-    errors of apply are in the report. `scope` limits the plan to a changed set of files.
+        Gateway errors of the observation propagate (nothing can be decided without it), and so
+        does anything `on_load` raises (the daemon refuses an unreadable tree there); per-schedule
+        errors of apply are in the report. `scope` limits the plan to a changed set of files (and
+    `scope_ids` to the schedules they named before).
 
-    `load` may be a function: the tree is then read in a worker thread, while Temporal lists
-    the schedules when the observer does not need the tree (reading 1,000 files and listing
-    1,000 schedules take about 0.3 s and 1.2 s, so the two waits overlap)."""
+        `load` may be a function: the tree is then read in a worker thread, while Temporal lists
+        the schedules when the observer does not need the tree (reading 1,000 files and listing
+        1,000 schedules take about 0.3 s and 1.2 s, so the two waits overlap)."""
     project = options.context.project
     loaded, observed = await _load_and_observe(load, gateway, observer, project, on_load)
     desired = desired_state_from(
@@ -220,6 +223,7 @@ async def reconcile_pass(
         file_count=len(loaded.files),
         present_sources=(result.relative for result in loaded.files),
         scope=scope,
+        scope_ids=scope_ids,
     )
     to_order = revisions_to_order(observed, options.context)
     if to_order and order_revisions is not None:
@@ -242,7 +246,7 @@ async def reconcile_pass(
 
 
 async def _read_journal(
-    gateway: ScheduleGateway, project: str, attempts: int = 5
+    gateway: ScheduleGateway, project: str, attempts: int = JOURNAL_READ_ATTEMPTS
 ) -> dict[str, float] | None:
     """The journal, or None when Temporal did not give it. Right after a large apply the
     server answers the journal's describe with CANCELLED ("Timeout expired") for a few

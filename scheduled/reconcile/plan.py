@@ -93,6 +93,9 @@ class DesiredState:
     file_count: int = 0
     present_sources: frozenset[str] = frozenset()  # every workflow file in the tree
     scope: frozenset[str] | None = None  # only these files (a daemon's changed set)
+    # ...and the schedules those files named in the daemon's previous load: a file renamed or
+    # deleted may have held an id whose schedule's record names another file.
+    scope_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,6 +263,7 @@ def _scope_filter(desired: DesiredState) -> Callable[[str, str], bool]:
         for schedule_id, schedule in desired.schedules.items()
         if schedule.source in scope
     }
+    scoped_ids |= desired.scope_ids
     return lambda source, schedule_id: source in scope or schedule_id in scoped_ids
 
 
@@ -479,6 +483,7 @@ def desired_state_from(
     file_count: int = 0,
     present_sources: Iterable[str] = (),
     scope: Iterable[str] | None = None,
+    scope_ids: Iterable[str] = (),
 ) -> DesiredState:
     prefix = schedule_id_prefix(project)
     return DesiredState(
@@ -491,6 +496,7 @@ def desired_state_from(
         file_count=file_count,
         present_sources=frozenset(present_sources),
         scope=frozenset(scope) if scope is not None else None,
+        scope_ids=frozenset(scope_ids),
     )
 
 
