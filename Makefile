@@ -15,12 +15,15 @@ $(BIN)/scheduled: pyproject.toml
 
 install: $(BIN)/scheduled
 
-# Programs the tests run that PyPI does not carry: systemd-analyze (the unit) and jq (the
-# GitHub Actions comment step). Installed from Debian when missing and run as root; otherwise
-# tests/test_deploy.py skips what needs them and says why.
+# Programs the tests run that PyPI does not carry: systemd-analyze (the unit), jq (the GitHub
+# Actions comment step) and a headless chromium (the status page, tests/test_status_page_browser.py).
+# Installed from Debian when missing and run as root; otherwise the tests that need them skip
+# and say why.
 tools:
-	@command -v systemd-analyze >/dev/null && command -v jq >/dev/null || [ "$$(id -u)" != 0 ] \
-		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends systemd jq; }
+	@command -v systemd-analyze >/dev/null && command -v jq >/dev/null \
+		&& command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends systemd jq chromium fonts-dejavu-core; }
 
 run: install
 	$(BIN)/scheduled run --dev config/examples/workflows
