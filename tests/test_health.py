@@ -93,7 +93,7 @@ def test_the_status_page_is_served_at_the_root_from_the_last_snapshot() -> None:
     )
     response = health.route("/")
     assert (response.status, response.content_type) == (200, "text/html; charset=utf-8")
-    html = response.body.decode()
+    html = response.content().decode()
     assert f"scheduled · {PROJECT}</title>" in html and "ops/nightly.yaml" in html
     assert '<span class="state ok">Ready</span>' in html
 

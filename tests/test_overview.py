@@ -82,6 +82,7 @@ def test_a_schedule_temporal_holds_as_written_is_in_sync() -> None:
         "in sync",
     )
     assert (line.paused, line.when, line.timezone) == ("no", "at 03:00", "UTC")
+    assert line.input_shape == ""  # no input in the file
 
 
 def test_an_edit_in_temporal_is_out_of_sync_and_says_why() -> None:

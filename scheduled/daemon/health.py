@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -250,21 +251,17 @@ class Health:
             body = json.dumps(self.status.to_json(self.watcher_mode()), indent=2).encode()
             return Response(200, body + b"\n", "application/json")
         if path in ("/", "/index.html"):
-            return Response(200, self.page().encode(), "text/html; charset=utf-8")
+            # The state is read here, on the event loop; the page is built from it in a thread.
+            status = self.status.to_json(self.watcher_mode())
+            page = partial(self._page, status, self.snapshot, datetime.now(UTC))
+            return Response(200, b"", "text/html; charset=utf-8", deferred=page)
         return Response(404, b"not found: try /, /healthz, /readyz, /metrics or /status\n")
 
-    def page(self) -> str:
+    def _page(self, status: Mapping[str, Any], snapshot: Snapshot | None, now: datetime) -> bytes:
         """The status page: /status and the last pass's schedules, in words."""
-        project = self.project or (self.snapshot.context.project if self.snapshot else "")
-        return render(
-            overview(
-                self.status.to_json(self.watcher_mode()),
-                self.snapshot,
-                project=project,
-                root=str(self.root),
-                now=datetime.now(UTC),
-            )
-        )
+        project = self.project or (snapshot.context.project if snapshot else "")
+        made = overview(status, snapshot, project=project, root=str(self.root), now=now)
+        return render(made).encode()
 
 
 def log_result(result: OperationResult) -> None:

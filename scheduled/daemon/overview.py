@@ -270,7 +270,8 @@ def _first_next_run(
 
 
 def _input_shape(schedule: DesiredSchedule | None) -> str:
-    if schedule is None:
+    """The shape of the file's input; "" without a file, or when it has none (`{}`)."""
+    if schedule is None or schedule.action.input_json == "{}":
         return ""
     try:
         return shape_of(json.loads(schedule.action.input_json))

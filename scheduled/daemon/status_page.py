@@ -18,7 +18,7 @@ REFRESH_S = 30
 _CELL_NAMES = 8  # schedule names in a heat map cell's tooltip
 _POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'"
+    "form-action 'none'"
 )
 
 _CSS = """
