@@ -105,7 +105,9 @@ def test_a_schedule_not_in_temporal_yet_is_listed_out_of_sync() -> None:
     new = desired("new")
     (line,) = page(snapshot((new, None))).schedules
     assert (line.workflow_id, line.in_sync, line.next_run) == ("new", False, "")
-    assert line.sync.startswith("not in Temporal")
+    assert line.sync == "not in Temporal as this project's: see the last passes"
+    ended = desired("ended", end_at=NOW - timedelta(days=1))
+    assert page(snapshot((ended, None))).schedules[0].sync == "not created: end_at is in the past"
 
 
 def test_an_operator_pause_is_shown_and_the_paused_schedule_left_out_of_the_week() -> None:
@@ -131,8 +133,8 @@ def test_times_are_in_utc_with_the_next_run_computed_until_temporal_lists_one() 
     # 09:00 in Berlin is 08:00 UTC; today's is past, so tomorrow's.
     assert (line.next_run, line.next_in) == ("2026-01-15 08:00:00", "in 21 h 40 min")
     assert (line.last_run, line.last_status) == ("2026-01-14 09:00:00", "failed")
-    listed = replace(seen, next_runs=(NOW + timedelta(minutes=5),))
-    assert page(snapshot((berlin, listed))).schedules[0].next_in == "in 5 min"
+    listed = replace(seen, next_runs=(NOW - timedelta(minutes=1), NOW + timedelta(minutes=5)))
+    assert page(snapshot((berlin, listed))).schedules[0].next_in == "in 5 min"  # past skipped
 
 
 def test_the_status_is_carried_over_and_passes_are_newest_first() -> None:

@@ -22,6 +22,7 @@ from scheduled.reconcile.plan import Kind, PassContext, plan_schedule
 from scheduled.report import schedule_row, upcoming
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_LISTED_NEXT = 10  # next runs looked at for one still ahead (Temporal's list can be minutes old)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,7 +141,7 @@ def schedule_lines(
     """Every managed schedule, and every desired one Temporal does not hold (yet)."""
     lines = []
     for item in judged:
-        row = schedule_row(item.observed, item.wanted, item.in_sync, next_count=1)
+        row = schedule_row(item.observed, item.wanted, item.in_sync, next_count=_LISTED_NEXT)
         next_run = _first_next_run(row, item.observed, item.spec, now)
         last_run = _parse(row["last_run"])
         lines.append(
@@ -166,13 +167,16 @@ def schedule_lines(
     for schedule in snapshot.desired:
         if schedule.schedule_id in seen:
             continue
+        ended = schedule.spec.end_at is not None and schedule.spec.end_at <= now
         lines.append(
             ScheduleLine(
                 workflow_id=schedule.workflow_id,
                 schedule_id=schedule.schedule_id,
                 source=schedule.source,
-                in_sync=False,
-                sync="not in Temporal (yet): see the last passes",
+                in_sync=None if ended else False,
+                sync="not created: end_at is in the past"
+                if ended
+                else "not in Temporal as this project's: see the last passes",
                 workflow=schedule.action.workflow_type,
                 when=spec_in_words(schedule.spec),
                 timezone=schedule.spec.timezone,
@@ -251,20 +255,21 @@ def _sync(
     operation = plan_schedule(wanted, observed, snapshot.context, now)
     if operation.kind is Kind.UNCHANGED:
         return True, "in sync"
-    if operation.kind is Kind.SKIP:
-        return None, f"unknown: {'; '.join(operation.reasons)}"
     return False, f"out of sync: {'; '.join(operation.reasons) or str(operation.kind)}"
 
 
 def _first_next_run(
     row: Mapping[str, Any], observed: ObservedSchedule, spec: Spec, now: datetime
 ) -> datetime | None:
-    """Temporal's next run; computed from the spec for one the pass has just written (its
-    inventory entry has no next runs until the next list)."""
-    if row["next_runs"]:
-        return _parse(row["next_runs"][0])
+    """Temporal's next run still ahead; computed from the spec when the list has none, as for
+    a schedule the pass has just written (its inventory entry has no next runs until the next
+    list) or one listed long enough ago that all its next runs are past."""
     if observed.paused:
         return None
+    for text in row["next_runs"]:
+        moment = _parse(text)
+        if moment is not None and moment > now:
+            return moment
     computed = upcoming(spec, now, count=1)
     return computed[0] if computed else None
 
