@@ -15,12 +15,17 @@ $(BIN)/scheduled: pyproject.toml
 
 install: $(BIN)/scheduled
 
-# Programs the tests run that PyPI does not carry: systemd-analyze (the unit) and jq (the
-# GitHub Actions comment step). Installed from Debian when missing and run as root; otherwise
-# tests/test_deploy.py skips what needs them and says why.
+# Programs the tests run that PyPI does not carry: systemd-analyze (the unit), jq (the GitHub
+# Actions comment step) and a headless chromium (tests/test_status_page_temporal.py loads the
+# status page in it). Those missing are installed from Debian when run as root (only those: an
+# installed one is never upgraded); otherwise the tests that need them skip and say why.
 tools:
-	@command -v systemd-analyze >/dev/null && command -v jq >/dev/null || [ "$$(id -u)" != 0 ] \
-		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends systemd jq; }
+	@missing=""; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v jq >/dev/null || missing="$$missing jq"; \
+	command -v chromium >/dev/null || missing="$$missing chromium fonts-dejavu-core"; \
+	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || { apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; }
 
 run: install
 	$(BIN)/scheduled run --dev config/examples/workflows

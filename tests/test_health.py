@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from test_plan import PROJECT, desired, observed
+
 from scheduled.daemon.health import Health
+from scheduled.daemon.overview import Snapshot
 from scheduled.daemon.systemd import SystemdNotifier
 from scheduled.reconcile.apply import ApplyReport
 from scheduled.reconcile.gateway import TransientGatewayError
+from scheduled.reconcile.plan import PassContext
 
 
 class QuietNotifier(SystemdNotifier):
@@ -75,3 +79,33 @@ def test_a_failed_pass_says_why_it_is_not_ready() -> None:
 
 def test_an_unknown_path_names_the_known_ones() -> None:
     assert b"/healthz" in healthy().route("/nope").body
+
+
+def test_the_status_page_is_served_at_the_root_from_the_last_snapshot() -> None:
+    nightly = desired("nightly", source="ops/nightly.yaml")
+    health = Health(Path("/srv/tree"), QuietNotifier(), project=PROJECT)
+    report = ApplyReport(results=(), elapsed_s=0.0)
+    snapshot = Snapshot(
+        context=PassContext(project=PROJECT), observed=(observed(nightly),), desired=(nightly,)
+    )
+    health.pass_done(
+        kind="full", files=1, report=report, managed=1, duration_s=0.1, snapshot=snapshot
+    )
+    response = health.route("/")
+    assert (response.status, response.content_type) == (200, "text/html; charset=utf-8")
+    html = response.content().decode()
+    assert f"scheduled · {PROJECT}</title>" in html and "ops/nightly.yaml" in html
+    assert '<span class="state ok">Ready</span>' in html
+
+
+def test_status_keeps_the_last_ten_passes_failed_ones_included() -> None:
+    health = healthy()
+    report = ApplyReport(results=(), elapsed_s=0.0)
+    for _ in range(12):
+        health.pass_done(kind="changed", files=1, report=report, managed=3, duration_s=0.1)
+    health.pass_failed(RuntimeError("boom"))
+    status = json.loads(health.route("/status").body)
+    assert len(status["recent_passes"]) == 10
+    assert status["recent_passes"][-1]["error"] == "boom"
+    assert status["recent_passes"][0]["kind"] == "changed"
+    assert status["not_ready_reason"] == "last pass failed: boom"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import anyio
 import pytest
 
@@ -123,3 +126,31 @@ def test_serving_on_a_taken_port_fails_at_start() -> None:
             group.cancel_scope.cancel()
 
     anyio.run(main)
+
+
+def test_a_deferred_body_is_built_off_the_event_loop_and_sized() -> None:
+    built_in: list[threading.Thread] = []
+
+    def build() -> bytes:
+        built_in.append(threading.current_thread())
+        return b"<!doctype html>\n"
+
+    def router(path: str) -> Response:
+        return Response(200, b"", "text/html; charset=utf-8", deferred=build)
+
+    async def main() -> bytes:
+        async with anyio.create_task_group() as group:
+            port = await group.start(serve_http, "127.0.0.1:0", router)
+            async with await anyio.connect_tcp("127.0.0.1", port) as stream:
+                await stream.send(b"GET / HTTP/1.1\r\n\r\n")
+                data = b""
+                with contextlib.suppress(anyio.EndOfStream):
+                    while chunk := await stream.receive():
+                        data += chunk
+            group.cancel_scope.cancel()
+        return data
+
+    head, _, body = anyio.run(main).partition(b"\r\n\r\n")
+    assert b"Content-Length: 16" in head and body == b"<!doctype html>\n"
+    [thread] = built_in
+    assert thread is not threading.main_thread()  # anyio.run's event loop runs on this one

@@ -1,17 +1,20 @@
 """The daemon's health: readiness, /status, metrics and systemd's STATUS=, written in one place.
 
 Every state change goes through one method of `Health` (Temporal down, root gone, a pass done
-or failed), and readiness is derived from that state in one place, so /readyz, the metrics and
-the status page can never disagree. It also serves the HTTP routes and logs each result.
+or failed), and readiness is derived from that state in one place, so /readyz, the metrics,
+/status and the status page at / can never disagree. It also serves the HTTP routes and logs
+each result.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,8 @@ from loguru import logger
 
 from scheduled.daemon.http_api import Response
 from scheduled.daemon.metrics import DaemonMetrics
+from scheduled.daemon.overview import Snapshot, overview
+from scheduled.daemon.status_page import render
 from scheduled.daemon.systemd import SystemdNotifier
 from scheduled.format.loader import LoadResult
 from scheduled.model.observed import Revision
@@ -26,6 +31,7 @@ from scheduled.reconcile.apply import ApplyReport, OperationResult, Outcome
 from scheduled.reconcile.gateway import GatewayError
 
 _ATTENTION = (Outcome.FAILED, Outcome.CONFLICT, Outcome.BLOCKED)
+RECENT_PASSES = 10  # kept for /status and the status page
 
 
 @dataclass(slots=True)
@@ -42,10 +48,21 @@ class DaemonStatus:
     invalid: dict[str, list[str]] = field(default_factory=dict)
     managed: int = 0
     activity: str = "starting"
+    recent_passes: deque[dict[str, Any]] = field(
+        default_factory=lambda: deque(maxlen=RECENT_PASSES)
+    )
+
+    def not_ready_reason(self) -> str:
+        if self.ready:
+            return ""
+        return self.degraded or (
+            "first full reconcile not done" if not self.first_full_done else "Temporal unreachable"
+        )
 
     def to_json(self, watcher_mode: str) -> dict[str, Any]:
         return {
             "ready": self.ready,
+            "not_ready_reason": self.not_ready_reason() or None,
             "temporal_up": self.temporal_up,
             "degraded": self.degraded or None,
             "activity": self.activity,
@@ -54,6 +71,7 @@ class DaemonStatus:
             "managed_schedules": self.managed,
             "invalid_files": self.invalid,
             "last_reconcile": self.last_pass or None,
+            "recent_passes": list(self.recent_passes),  # oldest first; failed ones have "error"
             "uptime_s": round(time.time() - self.started_at, 1),
         }
 
@@ -61,10 +79,12 @@ class DaemonStatus:
 class Health:
     """The daemon's state as others see it. Each transition updates status and metrics."""
 
-    def __init__(self, root: Path, notifier: SystemdNotifier) -> None:
+    def __init__(self, root: Path, notifier: SystemdNotifier, *, project: str = "") -> None:
         self.root = root
+        self.project = project
         self.notifier = notifier
         self.status = DaemonStatus()
+        self.snapshot: Snapshot | None = None  # the schedules as the last pass left them
         self.metrics = DaemonMetrics()
         self.watcher_mode: Callable[[], str] = lambda: "starting"
         self.root_is_gone = False  # the watcher said the root vanished: nothing is decided
@@ -142,6 +162,9 @@ class Health:
 
     def pass_failed(self, failure: BaseException) -> None:
         self.status.degraded = self.status.degraded or f"last pass failed: {failure}"
+        self.status.recent_passes.append(
+            {"finished_at": datetime.now(UTC).isoformat(), "error": str(failure) or repr(failure)}
+        )
         logger.opt(exception=failure).bind(error=str(failure)).error(
             "the reconcile pass failed; retrying with backoff"
         )
@@ -155,7 +178,9 @@ class Health:
         report: ApplyReport,
         managed: int,
         duration_s: float,
+        snapshot: Snapshot | None = None,
     ) -> None:
+        """`snapshot`: the schedules as this pass left them, for the status page."""
         self.status.temporal_up = True
         self.metrics.temporal_up.set(1)
         counts = {name: count for name, count in report.counts().items() if count}
@@ -178,6 +203,9 @@ class Health:
                 if result.outcome in _ATTENTION
             ],
         }
+        self.status.recent_passes.append(self.status.last_pass)
+        if snapshot is not None:
+            self.snapshot = snapshot
         self.metrics.record_pass(kind, report, managed, time.time(), duration_s)
         if kind == "full" and not self.status.first_full_done:
             self.status.first_full_done = True
@@ -213,12 +241,7 @@ class Health:
         if path == "/readyz":
             if self.status.ready:
                 return Response(200, b"ready\n")
-            reason = self.status.degraded or (
-                "first full reconcile not done"
-                if not self.status.first_full_done
-                else "Temporal unreachable"
-            )
-            return Response(503, f"not ready: {reason}\n".encode())
+            return Response(503, f"not ready: {self.status.not_ready_reason()}\n".encode())
         if path == "/metrics":
             self.metrics.set_watcher_mode(self.watcher_mode())
             return Response(
@@ -227,7 +250,18 @@ class Health:
         if path == "/status":
             body = json.dumps(self.status.to_json(self.watcher_mode()), indent=2).encode()
             return Response(200, body + b"\n", "application/json")
-        return Response(404, b"not found: try /healthz, /readyz, /metrics or /status\n")
+        if path in ("/", "/index.html"):
+            # The state is read here, on the event loop; the page is built from it in a thread.
+            status = self.status.to_json(self.watcher_mode())
+            page = partial(self._page, status, self.snapshot, datetime.now(UTC))
+            return Response(200, b"", "text/html; charset=utf-8", deferred=page)
+        return Response(404, b"not found: try /, /healthz, /readyz, /metrics or /status\n")
+
+    def _page(self, status: Mapping[str, Any], snapshot: Snapshot | None, now: datetime) -> bytes:
+        """The status page: /status and the last pass's schedules, in words."""
+        project = self.project or (snapshot.context.project if snapshot else "")
+        made = overview(status, snapshot, project=project, root=str(self.root), now=now)
+        return render(made).encode()
 
 
 def log_result(result: OperationResult) -> None:

@@ -1,7 +1,9 @@
 """A minimal HTTP/1.1 server for probes and scraping: GET only, one response per connection.
 
-Four read-only endpoints do not justify a web framework; anyio's TCP listener keeps it inside
-the daemon's task group, so it starts and stops with everything else.
+A few read-only endpoints do not justify a web framework; anyio's TCP listener keeps it inside
+the daemon's task group, so it starts and stops with everything else. A body that is costly to
+build (the status page of a large tree) is built in a worker thread, so a page view never holds
+up the event loop the passes, the watcher and the probes share.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ class Response:
     status: int
     body: bytes
     content_type: str = "text/plain; charset=utf-8"
+    # Builds the body instead, in a worker thread: the route reads the state it needs on the
+    # event loop and hands this a copy.
+    deferred: Callable[[], bytes] | None = None
+
+    def content(self) -> bytes:
+        """The body, built here when it is deferred (for callers without a thread to spare)."""
+        return self.deferred() if self.deferred is not None else self.body
 
 
 Router = Callable[[str], Response]
@@ -56,12 +65,16 @@ async def serve_http(
                 with anyio.fail_after(10):
                     request = await _read_head(stream)
                 response = _respond(request, router)
+                body = response.body
+                if response.deferred is not None:
+                    body = await anyio.to_thread.run_sync(response.deferred)
                 head = (
                     f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'OK')}\r\n"
                     f"Content-Type: {response.content_type}\r\n"
-                    f"Content-Length: {len(response.body)}\r\nConnection: close\r\n\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
                 )
-                body = b"" if request.startswith(b"HEAD ") else response.body
+                if request.startswith(b"HEAD "):
+                    body = b""
                 await stream.send(head.encode() + body)
             except (
                 TimeoutError,

@@ -21,6 +21,7 @@ from loguru import logger
 
 from scheduled.daemon.config import STOP_BACKSTOP_S, STOP_GRACE_S, DaemonConfig
 from scheduled.daemon.health import Health, log_result
+from scheduled.daemon.overview import Snapshot
 from scheduled.daemon.triggers import Pending, RecentDeletions, files_under, loop_is_alive
 from scheduled.daemon.vanished import HeldFiles
 from scheduled.errors import ScheduledError
@@ -200,6 +201,7 @@ class PassRunner:
             report=result.report,
             managed=self._inventory.managed(self.project) if self._inventory else 0,
             duration_s=time.monotonic() - started,
+            snapshot=self._snapshot(result),
         )
         failed = any(r.outcome is Outcome.FAILED for r in result.report.results)
         return PassOutcome.RETRY if failed else PassOutcome.CONVERGED
@@ -223,6 +225,16 @@ class PassRunner:
             confirmed_vanished=confirmed,
         )
         return plan_options, apply_options
+
+    def _snapshot(self, result: PassResult) -> Snapshot:
+        """What the status page shows of the schedules: the inventory and the last load."""
+        schedules = self._inventory.schedules.values() if self._inventory else ()
+        return Snapshot(
+            context=result.plan.context,
+            observed=tuple(item for item in schedules if item.owner == self.project),
+            desired=tuple(result.load.desired.values()),
+            invalid_files=result.load.invalid_files,
+        )
 
     async def _remember(self, result: PassResult, confirmed: frozenset[str]) -> None:
         """Fold what the pass saw and did into the state the next pass starts from."""

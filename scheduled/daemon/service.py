@@ -59,7 +59,7 @@ class Daemon:
         self.config = config
         self.project = project_name(config.settings, config.root)
         self.notifier = notifier or SystemdNotifier()
-        self.health = Health(config.root, self.notifier)
+        self.health = Health(config.root, self.notifier, project=self.project)
         self.health.watcher_mode = self.watcher_mode
         self.runner = PassRunner(
             config,
