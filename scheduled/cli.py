@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from scheduled.format.loader import LoadResult
     from scheduled.reconcile.gateway import ScheduleGateway
-    from scheduled.reconcile.phases import PassResult
+    from scheduled.reconcile.phases import Observer, PassResult
     from scheduled.temporal.connection import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -389,9 +389,8 @@ def _one_pass(
     traceback, when Temporal cannot be reached."""
     from scheduled.format.loader import load_tree
     from scheduled.format.revision import newer_by_ancestry, tree_revision
-    from scheduled.model.desired import schedule_id_for
     from scheduled.reconcile.gateway import GatewayError
-    from scheduled.reconcile.phases import DescribeIds, Explain, ListAll, Observer, reconcile_pass
+    from scheduled.reconcile.phases import Explain, reconcile_pass
 
     settings = settings_from(ctx, TEMPORAL_SETTINGS)
     options = load_options(settings, root)
@@ -403,14 +402,7 @@ def _one_pass(
         allow_mass_delete=bool(ctx.params.get("allow_mass_delete")),
     )
 
-    observer: Observer = ListAll(
-        verify=verify,
-        run_status=run_status,
-        concurrency=settings.concurrency,
-        rate_limit=settings.rate_limit,
-    )
-    if only is not None:
-        observer = DescribeIds(ids=frozenset({schedule_id_for(options.project, only)}))
+    observer = _observer(settings, options.project, verify=verify, run_status=run_status, only=only)
 
     async def run() -> PassResult:
         gateway = await _gateway(ctx, settings)
@@ -436,6 +428,23 @@ def _one_pass(
         kind = "connection" if isinstance(error, GatewayError) else "failed"
         _fail(f"{error}; nothing was changed" if apply else str(error), kind=kind)
         raise AssertionError("unreachable") from error
+
+
+def _observer(
+    settings: Settings, project: str, *, verify: bool, run_status: bool, only: str | None
+) -> Observer:
+    """How the command sees Temporal: one list (verified, with run status), or `get`'s one id."""
+    from scheduled.model.desired import schedule_id_for
+    from scheduled.reconcile.phases import DescribeIds, ListAll
+
+    if only is not None:
+        return DescribeIds(ids=frozenset({schedule_id_for(project, only)}))
+    return ListAll(
+        verify=verify,
+        run_status=run_status,
+        concurrency=settings.concurrency,
+        rate_limit=settings.rate_limit,
+    )
 
 
 async def _until_stopped(work: Callable[[anyio.Event], Awaitable[T]]) -> T:

@@ -27,10 +27,9 @@ from scheduled.daemon.vanished import HeldFiles
 from scheduled.errors import ScheduledError
 from scheduled.format.loader import FileCache, LoadResult, load_tree
 from scheduled.format.revision import newer_by_ancestry, revision_problem, tree_revision
-from scheduled.model.desired import schedule_id_for
 from scheduled.reconcile.apply import ApplyOptions, OperationResult, Outcome
 from scheduled.reconcile.gateway import GatewayError, ScheduleGateway
-from scheduled.reconcile.inventory import Inventory, after_writes, files_sharing_ids
+from scheduled.reconcile.inventory import Inventory, after_writes, files_sharing_ids, named_ids
 from scheduled.reconcile.phases import (
     DescribeChanged,
     ListAll,
@@ -174,7 +173,9 @@ class PassRunner:
                 apply=apply_options,
                 observer=self._observer(scope, settings, verify=verify),
                 scope=scope,
-                scope_ids=self._named_before(scope),
+                scope_ids=named_ids(scope, self.project, self._last_load.files)
+                if scope is not None and self._last_load is not None
+                else frozenset(),
                 order_revisions=partial(
                     newer_by_ancestry, self.config.root, plan_options.context.revision.name
                 ),
@@ -248,17 +249,6 @@ class PassRunner:
         again = await anyio.to_thread.run_sync(self._held.after_pass, result.plan, confirmed)
         if again:
             self._look_again(again)
-
-    def _named_before(self, scope: frozenset[str] | None) -> frozenset[str]:
-        """The schedules the changed files named in the last load (a deleted or renamed file
-        may have been the only one holding an id)."""
-        if scope is None or self._last_load is None:
-            return frozenset()
-        return frozenset(
-            schedule_id_for(self.project, result.workflow_id)
-            for result in self._last_load.files
-            if result.relative in scope and result.workflow_id
-        )
 
     def _tree_loader(
         self, scope: frozenset[str] | None, settings: Settings

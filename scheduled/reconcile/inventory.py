@@ -42,18 +42,23 @@ def ids_for_files(
 ) -> frozenset[str]:
     """Schedule ids the files name in any of the loads (now and before), or were recorded as
     written from: all a changed set of files can touch."""
-    named = {
-        schedule_id_for(project, result.workflow_id)
-        for load in loads
-        for result in load
-        if result.relative in files and result.workflow_id
-    }
+    named = named_ids(files, project, *loads)
     recorded = {
         schedule_id
         for schedule_id, item in inventory.schedules.items()
         if item.record is not None and item.record.source in files
     }
     return frozenset(named | recorded)
+
+
+def named_ids(files: frozenset[str], project: str, *loads: Iterable[FileResult]) -> frozenset[str]:
+    """Schedule ids the files name (valid or not, as far as their id could be read)."""
+    return frozenset(
+        schedule_id_for(project, result.workflow_id)
+        for load in loads
+        for result in load
+        if result.relative in files and result.workflow_id
+    )
 
 
 def files_sharing_ids(files: frozenset[str], *loads: Iterable[FileResult]) -> frozenset[str]:
