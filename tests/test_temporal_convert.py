@@ -8,8 +8,8 @@ from typing import Any
 
 import temporalio.client as tc
 from google.protobuf.timestamp_pb2 import Timestamp
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.schedule.v1 import ScheduleActionResult, StructuredCalendarSpec
 from temporalio.api.workflowservice.v1 import DescribeScheduleResponse
 from test_plan import desired

@@ -263,7 +263,13 @@ def _sort_listed(
 
 
 def _candidate(schedule: DesiredSchedule, current: ObservedSchedule) -> Candidate:
-    changes = field_changes(schedule, current, paused=schedule.paused, note=schedule.note)
+    # The calendars' comments become the file's cron text (Temporal's UI shows it); the diff
+    # shows that as a `cron` change when nothing else of the calendars differs: not one here.
+    changes = [
+        change
+        for change in field_changes(schedule, current, paused=schedule.paused, note=schedule.note)
+        if change.name != "cron"
+    ]
     lost = list(current.detail.unsupported if current.detail else ())
     if current.recent_runs:
         lost.append(f"its recent-action history ({len(current.recent_runs)} run(s) shown)")
