@@ -321,3 +321,16 @@ def test_on_a_terminal_adopt_all_asks_first(cli: Cli) -> None:
     code, drawn = on_a_terminal(cli, "y\n", "adopt", "--all", str(cli.root))
     assert code == 0, drawn
     assert "adopt --all: 1 adopted, 0 failed" in drawn
+
+
+def test_usage_errors_exit_64_and_an_unreachable_server_1(cli: Cli, tmp_path: Path) -> None:
+    assert cli("adopt").exit_code == 64  # neither an id nor --all
+    both = cli("adopt", "--all", "job", str(cli.root))
+    assert both.exit_code == 64 and "ROOT only" in both.output
+    missing = cli("adopt", "--all", str(tmp_path / "missing"))
+    assert missing.exit_code == 64 and "does not exist" in missing.output
+    (tmp_path / "a-file").write_text("")
+    assert cli("export", str(tmp_path / "a-file")).exit_code == 64
+    down = cli("export", str(tmp_path / "out"), "--address", "127.0.0.1:1")
+    assert down.exit_code == 1 and "cannot connect to Temporal" in down.stderr
+    assert "no file was written" in down.stderr
