@@ -219,11 +219,11 @@ class CountingGateway:
     def writes(self) -> int:
         return self.calls["create"] + self.calls["update"] + self.calls["delete"]
 
-    async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
+    async def list_schedules(self, id_prefix: str, *, query: str = "") -> list[ObservedSchedule]:
         self.calls["list"] += 1
         started = time.perf_counter()
         try:
-            return await self.inner.list_schedules(id_prefix)
+            return await self.inner.list_schedules(id_prefix, query=query)
         finally:
             self.list_s += time.perf_counter() - started
 

@@ -125,6 +125,7 @@ def main() -> None:
     Start here:
       scheduled validate ROOT     check every file (CI, pre-commit)
       scheduled schema            the JSON Schema, for editors
+      scheduled export DIR        files for the schedules you made by hand
 
     Settings come from flags, then SCHEDULED_* environment variables, then a TOML config file
     (./scheduled.toml or --config), then defaults.
@@ -133,7 +134,7 @@ def main() -> None:
     Exit status (the same for every command):
       0   clean, converged, no changes
       1   invalid files, failed operations, not converged, Temporal unreachable
-      2   `plan` only: changes pending
+      2   `plan` and `adopt --all` only: changes pending
       64  usage error: a bad flag, setting or config file, a ROOT that does not exist
     """
 
@@ -672,22 +673,56 @@ def get_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -
 
 
 @main.command(name="adopt")
-@click.argument("workflow_id")
-@click.argument("root", type=EXISTING_ROOT, default=".")
+@click.argument("targets", nargs=-1, metavar="[WORKFLOW_ID] [ROOT]")
+@click.option(
+    "--all",
+    "adopt_all",
+    is_flag=True,
+    help="Every unmarked schedule whose id matches a file under ROOT, in one pass, after a "
+    "plan (then give only ROOT).",
+)
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="With --all: adopt without asking. Without it a terminal is asked; elsewhere (CI) "
+    "the plan is printed and nothing changes.",
+)
 @_temporal_options
 @click.pass_context
-def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -> None:
-    """Take over an existing schedule that scheduled did not create.
+def adopt_command(
+    ctx: click.Context, /, targets: tuple[str, ...], adopt_all: bool, yes: bool, **_: Any
+) -> None:
+    """Take over existing schedules that scheduled did not create.
 
-    The schedule must have this project's id for WORKFLOW_ID (schedule-{project}-{id}), carry no
-    ownership marker, and its workflow file must exist and be valid under ROOT. A schedule owned
-    by another project is refused.
+    `adopt WORKFLOW_ID [ROOT]` takes over one: the schedule must have this project's id for
+    WORKFLOW_ID (schedule-{project}-{id}), carry no ownership marker, and its workflow file must
+    exist and be valid under ROOT. A schedule owned by another project is refused.
+
+    `adopt --all [ROOT]` takes over every such schedule at once. It prints a plan first: each
+    schedule to adopt with the fields adopting changes and what it loses, each refused one with
+    the reason. Then --yes adopts, a terminal asks, and anywhere else (CI) nothing changes.
 
     Temporal accepts the ownership marker (the schedule memo) only when a schedule is created, so
-    adopt DELETES the schedule and CREATES it again from the file: the recent-action history that
-    Temporal shows for it is reset (the workflows it started are not touched). Exit status: 0
-    adopted or already managed, 1 refused or failed.
+    adopt DELETES each schedule and CREATES it again from its file: the recent-action history that
+    Temporal shows for it is reset, its pause state and note become the file's, and a run still
+    going is no longer seen by its overlap policy (the workflows it started are not touched).
+
+    \b
+    Exit status:
+      0   adopted or already managed (--all: everything, and nothing refused)
+      1   refused or failed (--all: any schedule refused or failed)
+      2   --all only: schedules to adopt, but not confirmed (no --yes, not a terminal)
+      64  usage error
     """
+    if adopt_all:
+        if len(targets) > 1:
+            raise click.UsageError("adopt --all takes ROOT only, no WORKFLOW_ID")
+        _adopt_all(ctx, _existing_root(ctx, targets[0] if targets else "."), yes=yes)
+        return
+    if not targets or len(targets) > 2:
+        raise click.UsageError("give one WORKFLOW_ID (and optionally ROOT), or --all [ROOT]")
+    workflow_id = targets[0]
+    root = _existing_root(ctx, targets[1] if len(targets) > 1 else ".")
     from scheduled.format.loader import load_tree
     from scheduled.format.revision import tree_revision
     from scheduled.reconcile.adopt import adopt
@@ -718,6 +753,135 @@ def adopt_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any)
         "the ownership marker (Temporal sets a schedule memo only at create); its recent-action "
         "history in Temporal is reset"
     )
+    if adopted.journal_error:
+        click.echo(f"warning: {adopted.journal_error}", err=True)
+
+
+def _existing_root(ctx: click.Context, value: str) -> Path:
+    """ROOT given among other arguments, checked as EXISTING_ROOT would (a usage error)."""
+    root: Path = EXISTING_ROOT.convert(value, None, ctx)
+    return root
+
+
+def _adopt_all(ctx: click.Context, root: Path, *, yes: bool) -> None:
+    """Plan, print, ask (or not), adopt: `adopt --all`. Two connections, so that no prompt
+    ever waits inside the event loop."""
+    from scheduled.format.loader import load_tree
+    from scheduled.format.revision import tree_revision
+    from scheduled.reconcile.adopt import AdoptionPlan, AdoptionReport, adopt_planned, plan_adoption
+    from scheduled.reconcile.gateway import GatewayError
+    from scheduled.report import render_adoption, render_adoption_plan
+
+    settings = settings_from(ctx, TEMPORAL_SETTINGS)
+    options = load_options(settings, root)
+    load = load_tree(root, options, now=datetime.now(UTC))
+    _print_invalid(load, root)
+    if not load.readable:
+        _fail(f"{load.root_problem}; nothing was adopted", kind="failed")
+
+    async def plan_it() -> AdoptionPlan:
+        gateway = await _gateway(ctx, settings)
+        return await plan_adoption(
+            load, gateway, project=options.project, concurrency=settings.concurrency
+        )
+
+    try:
+        plan = _run_event_loop(plan_it)
+    except (GatewayError, ScheduledError) as error:
+        _fail(str(error))
+    for line in render_adoption_plan(plan, path_of=partial(shown_path, root)):
+        click.echo(line)
+    refused = ExitCode.FAILED if plan.refused else ExitCode.OK
+    if not plan.candidates:
+        ctx.exit(refused)
+    if not yes:
+        asked = sys.stdin.isatty() and sys.stdout.isatty()
+        if not (
+            asked and click.confirm(f"Adopt {len(plan.candidates)} schedule(s)?", default=False)
+        ):
+            how = "answered no" if asked else "not on a terminal"
+            click.echo(f"nothing was changed ({how}); pass --yes to adopt")
+            ctx.exit(refused or ExitCode.CHANGES_PENDING)
+    revision = tree_revision(root)
+
+    async def adopt_them() -> AdoptionReport:
+        gateway = await _gateway(ctx, settings)
+        return await _until_stopped(
+            lambda stop: adopt_planned(
+                plan, gateway, revision=revision, concurrency=settings.concurrency, stop=stop
+            )
+        )
+
+    try:
+        report = _run_event_loop(adopt_them)
+    except (GatewayError, ScheduledError) as error:
+        _fail(f"{error}; nothing was adopted")
+    for line in render_adoption(report):
+        click.echo(line)
+    if report.journal_error:
+        click.echo(f"warning: {report.journal_error}", err=True)
+    ctx.exit(ExitCode.FAILED if report.failed or plan.refused else ExitCode.OK)
+
+
+@main.command(name="export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--query",
+    default="",
+    help="A Temporal visibility query narrowing the schedules listed, e.g. "
+    "'ScheduleId STARTS_WITH \"billing-\"' (default: every schedule of the namespace).",
+)
+@_temporal_options
+@click.pass_context
+def export_command(ctx: click.Context, /, directory: Path, query: str, **_: Any) -> None:
+    """Write a workflow file into DIRECTORY for each schedule that no project manages.
+
+    For hand-made schedules (the UI, the CLI, an SDK): one file `{id}.yaml` each, that gives
+    back exactly that schedule (it is loaded and compared before it is written). The file id is
+    the schedule id without `schedule-{project}-`, so the file maps back onto the same schedule,
+    which `adopt --all` then takes over; a schedule named otherwise keeps its whole id, and the
+    report says plainly that adopting cannot take it over in place. The project is --project,
+    or the folder's name. Schedules a file cannot say (exclusions, search attributes, a schedule
+    memo, several arguments, a calendar with no exact cron, ...) are reported with the reason.
+    An existing file is never overwritten; an id a file of DIRECTORY holds is not written again.
+
+    Exit status: 0 every schedule found that no project manages has a file in DIRECTORY now;
+    1 any was refused or skipped, or Temporal unreachable; 64 usage error.
+    """
+    from scheduled.format.loader import load_tree
+    from scheduled.reconcile.export import ExportReport, export_tree
+    from scheduled.reconcile.gateway import GatewayError
+    from scheduled.report import render_export
+
+    settings = settings_from(ctx, TEMPORAL_SETTINGS)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.UsageError(f"cannot create {directory}: {error.strerror or error}") from error
+    options = load_options(settings, directory)
+    now = datetime.now(UTC)
+    load = load_tree(directory, options, now=now)
+    if not load.readable:
+        _fail(load.root_problem, kind="failed")
+
+    async def run() -> ExportReport:
+        gateway = await _gateway(ctx, settings)
+        return await export_tree(
+            load,
+            gateway,
+            project=options.project,
+            now=now,
+            query=query,
+            concurrency=settings.concurrency,
+        )
+
+    try:
+        report = _run_event_loop(run)
+    except (GatewayError, ScheduledError) as error:
+        _fail(f"{error}; no file was written")
+    for line in render_export(report, path_of=partial(shown_path, directory)):
+        click.echo(line)
+    ctx.exit(ExitCode.OK if report.complete else ExitCode.FAILED)
 
 
 # -- the daemon ------------------------------------------------------------------------------

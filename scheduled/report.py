@@ -17,8 +17,11 @@ from scheduled.model.calendar import next_fire_times
 from scheduled.model.desired import DesiredSchedule, Spec, schedule_id_prefix
 from scheduled.model.durations import format_duration
 from scheduled.model.observed import ObservedSchedule
+from scheduled.reconcile.adopt import WHAT_ADOPTING_LOSES, AdoptionPlan, AdoptionReport
 from scheduled.reconcile.apply import ApplyReport, OperationResult
 from scheduled.reconcile.diff import spec_in_words
+from scheduled.reconcile.export import ExportReport
+from scheduled.reconcile.export import Status as ExportStatus
 from scheduled.reconcile.phases import PassResult
 from scheduled.reconcile.plan import Kind, Operation, Plan
 
@@ -414,3 +417,90 @@ def _markdown_operation(
 def _md(text: str) -> str:
     """Text for a markdown line: no HTML, no table or emphasis surprises."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- export and adopt --all ----------------------------------------------------------------
+
+_EXPORT_SIGNS = {
+    ExportStatus.WRITTEN: "+",
+    ExportStatus.IN_TREE: "=",
+    ExportStatus.MANAGED: "=",
+    ExportStatus.REFUSED: "x",
+    ExportStatus.SKIPPED: "x",
+}
+
+
+def render_export(report: ExportReport, *, path_of: Callable[[str], str]) -> list[str]:
+    """A line per schedule found, with its file, and below it why it was not written or what
+    adopting the written file changes; then the counts and what to do next."""
+    lines: list[str] = []
+    for result in report.results:
+        sign = "!" if result.status is ExportStatus.WRITTEN and not result.in_place else None
+        file = f"  ({path_of(result.file)})" if result.file else ""
+        lines.append(
+            f"{sign or _EXPORT_SIGNS[result.status]} {result.status:<9} {result.schedule_id}{file}"
+        )
+        lines.extend(f"      {text}" for text in (*result.reasons, *result.notes))
+    counts = report.counts()
+    lines.append(
+        "export: {written} written, {in tree} already in the tree, {managed} managed by a "
+        "project, {refused} refused, {skipped} skipped".format(**counts)
+    )
+    moved = [result for result in report.of(ExportStatus.WRITTEN) if not result.in_place]
+    if moved:
+        lines.append(
+            f"warning: {len(moved)} written file(s) name a schedule whose id is not "
+            "schedule-{project}-{id} (marked !): `scheduled adopt` cannot take those over, and "
+            "`scheduled apply` would create a second schedule beside each one; delete the old "
+            "schedule when you apply, or remove the file"
+        )
+    if counts["written"]:
+        lines.append(
+            "next: `scheduled validate` the folder, review and commit the files, then "
+            "`scheduled adopt --all` it (a plan first) to take the schedules over"
+        )
+    return lines
+
+
+def render_adoption_plan(plan: AdoptionPlan, *, path_of: Callable[[str], str]) -> list[str]:
+    """What `adopt --all` would do, as a plan: each schedule to adopt with the fields
+    adopting changes and what the re-create loses, each refusal with its reason."""
+    lines: list[str] = []
+    for candidate in plan.candidates:
+        schedule = candidate.schedule
+        lines.append(f"~ adopt     {schedule.schedule_id}  ({path_of(schedule.source)})")
+        lines.extend(
+            f"      {change.name}: {change.before} → {change.after}" for change in candidate.changes
+        )
+        lines.extend(f"      lost: {lost}" for lost in candidate.lost)
+    for refusal in plan.refused:
+        lines.append(
+            f"x refused   {refusal.schedule_id}  ({path_of(refusal.source)}): {refusal.reason}"
+        )
+    for schedule_id in plan.unmatched:
+        lines.append(
+            f"? no file   {schedule_id}: unmarked, and no file has its id "
+            "(`scheduled export` writes one)"
+        )
+    lines.append(
+        f"adopt --all: {len(plan.candidates)} to adopt, {len(plan.refused)} refused, "
+        f"{plan.managed} already managed by project {plan.project}, "
+        f"{len(plan.unmatched)} without a file"
+    )
+    if plan.candidates:
+        lines.append(WHAT_ADOPTING_LOSES)
+    return lines
+
+
+def render_adoption(report: AdoptionReport) -> list[str]:
+    lines = [
+        f"adopted   {result.schedule_id}"
+        if result.adopted
+        else f"failed    {result.schedule_id}: {result.error}"
+        for result in report.results
+    ]
+    stopped = " (stopped early)" if report.stopped else ""
+    lines.append(
+        f"adopt --all{stopped}: {len(report.adopted)} adopted, {len(report.failed)} failed"
+    )
+    return lines

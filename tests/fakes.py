@@ -49,6 +49,7 @@ class FakeGateway:
         self.down = False  # check_health fails while set
         self.run_statuses: dict[str, str] = {}  # workflow id -> the real status of its run
         self.journals: dict[str, dict[str, float]] = {}  # project -> its journal of writes
+        self.queries: list[str] = []  # the visibility query of each list call
 
     # -- test controls -------------------------------------------------------------------
 
@@ -95,7 +96,9 @@ class FakeGateway:
         if self.down:
             raise TransientGatewayError("down", status="UNAVAILABLE")
 
-    async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
+    async def list_schedules(self, id_prefix: str, *, query: str = "") -> list[ObservedSchedule]:
+        """A query cannot be evaluated here: it is recorded in `queries`, and ignored."""
+        self.queries.append(query)
         await self._enter("list", "")
         found = [
             self._observed(schedule_id)

@@ -52,11 +52,11 @@ class CountingGateway:
     def writes(self) -> int:
         return sum(self.calls[name] for name in WRITE_CALLS)
 
-    async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
+    async def list_schedules(self, id_prefix: str, *, query: str = "") -> list[ObservedSchedule]:
         self.calls["list"] += 1
         found = [
             item
-            for item in await self.inner.list_schedules(id_prefix)
+            for item in await self.inner.list_schedules(id_prefix, query=query)
             if item.schedule_id not in self.hidden
         ]
         listed = {item.schedule_id for item in found}

@@ -11,8 +11,12 @@ from test_plan import calendar, desired, observed, plan
 from scheduled.format.diagnostics import Diagnostic, Severity
 from scheduled.format.loader import FileResult, LoadResult
 from scheduled.model.desired import Spec
+from scheduled.reconcile.adopt import WHAT_ADOPTING_LOSES, AdoptionPlan, Candidate, Refusal
 from scheduled.reconcile.diff import with_changes
-from scheduled.report import render_plan_markdown, upcoming
+from scheduled.reconcile.export import ExportReport, ExportResult
+from scheduled.reconcile.export import Status as ExportStatus
+from scheduled.reconcile.plan import FieldChange
+from scheduled.report import render_adoption_plan, render_export, render_plan_markdown, upcoming
 
 
 def test_the_preview_includes_a_fire_exactly_at_start_at() -> None:
@@ -90,3 +94,61 @@ def test_markdown_escapes_what_a_file_could_smuggle_into_a_comment() -> None:
     )
     text = render_plan_markdown(plan([], []), load, datetime(2027, 1, 1, tzinfo=UTC))
     assert "<img" not in text and "&lt;img" in text
+
+
+def test_an_export_report_marks_files_adopt_cannot_take_over_in_place() -> None:
+    report = ExportReport(
+        results=(
+            ExportResult(
+                schedule_id="nightly",
+                status=ExportStatus.WRITTEN,
+                file="nightly.yaml",
+                in_place=False,
+            ),
+            ExportResult(schedule_id="schedule-foo-a", status=ExportStatus.WRITTEN, file="a.yaml"),
+            ExportResult(schedule_id="tagged", status=ExportStatus.REFUSED, reasons=("why",)),
+        )
+    )
+    lines = render_export(report, path_of=lambda relative: f"out/{relative}")
+    assert lines[:4] == [
+        "! written   nightly  (out/nightly.yaml)",
+        "+ written   schedule-foo-a  (out/a.yaml)",
+        "x refused   tagged",
+        "      why",
+    ]
+    assert lines[4] == (
+        "export: 2 written, 0 already in the tree, 0 managed by a project, 1 refused, 0 skipped"
+    )
+    assert lines[5].startswith("warning: 1 written file(s) name a schedule whose id is not")
+
+
+def test_an_adoption_plan_shows_changes_losses_and_refusals() -> None:
+    schedule = desired("job")
+    plan_ = AdoptionPlan(
+        project="foo",
+        candidates=(
+            Candidate(
+                schedule=schedule,
+                current=observed(schedule, owner=None),
+                changes=(FieldChange(name="workflow_id", before="hand", after="foo-job"),),
+                lost=("search attributes (Team)",),
+            ),
+        ),
+        refused=(
+            Refusal(
+                schedule_id="schedule-foo-x", source="x.yaml", reason="it belongs to project 'bar'"
+            ),
+        ),
+        managed=2,
+        unmatched=("schedule-foo-stray",),
+    )
+    assert render_adoption_plan(plan_, path_of=str) == [
+        "~ adopt     schedule-foo-job  (job.yaml)",
+        "      workflow_id: hand → foo-job",
+        "      lost: search attributes (Team)",
+        "x refused   schedule-foo-x  (x.yaml): it belongs to project 'bar'",
+        "? no file   schedule-foo-stray: unmarked, and no file has its id (`scheduled export` "
+        "writes one)",
+        "adopt --all: 1 to adopt, 1 refused, 2 already managed by project foo, 1 without a file",
+        WHAT_ADOPTING_LOSES,
+    ]

@@ -8,15 +8,17 @@ from typing import Any
 
 import temporalio.client as tc
 from google.protobuf.timestamp_pb2 import Timestamp
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.api.schedule.v1 import ScheduleActionResult
+from temporalio.api.schedule.v1 import ScheduleActionResult, StructuredCalendarSpec
+from temporalio.api.workflowservice.v1 import DescribeScheduleResponse
 from test_plan import desired
 
 from scheduled.model.desired import RetryPolicy
 from scheduled.model.observed import WriteRecord
 from scheduled.reconcile.gateway import ScheduleWrite
-from scheduled.temporal.convert import recent_run, sdk_schedule
-from scheduled.temporal.marker import parse_record
+from scheduled.temporal.convert import recent_run, sdk_schedule, unsupported_parts
+from scheduled.temporal.marker import MEMO_KEY, parse_record
 
 S = timedelta(seconds=1)
 
@@ -64,4 +66,48 @@ def desired_for_unit_tests() -> Any:
     schedule = desired("job")
     return dataclasses.replace(
         schedule, action=dataclasses.replace(schedule.action, retry=RetryPolicy(maximum_attempts=3))
+    )
+
+
+def test_a_schedule_scheduled_wrote_holds_nothing_beyond_the_model() -> None:
+    written = sdk_schedule(
+        ScheduleWrite(
+            project="p",
+            schedule=desired_for_unit_tests(),
+            paused=False,
+            note="",
+            record=WriteRecord(fingerprint="f", source="s.yaml", enabled=True),
+        )
+    )
+    described = DescribeScheduleResponse()
+    described.schedule.spec.exclude_structured_calendar.append(
+        StructuredCalendarSpec(comment=written.spec.skip[0].comment or "")
+    )
+    described.schedule.action.start_workflow.input.payloads.append(Payload(data=b"{}"))
+    assert unsupported_parts(described) == ()
+
+
+def test_what_a_file_cannot_say_is_named_part_by_part() -> None:
+    described = DescribeScheduleResponse()
+    schedule = described.schedule
+    schedule.spec.exclude_structured_calendar.append(StructuredCalendarSpec(comment="holidays"))
+    schedule.state.limited_actions = True
+    schedule.state.remaining_actions = 4
+    workflow = schedule.action.start_workflow
+    workflow.input.payloads.extend([Payload(data=b"1"), Payload(data=b"2")])
+    workflow.search_attributes.indexed_fields["Tier"].data = b"1"
+    workflow.header.fields["tracing"].data = b"x"
+    workflow.priority.priority_key = 1
+    described.memo.fields["team"].data = b'"a"'
+    described.memo.fields[MEMO_KEY].data = b"{}"  # the ownership marker is not a memo of theirs
+    described.search_attributes.indexed_fields["Team"].data = b'"x"'
+    assert unsupported_parts(described) == (
+        "1 exclusion calendar(s) (times it must not fire)",
+        "a limit on its runs (4 remaining)",
+        "2 workflow arguments (a file passes one, `input`)",
+        "search attributes on each started workflow (Tier)",
+        "workflow headers (tracing)",
+        "a task priority or fairness key",
+        "a schedule memo (team)",
+        "search attributes (Team)",
     )

@@ -97,6 +97,13 @@ def load_file(found: tree.FoundFile, options: LoadOptions, *, now: datetime) -> 
     if isinstance(text, tree.ReadProblem):
         findings.error(text.code, text.message, line=text.line, column=text.column)
         return findings.result()
+    return load_text(found.relative, text, options, now=now)
+
+
+def load_text(relative: str, text: str, options: LoadOptions, *, now: datetime) -> FileResult:
+    """One file's text to a FileResult, as if read from `relative` in the tree (`export`
+    checks the files it writes with this, before writing them)."""
+    findings = _Findings(relative)
     try:
         document = read_yaml(text)
     except YamlReadError as error:
@@ -118,7 +125,7 @@ def load_file(found: tree.FoundFile, options: LoadOptions, *, now: datetime) -> 
         schedule = _schedule(top, findings, options, now)
         return findings.result(workflow_id=workflow_id, id_position=id_position, schedule=schedule)
     except Exception as error:  # a bug of ours must cost this file, never the whole tree
-        failed = _Findings(found.relative)
+        failed = _Findings(relative)
         failed.error(
             "internal.error",
             f"scheduled failed while checking this file ({type(error).__name__}: {error}); "

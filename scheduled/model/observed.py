@@ -61,6 +61,13 @@ class Detail:
 
     policies: Policies
     action: Action
+    # How many arguments each started workflow gets; scheduled always sends one (`input`).
+    argument_count: int = 1
+    # What the schedule holds beyond these values, and so beyond what a workflow file can say
+    # (exclusion calendars, search attributes, a schedule memo, a limit on runs, ...), each in
+    # a few words; empty for what scheduled writes. `export` refuses a schedule with any, and
+    # `adopt` lists them as lost, since it re-creates the schedule from its file.
+    unsupported: tuple[str, ...] = ()
 
 
 # When `pause_on_failure` pauses a schedule, the server writes why into the note, over ours:

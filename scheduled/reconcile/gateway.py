@@ -60,8 +60,10 @@ class ScheduleGateway(Protocol):
         """Return when Temporal answers; TransientGatewayError when it does not (readiness)."""
         ...
 
-    async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
-        """Every schedule whose id starts with id_prefix, owned or not, from the list API."""
+    async def list_schedules(self, id_prefix: str, *, query: str = "") -> list[ObservedSchedule]:
+        """Every schedule whose id starts with id_prefix ("": any id), owned or not, from the
+        list API; `query`, a Temporal visibility query (`Team = "x"`), narrows it further.
+        Never the project journals, which are scheduled's own storage."""
         ...
 
     async def run_status(self, workflow_id: str) -> str:

@@ -261,9 +261,15 @@ async def _read_journal(
 
 
 async def _journal_writes(gateway: ScheduleGateway, project: str, report: ApplyReport) -> str:
-    """Record this pass's writes in the project's journal, so the next pass (by any process)
-    reads them with describe, not from the lagging list. Returns why that failed, or ""."""
+    """Record this pass's writes in the project's journal (journal_writes)."""
     written = [result.schedule_id for result in report.results if result.outcome in WRITTEN]
+    return await journal_writes(gateway, project, written)
+
+
+async def journal_writes(gateway: ScheduleGateway, project: str, written: Iterable[str]) -> str:
+    """Record writes in the project's journal, so the next pass (by any process) reads them
+    with describe, not from the lagging list. Returns why that failed, or ""."""
+    written = list(written)
     if not written:
         return ""
     try:
@@ -335,6 +341,30 @@ async def describe_many(
         for schedule_id in sorted(ids):
             group.start_soon(one, schedule_id)
     return found
+
+
+async def describe_each(
+    gateway: ScheduleGateway, ids: Iterable[str], *, concurrency: int
+) -> tuple[dict[str, ObservedSchedule], dict[str, GatewayError]]:
+    """Describe each id, `concurrency` at a time, each on its own: the schedules found, and
+    the error of each describe that failed (a missing schedule is in neither)."""
+    found: dict[str, ObservedSchedule] = {}
+    failed: dict[str, GatewayError] = {}
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def one(schedule_id: str) -> None:
+        async with limiter:
+            try:
+                found[schedule_id] = await gateway.describe(schedule_id)
+            except ScheduleNotFoundError:
+                return
+            except GatewayError as error:
+                failed[schedule_id] = error
+
+    async with task_group() as group:
+        for schedule_id in sorted(ids):
+            group.start_soon(one, schedule_id)
+    return found, failed
 
 
 async def with_run_status(

@@ -13,6 +13,7 @@ from typing import Any
 import temporalio.api.common.v1
 import temporalio.api.enums.v1
 import temporalio.api.schedule.v1
+import temporalio.api.workflowservice.v1
 import temporalio.client as tc
 import temporalio.common
 import temporalio.converter
@@ -30,6 +31,8 @@ from scheduled.model.desired import (
 from scheduled.model.observed import Detail, ObservedSchedule, RecentRun
 from scheduled.reconcile.gateway import ScheduleWrite
 from scheduled.temporal.marker import (
+    COMMENT_PREFIX,
+    MEMO_KEY,
     is_record_calendar,
     journal_note,
     owner_from_memo,
@@ -219,10 +222,18 @@ def recent_run(result: temporalio.api.schedule.v1.ScheduleActionResult) -> Recen
 
 
 def detail_from_sdk(
-    schedule: tc.Schedule, action: tc.ScheduleActionStartWorkflow, input_json: str, memo_json: str
+    schedule: tc.Schedule,
+    action: tc.ScheduleActionStartWorkflow,
+    input_json: str,
+    memo_json: str,
+    *,
+    raw: temporalio.api.workflowservice.v1.DescribeScheduleResponse | None = None,
 ) -> Detail:
-    """The parts only a describe returns: policies and the complete action."""
+    """The parts only a describe returns: policies and the complete action (with `raw`, the
+    describe's own answer, also what the model cannot hold)."""
     return Detail(
+        argument_count=len(raw.schedule.action.start_workflow.input.payloads) if raw else 1,
+        unsupported=unsupported_parts(raw) if raw else (),
         policies=Policies(
             overlap=_OVERLAP_BACK.get(schedule.policy.overlap, OverlapPolicy.SKIP),
             catchup_window=schedule.policy.catchup_window,
@@ -240,6 +251,63 @@ def detail_from_sdk(
             memo_json=memo_json,
         ),
     )
+
+
+def unsupported_parts(
+    described: temporalio.api.workflowservice.v1.DescribeScheduleResponse,
+) -> tuple[str, ...]:
+    """What a described schedule holds that `ObservedSchedule` and `Detail` leave out, and so
+    a workflow file cannot say, in a few words each; empty for what scheduled writes.
+
+    Read from the raw answer, field by field of Temporal's protos, so nothing is decoded (a
+    memo another team's codec wrote is still named) and a field the SDK does not expose is
+    not missed."""
+    schedule = described.schedule
+    spec, state, workflow = schedule.spec, schedule.state, schedule.action.start_workflow
+    parts: list[str] = []
+    exclusions = len(spec.exclude_calendar) + sum(
+        1
+        for calendar in spec.exclude_structured_calendar
+        if not calendar.comment.startswith(COMMENT_PREFIX)  # our write record is no exclusion
+    )
+    if exclusions:
+        parts.append(f"{exclusions} exclusion calendar(s) (times it must not fire)")
+    if spec.calendar:
+        parts.append(f"{len(spec.calendar)} calendar(s) in Temporal's older CalendarSpec form")
+    if spec.timezone_data:
+        parts.append("its own time zone data (timezone_data)")
+    if state.limited_actions:
+        parts.append(f"a limit on its runs ({state.remaining_actions} remaining)")
+    if schedule.policies.keep_original_workflow_id:
+        parts.append("the keep_original_workflow_id policy")
+    if len(workflow.input.payloads) > 1:
+        parts.append(
+            f"{len(workflow.input.payloads)} workflow arguments (a file passes one, `input`)"
+        )
+    if workflow.search_attributes.indexed_fields:
+        names = ", ".join(sorted(workflow.search_attributes.indexed_fields))
+        parts.append(f"search attributes on each started workflow ({names})")
+    if workflow.header.fields:
+        parts.append(f"workflow headers ({', '.join(sorted(workflow.header.fields))})")
+    metadata = workflow.user_metadata
+    if metadata.HasField("summary") or metadata.HasField("details"):
+        parts.append("a static summary or details for the UI")
+    if workflow.HasField("versioning_override"):
+        parts.append("a worker versioning override")
+    priority = workflow.priority
+    if priority.priority_key or priority.fairness_key or priority.fairness_weight:
+        parts.append("a task priority or fairness key")
+    if workflow.workflow_id_reuse_policy:
+        parts.append("a workflow id reuse policy")
+    if workflow.cron_schedule:
+        parts.append("a cron_schedule on the started workflow itself")
+    memo_keys = sorted(key for key in described.memo.fields if key != MEMO_KEY)
+    if memo_keys:
+        parts.append(f"a schedule memo ({', '.join(memo_keys)})")
+    if described.search_attributes.indexed_fields:
+        names = ", ".join(sorted(described.search_attributes.indexed_fields))
+        parts.append(f"search attributes ({names})")
+    return tuple(parts)
 
 
 async def decode_action(

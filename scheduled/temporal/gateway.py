@@ -35,6 +35,7 @@ from scheduled.temporal.convert import (
 )
 from scheduled.temporal.dial import dial
 from scheduled.temporal.marker import (
+    is_journal_memo,
     journal_memo,
     journal_schedule_id,
     ownership_memo,
@@ -79,27 +80,38 @@ class TemporalGateway:
         if not serving:
             raise TransientGatewayError("Temporal answers, but says it is not serving")
 
-    async def list_schedules(self, id_prefix: str) -> list[ObservedSchedule]:
+    async def list_schedules(self, id_prefix: str, *, query: str = "") -> list[ObservedSchedule]:
         # Visibility queries are eventually consistent and rate-limited on real clusters:
         # one query, large pages.
-        query = f'ScheduleId STARTS_WITH "{id_prefix}"'
+        conditions = [f'ScheduleId STARTS_WITH "{id_prefix}"'] if id_prefix else []
+        if query:
+            conditions.append(f"({query})")
         found: list[ObservedSchedule] = []
         try:
-            async for entry in await self._client.list_schedules(query, page_size=1000):
+            listing = await self._client.list_schedules(
+                " AND ".join(conditions) or None, page_size=1000
+            )
+            async for entry in listing:
                 if not entry.id.startswith(id_prefix):
                     continue
-                found.append(await self._from_list_entry(entry))
+                memo = (
+                    await read_schedule_memo(entry.memo) if entry.raw_entry.HasField("memo") else {}
+                )
+                if is_journal_memo(memo):  # scheduled's own storage, outside every prefix
+                    continue
+                found.append(self._from_list_entry(entry, memo))
         except temporalio.service.RPCError as error:
             raise translate_rpc_error(error, "") from error
         return found
 
-    async def _from_list_entry(self, entry: tc.ScheduleListDescription) -> ObservedSchedule:
+    def _from_list_entry(
+        self, entry: tc.ScheduleListDescription, memo: Mapping[str, Any]
+    ) -> ObservedSchedule:
         schedule = entry.schedule
         spec = schedule.spec if schedule else tc.ScheduleSpec()
         workflow_type = ""
         if schedule and isinstance(schedule.action, tc.ScheduleListActionStartWorkflow):
             workflow_type = schedule.action.workflow
-        memo = await read_schedule_memo(entry.memo) if entry.raw_entry.HasField("memo") else {}
         return observed_schedule(
             entry.id,
             memo,
@@ -150,7 +162,10 @@ class TemporalGateway:
             next_runs=tuple(description.info.next_action_times),
             recent=description.raw_description.info.recent_actions,
         )
-        return replace(observed, detail=detail_from_sdk(schedule, action, input_json, memo_json))
+        detail = detail_from_sdk(
+            schedule, action, input_json, memo_json, raw=description.raw_description
+        )
+        return replace(observed, detail=detail)
 
     # -- writes --------------------------------------------------------------------------
 

@@ -57,6 +57,12 @@ def journal_memo(project: str) -> dict[str, Any]:
     return {MEMO_KEY: {"project": project, "managed_by": JOURNAL_MANAGED_BY}}
 
 
+def is_journal_memo(memo: Mapping[str, Any] | None) -> bool:
+    """The memo of a project's journal: scheduled's own storage, never a schedule to show."""
+    entry = (memo or {}).get(MEMO_KEY)
+    return isinstance(entry, dict) and entry.get("managed_by") == JOURNAL_MANAGED_BY
+
+
 def journal_note(journal: Mapping[str, float]) -> str:
     """Compact JSON: whole seconds are precise enough for a window of minutes."""
     entries = {schedule_id: round(at) for schedule_id, at in sorted(journal.items())}
