@@ -723,6 +723,11 @@ def adopt_command(
         raise click.UsageError("give one WORKFLOW_ID (and optionally ROOT), or --all [ROOT]")
     workflow_id = targets[0]
     root = _existing_root(ctx, targets[1] if len(targets) > 1 else ".")
+    _adopt_one(ctx, workflow_id, root)
+
+
+def _adopt_one(ctx: click.Context, workflow_id: str, root: Path) -> None:
+    """`adopt WORKFLOW_ID ROOT`: one schedule, re-created with the ownership marker."""
     from scheduled.format.loader import load_tree
     from scheduled.format.revision import tree_revision
     from scheduled.reconcile.adopt import adopt

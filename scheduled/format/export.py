@@ -34,7 +34,7 @@ from scheduled.model.desired import (
     workflow_id_for,
 )
 from scheduled.model.durations import format_duration
-from scheduled.model.observed import ObservedSchedule
+from scheduled.model.observed import Detail, ObservedSchedule
 from scheduled.model.server_defaults import (
     CATCHUP_WINDOW,
     RETRY_BACKOFF_COEFFICIENT,
@@ -240,6 +240,33 @@ def export_schedule(
     notes: list[str] = []
     block: dict[str, Any] = {}
     block.update(_when(observed.spec, refuse, notes))
+    block.update(_action_and_policies(observed, detail, refuse))
+    action = detail.action
+    if refuse.reasons or file_id is None:
+        return NotExportable(schedule_id=schedule_id, reasons=tuple(refuse.reasons))
+
+    in_place = schedule_id == schedule_id_for(project, file_id)
+    notes.extend(_adoption_notes(observed, file_id, project, in_place=in_place))
+    relative = f"{file_id}.yaml"
+    text = _file_text(schedule_id, file_id, action.workflow_type, action.task_queue, block, notes)
+    problems = _round_trip(observed, relative, text, project, now)
+    if problems:
+        return NotExportable(schedule_id=schedule_id, reasons=tuple(problems))
+    return ExportedFile(
+        schedule_id=schedule_id,
+        workflow_id=file_id,
+        relative=relative,
+        text=text,
+        notes=tuple(notes),
+        in_place=in_place,
+    )
+
+
+def _action_and_policies(
+    observed: ObservedSchedule, detail: Detail, refuse: _Refusals
+) -> dict[str, Any]:
+    """The `schedule:` keys for what the schedule starts and how, defaults left out."""
+    block: dict[str, Any] = {}
     action = detail.action
     if not action.workflow_type:
         refuse("it names no workflow type")
@@ -273,24 +300,7 @@ def export_schedule(
         block["memo"] = memo
     if observed.note:
         block["note"] = observed.note
-    if refuse.reasons or file_id is None:
-        return NotExportable(schedule_id=schedule_id, reasons=tuple(refuse.reasons))
-
-    in_place = schedule_id == schedule_id_for(project, file_id)
-    notes.extend(_adoption_notes(observed, file_id, project, in_place=in_place))
-    relative = f"{file_id}.yaml"
-    text = _file_text(schedule_id, file_id, action.workflow_type, action.task_queue, block, notes)
-    problems = _round_trip(observed, relative, text, project, now)
-    if problems:
-        return NotExportable(schedule_id=schedule_id, reasons=tuple(problems))
-    return ExportedFile(
-        schedule_id=schedule_id,
-        workflow_id=file_id,
-        relative=relative,
-        text=text,
-        notes=tuple(notes),
-        in_place=in_place,
-    )
+    return block
 
 
 class _Refusals:
