@@ -75,6 +75,8 @@ class ReconcileLoop:
                 pending = NOTHING
                 self._finish_reload()
                 continue
+            if pending.empty:  # a message that asks for no pass (the probe saw Temporal back)
+                continue
             scope = await self.runner.scope_of(pending)
             outcome = await self.runner.run(scope, self.settings, stop)
             if scope is None:
