@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
+# The settings that say how the tree is read: every command takes them (validate only these).
+TREE_SETTINGS = ["project", "default_workflow", "default_task_queue", "include", "exclude"]
+
 
 def _setting_options(func: F) -> F:
     """Options every command shares; each also reads SCHEDULED_<NAME> from the environment."""
@@ -72,6 +75,21 @@ def _setting_options(func: F) -> F:
             "--default-task-queue",
             envvar="SCHEDULED_DEFAULT_TASK_QUEUE",
             help="Task queue for files that do not name one.",
+        ),
+        click.option(
+            "--include",
+            multiple=True,
+            envvar="SCHEDULED_INCLUDE",
+            help="Glob of the YAML files that are workflow files, relative to ROOT; repeat it "
+            "for more (environment: separated by spaces). Default: *.yaml *.yml, and a YAML "
+            "file without an id is only warned about; when set, such a file is an error.",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            envvar="SCHEDULED_EXCLUDE",
+            help="Glob of YAML files (or folders) that are not workflow files; repeatable. "
+            "A schedule made from a file it leaves out is kept until the file is removed.",
         ),
     ]
     for option in reversed(options):
@@ -140,7 +158,7 @@ def validate_command(ctx: click.Context, /, root: Path, output_format: str, **_:
     Prints each problem as FILE:LINE:COLUMN, like a compiler. Exit status: 0 when no file has
     an error (warnings allowed), 1 when any file has an error, 2 on a usage error.
     """
-    settings = settings_from(ctx, ["project", "default_workflow", "default_task_queue"])
+    settings = settings_from(ctx, TREE_SETTINGS)
     result = load_tree(root, load_options(settings, root), now=datetime.now(UTC))
     if output_format == "json":
         click.echo(json.dumps(_validation_json(result), indent=2))
@@ -158,6 +176,8 @@ def _validation_json(result: LoadResult) -> dict[str, Any]:
         "schedules": len(result.desired),
         "errors": result.error_count,
         "warnings": result.warning_count,
+        "not_workflow_files": sorted(result.not_workflow_files),
+        "excluded_files": sorted(result.excluded),
         "valid": result.readable and result.error_count == 0,
         "diagnostics": [diagnostic.to_json() for diagnostic in result.diagnostics],
     }
@@ -175,9 +195,18 @@ def _print_validation(result: LoadResult) -> None:
             else diagnostic.render()
         )
     invalid = len(result.invalid_files)
+    skipped = [
+        f"{count} {what}"
+        for count, what in (
+            (len(result.not_workflow_files), "not workflow file(s)"),
+            (len(result.excluded), "excluded by the globs"),
+        )
+        if count
+    ]
     click.echo(
         f"checked {len(result.files)} file(s): {len(result.desired)} schedule(s), "
         f"{result.error_count} error(s) in {invalid} file(s), {result.warning_count} warning(s)"
+        + "".join(f"; {part}" for part in skipped)
     )
 
 
@@ -190,9 +219,7 @@ def schema_command() -> None:
 # -- Temporal commands ---------------------------------------------------------------------
 
 TEMPORAL_SETTINGS = [
-    "project",
-    "default_workflow",
-    "default_task_queue",
+    *TREE_SETTINGS,
     "address",
     "namespace",
     "api_key",

@@ -216,9 +216,11 @@ async def reconcile_pass(
         loaded.desired.values(),
         invalid_sources=loaded.invalid_files,
         claimed_workflow_ids=loaded.claimed_workflow_ids,
+        excluded_sources=loaded.excluded,
+        not_workflow_sources=loaded.not_workflow_files,
         project=project,
         readable=loaded.readable,
-        file_count=len(loaded.files),
+        file_count=loaded.workflow_files,
         present_sources=(result.relative for result in loaded.files),
         scope=scope,
     )
