@@ -50,9 +50,18 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(_inline_refs(schema, schema))
 
 
-# enumDescriptions: yaml-language-server and VS Code show each enum value's text on hover.
+# Read by editors only (yaml-language-server, VS Code): each enum value's text on hover, and
+# the sentence shown instead of the bare regular expression when a pattern fails.
 _ANNOTATIONS = frozenset(
-    {"description", "title", "default", "examples", "$comment", "enumDescriptions"}
+    {
+        "description",
+        "title",
+        "default",
+        "examples",
+        "$comment",
+        "enumDescriptions",
+        "patternErrorMessage",
+    }
 )
 
 
