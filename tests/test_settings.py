@@ -341,3 +341,9 @@ def test_a_bad_glob_on_the_command_line_is_a_usage_error(tmp_path: Path) -> None
 def test_globs_are_held_as_tuples_whichever_layer_gave_them() -> None:
     settings = build_settings([{"include": ["a/*.yaml"]}, {"exclude": ("b",)}])
     assert (settings.include, settings.exclude) == (("a/*.yaml",), ("b",))
+
+
+def test_the_example_config_names_only_real_settings_with_good_values() -> None:
+    example = Path(__file__).resolve().parent.parent / "config" / "scheduled.toml"
+    settings = build_settings([read_config_file(example)])
+    assert settings.exclude == ("mkdocs.yml", "docker-compose.yaml")
