@@ -12,6 +12,7 @@ Tests marked `temporal` use the server; the gateway's pure helpers are tested at
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -996,6 +997,44 @@ def test_gateway_describe_of_a_missing_schedule_raises_not_found(
             await env.gateway.describe(env.schedule_id("nothing"))
         with pytest.raises(ScheduleNotFoundError):
             await env.gateway.delete(env.schedule_id("nothing"))
+
+    run_env(temporal_address, project_name, tmp_path, body)
+
+
+@pytest.mark.temporal
+def test_the_server_fires_intervals_on_whole_seconds_but_honours_a_sub_second_jitter(
+    temporal_address: str, project_name: str, tmp_path: Path
+) -> None:
+    """The facts behind refusing `every: 1.5s` and `offset: 2.5s` and keeping `jitter: 500ms`."""
+
+    async def next_times(env: Env, name: str, spec: tc.ScheduleSpec) -> list[datetime]:
+        schedule_id = f"probe-{env.project}-{name}"
+        action = tc.ScheduleActionStartWorkflow("Probe", id=schedule_id, task_queue="probe")
+        handle = await env.client.create_schedule(
+            schedule_id, tc.Schedule(action=action, spec=spec, state=tc.ScheduleState(paused=True))
+        )
+        try:
+            return (await handle.describe()).info.next_action_times
+        finally:
+            await handle.delete()
+
+    async def body(env: Env) -> None:
+        every = tc.ScheduleIntervalSpec(every=timedelta(seconds=1.5))
+        fired = await next_times(env, "every", tc.ScheduleSpec(intervals=[every]))
+        assert {b - a for a, b in itertools.pairwise(fired)} == {S}  # not 1.5 s
+
+        shifted = tc.ScheduleIntervalSpec(every=M, offset=timedelta(seconds=2.5))
+        fired = await next_times(env, "offset", tc.ScheduleSpec(intervals=[shifted]))
+        assert {(t.second, t.microsecond) for t in fired} == {(2, 0)}  # 2.5 s cut to 2 s
+
+        with pytest.raises(RPCError, match="interval is too small"):
+            tiny = tc.ScheduleIntervalSpec(every=timedelta(milliseconds=500))
+            await next_times(env, "tiny", tc.ScheduleSpec(intervals=[tiny]))
+
+        jittered = tc.ScheduleSpec(intervals=[tc.ScheduleIntervalSpec(every=M)], jitter=500 * MS)
+        fired = await next_times(env, "jitter", jittered)
+        assert any(t.microsecond for t in fired)  # delayed by fractions of a second
+        assert all(t.second == 0 and t.microsecond < 500_000 for t in fired)
 
     run_env(temporal_address, project_name, tmp_path, body)
 
