@@ -719,7 +719,7 @@ def test_a_reload_that_excludes_a_folder_keeps_its_schedules_until_the_files_go(
 
     legacy.unlink()  # really gone: now its schedule goes
     wait_until(lambda: not temporal.exists(alpha), what="the schedule of the removed file deleted")
-    assert daemon.operations("deleted") == 1
+    wait_until(lambda: daemon.operations("deleted") == 1, what="the deletion counted")
 
 
 def test_sigterm_during_a_large_apply_stops_in_time_and_reports(
