@@ -4,6 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+YAML_LS := .tools/node_modules/yaml-language-server/bin/yaml-language-server
 
 .PHONY: install tools run test lint bench
 
@@ -26,6 +27,11 @@ tools:
 	command -v chromium >/dev/null || missing="$$missing chromium fonts-dejavu-core"; \
 	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || { apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; }
+	@# The editors' reading of the schema (tests/test_editor_schema.py): yaml-language-server,
+	@# from npm into .tools/ when npm is there; without it that test skips and says why.
+	@[ -x $(YAML_LS) ] || ! command -v npm >/dev/null \
+		|| npm install --silent --no-audit --no-fund --prefix .tools yaml-language-server@2.0.0 \
+		|| echo "yaml-language-server not installed: tests/test_editor_schema.py will skip"
 
 run: install
 	$(BIN)/scheduled run --dev config/examples/workflows

@@ -39,6 +39,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXISTING_ROOT = click.Path(exists=True, file_okay=False, path_type=Path)
 T = TypeVar("T")
 
+# The settings that say how the tree is read: every command takes them (validate only these).
+TREE_SETTINGS = ["project", "default_workflow", "default_task_queue", "include", "exclude"]
+
 
 def _setting_options(func: F) -> F:
     """Options every command shares; each also reads SCHEDULED_<NAME> from the environment."""
@@ -64,6 +67,21 @@ def _setting_options(func: F) -> F:
             "--default-task-queue",
             envvar="SCHEDULED_DEFAULT_TASK_QUEUE",
             help="Task queue for files that do not name one.",
+        ),
+        click.option(
+            "--include",
+            multiple=True,
+            envvar="SCHEDULED_INCLUDE",
+            help="Glob of the YAML files that are workflow files, relative to ROOT; repeat it "
+            "for more (environment: separated by spaces). Default: *.yaml *.yml, and a YAML "
+            "file without an id is only warned about; when set, such a file is an error.",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            envvar="SCHEDULED_EXCLUDE",
+            help="Glob of YAML files (or folders) that are not workflow files; repeatable. "
+            "A schedule made from a file it leaves out is kept until the file is removed.",
         ),
     ]
     for option in reversed(options):
@@ -161,7 +179,7 @@ def validate_command(ctx: click.Context, /, root: Path, output_format: str, **_:
     """
     from scheduled.format.loader import load_tree
 
-    settings = settings_from(ctx, ["project", "default_workflow", "default_task_queue"])
+    settings = settings_from(ctx, TREE_SETTINGS)
     result = load_tree(root, load_options(settings, root), now=datetime.now(UTC))
     shown = partial(shown_path, root)
     if output_format == "json":
@@ -196,9 +214,18 @@ def _print_validation(result: LoadResult, shown: Callable[[str], str]) -> None:
         color = "red" if diagnostic.is_error else "yellow"
         click.echo(click.style(line, fg=color) if sys.stdout.isatty() else line)
     invalid = len(result.invalid_files)
+    skipped = [
+        f"{count} {what}"
+        for count, what in (
+            (len(result.not_workflow_files), "not workflow file(s)"),
+            (len(result.excluded), "excluded by the globs"),
+        )
+        if count
+    ]
     click.echo(
         f"checked {len(result.files)} file(s): {len(result.desired)} schedule(s), "
         f"{result.error_count} error(s) in {invalid} file(s), {result.warning_count} warning(s)"
+        + "".join(f"; {part}" for part in skipped)
     )
 
 
@@ -226,9 +253,7 @@ def schema_command(document: str) -> None:
 # -- Temporal commands ---------------------------------------------------------------------
 
 TEMPORAL_SETTINGS = [
-    "project",
-    "default_workflow",
-    "default_task_queue",
+    *TREE_SETTINGS,
     "address",
     "namespace",
     "api_key",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scheduled.errors import ScheduledError
+from scheduled.format.globs import DEFAULT_INCLUDE, FileSelection, GlobError, compile_glob
 
 if TYPE_CHECKING:  # imported where used: `scheduled --help` must not pay for them
     from scheduled.format.loader import LoadOptions
@@ -44,6 +45,10 @@ class Settings:
     project: str | None = None  # None: the root folder's name
     default_workflow: str | None = None
     default_task_queue: str | None = None
+    # Which YAML files are workflow files (format/globs.py). None: DEFAULT_INCLUDE, and a
+    # YAML file without an `id` is "not a workflow file"; when set, it is an error.
+    include: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
     address: str | None = None  # None: Temporal's env/profile, then localhost:7233
     namespace: str | None = None
     api_key: str | None = None
@@ -65,6 +70,10 @@ class Settings:
     def __post_init__(self) -> None:
         for name, problem in _problems(self):
             raise ConfigError(problem, setting=name)
+        for name in _GLOB_SETTINGS:  # a TOML list or click's tuple: held as a tuple
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, tuple(value))
 
 
 def _problems(settings: Settings) -> list[tuple[str, str]]:
@@ -75,6 +84,10 @@ def _problems(settings: Settings) -> list[tuple[str, str]]:
         problem = _type_problem(name, kind, getattr(settings, name))
         if problem:
             return [(name, problem)]  # ranges below assume the types are right
+    for name in _GLOB_SETTINGS:
+        problem = _globs_problem(name, getattr(settings, name))
+        if problem:
+            return [(name, problem)]
     checks = [
         (
             "project",
@@ -124,16 +137,40 @@ def _problems(settings: Settings) -> list[tuple[str, str]]:
     return [(name, message) for name, failed, message in checks if failed]
 
 
+def _globs_problem(name: str, globs: tuple[str, ...] | None) -> str:
+    if globs is None:
+        return ""
+    if name == "include" and not globs:
+        return (
+            "include needs at least one glob (with none, no file would be a workflow file); "
+            f"the default is {' '.join(DEFAULT_INCLUDE)}"
+        )
+    for glob in globs:
+        try:
+            compile_glob(glob)
+        except GlobError as error:
+            return f"{name}: {error}"
+    return ""
+
+
+_GLOB_SETTINGS = ("include", "exclude")
 LOG_FORMATS = ("auto", "text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _KINDS: dict[str, type] = {
-    "project": str, "default_workflow": str, "default_task_queue": str, "address": str,
+    "project": str, "default_workflow": str, "default_task_queue": str, "include": list,
+    "exclude": list, "address": str,
     "namespace": str, "api_key": str, "tls": bool, "concurrency": int, "rate_limit": float,
     "max_attempts": int, "prune": bool, "max_delete_fraction": float,
     "respect_operator_pause": bool, "debounce_ms": int, "max_wait_ms": int,
     "resync_interval_s": float, "verify_interval_s": float, "http_address": str, "log_format": str, "log_level": str,
 }  # fmt: skip
-_KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
+_KIND_WORDS = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    str: "a string",
+    list: "a list of strings (globs)",
+}
 
 
 def _type_problem(name: str, kind: type, value: Any) -> str:
@@ -149,6 +186,8 @@ def _type_problem(name: str, kind: type, value: Any) -> str:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif kind is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif kind is list:  # a single string is refused, not read as a list of its characters
+        ok = isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
     else:
         ok = isinstance(value, str)
     if ok:
@@ -237,6 +276,10 @@ def load_options(settings: Settings, root: Path) -> LoadOptions:
         project=project_name(settings, root),
         default_workflow=settings.default_workflow,
         default_task_queue=settings.default_task_queue,
+        selection=FileSelection(
+            include=settings.include or DEFAULT_INCLUDE, exclude=settings.exclude
+        ),
+        ids_required=settings.include is not None,
     )
 
 

@@ -24,6 +24,7 @@ import temporalio.client as tc
 from options import plan_options
 from trees import workflow_yaml, write_workflow
 
+from scheduled.format.globs import DEFAULT_SELECTION, FileSelection
 from scheduled.format.loader import LoadOptions, LoadResult, load_tree
 from scheduled.model.desired import schedule_id_for
 from scheduled.model.observed import ObservedSchedule
@@ -105,6 +106,7 @@ class Env:
     gateway: TemporalGateway
     client: tc.Client
     last_calls: Counter[str] = field(default_factory=Counter)
+    selection: FileSelection = DEFAULT_SELECTION  # the include/exclude globs of the tree
 
     # -- the tree ------------------------------------------------------------------------
 
@@ -122,7 +124,8 @@ class Env:
         (self.root / f"{workflow_id}.yaml").unlink()
 
     def load(self) -> LoadResult:
-        return load_tree(self.root, LoadOptions(project=self.project), now=datetime.now(UTC))
+        options = LoadOptions(project=self.project, selection=self.selection)
+        return load_tree(self.root, options, now=datetime.now(UTC))
 
     def schedule_id(self, workflow_id: str) -> str:
         return schedule_id_for(self.project, workflow_id)

@@ -80,3 +80,37 @@ def test_the_project_is_part_of_every_id(tmp_path: Path) -> None:
         "schedule-shop-daily",
         "shop-daily",
     )
+
+
+def test_overlap_allow_is_allow_all_down_to_the_fingerprint(tmp_path: Path) -> None:
+    allow = schedule_of(tmp_path, workflow_yaml("o", every="1h", overlap_policy="allow"))
+    allow_all = schedule_of(tmp_path, workflow_yaml("o", every="1h", overlap_policy="allow_all"))
+    assert allow.policies.overlap is OverlapPolicy.ALLOW_ALL
+    assert allow.fingerprint == allow_all.fingerprint
+
+
+@pytest.mark.parametrize(
+    ("field", "written", "value"),
+    [
+        ("execution_timeout", "2h45m30s", timedelta(hours=2, minutes=45, seconds=30)),
+        ("run_timeout", "1.5h", timedelta(minutes=90)),
+        ("task_timeout", "1500ms", timedelta(seconds=1.5)),
+        ("catchup_window", "10.5s", timedelta(seconds=10.5)),
+    ],
+)
+def test_durations_of_the_action_and_policies_take_go_forms_and_fractions(
+    tmp_path: Path, field: str, written: str, value: timedelta
+) -> None:
+    schedule = schedule_of(tmp_path, workflow_yaml("go", every="1h", **{field: written}))
+    found = schedule.policies.catchup_window if field == "catchup_window" else None
+    assert (found or getattr(schedule.action, field)) == value
+
+
+def test_retry_intervals_take_fractions_of_a_second(tmp_path: Path) -> None:
+    retry = {"initial_interval": "500ms", "maximum_interval": "2.5s"}
+    schedule = schedule_of(tmp_path, workflow_yaml("retry", every="1h", retry=retry))
+    assert schedule.action.retry is not None
+    assert (schedule.action.retry.initial_interval, schedule.action.retry.maximum_interval) == (
+        timedelta(milliseconds=500),
+        timedelta(milliseconds=2500),
+    )

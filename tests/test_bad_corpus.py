@@ -3,11 +3,16 @@
 Every file in the folder has a row in EXPECTED: the diagnostic's code, line, column and a piece
 of its message. The folder is also loaded as one tree, next to a good file, to prove that no bad
 file ever costs another file its schedule.
+
+Beside it, tests/not-workflows/ holds YAML a repository root holds that is no workflow file
+(mkdocs.yml, docker-compose.yaml, a Kubernetes stream, an empty file): a warning each with the
+default globs, and the error of a workflow file without an `id` once `include` is set.
 """
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -54,8 +59,8 @@ EXPECTED: dict[str, Expected] = {
     "schema-id-uppercase.yaml": Expected(
         "schema.pattern", 1, 5, "'Daily_Report' may use only lowercase letters"
     ),
-    "schema-id-number.yaml": Expected(
-        "schema.type", 1, 5, "`id` must be a string, not the number 42"
+    "schema-id-boolean.yaml": Expected(
+        "schema.type", 1, 5, "`id` must be a name such as daily-report, not true/false"
     ),
     "schema-id-leading-dash.yaml": Expected(
         "schema.pattern", 1, 6, "must start with a letter or digit"
@@ -69,6 +74,13 @@ EXPECTED: dict[str, Expected] = {
     ),
     "schema-enabled-quoted.yaml": Expected(
         "schema.type", 6, 13, "must be true or false, not the text 'no'"
+    ),
+    "schema-enabled-yaml-1-1-word.yaml": Expected(
+        "schema.type",
+        6,
+        12,
+        "`schedule.enabled` must be true or false, not the text 'off'; workflow files are read "
+        "as YAML 1.2, where 'off' is text, not a boolean: write true or false (here probably false)",
     ),
     "schema-pause-on-failure-string.yaml": Expected(
         "schema.type", 6, 22, "`schedule.pause_on_failure` must be true or false"
@@ -140,6 +152,15 @@ EXPECTED: dict[str, Expected] = {
     ),
     "semantic-retry-coefficient-infinite.yaml": Expected(
         "schedule.retry", 7, 26, "must be a finite number"
+    ),
+    "semantic-every-fraction.yaml": Expected(
+        "schedule.interval-fraction",
+        5,
+        10,
+        "`every` (1.5s) is not a whole number of seconds; Temporal fires intervals on whole seconds",
+    ),
+    "semantic-duration-nanoseconds.yaml": Expected(
+        "schedule.duration", 6, 11, "'1500ns' is finer than a microsecond"
     ),
     "semantic-every-zero.yaml": Expected(
         "schedule.every-zero", 5, 10, "`every` must be longer than zero"
@@ -248,16 +269,8 @@ EXPECTED: dict[str, Expected] = {
     "yaml-two-documents.yaml": Expected(
         "yaml.multiple-documents", 3, 1, "more than one YAML document"
     ),
-    "yaml-empty.yaml": Expected(
-        "yaml.empty", 0, 0, "the file has no content (it is empty or holds only comments)"
-    ),
-    "yaml-comments-only.yaml": Expected("yaml.empty", 0, 0, "holds only comments"),
-    "yaml-null-document.yaml": Expected("yaml.empty", 0, 0, "the file has no content"),
-    "yaml-top-level-scalar.yaml": Expected(
-        "schema.type",
-        1,
-        1,
-        "the file must hold a mapping of keys (id, workflow, schedule…), not the text 'just some text'",
+    "yaml-two-documents-one-id.yaml": Expected(
+        "yaml.multiple-documents", 2, 1, "more than one YAML document"
     ),
     "yaml-top-level-list.yaml": Expected(
         "schema.type",
@@ -287,6 +300,12 @@ EXPECTED: dict[str, Expected] = {
     ),
     "yaml-bad-explicit-int.yaml": Expected(
         "yaml.bad-value", 7, 23, "'three' is not a valid !!int value"
+    ),
+    "yaml-bool-tag-yes.yaml": Expected(
+        "yaml.bad-value",
+        6,
+        21,
+        "'yes' is not a valid !!bool value; workflow files are read as YAML 1.2",
     ),
     # -- bytes that are not UTF-8 text ------------------------------------------------------------
     "file-latin-1.yaml": Expected("file.encoding", 6, 13, "not valid UTF-8 (byte 0xe9)"),
@@ -397,6 +416,101 @@ def _documents() -> list[tuple[str, object]]:
 
 
 DOCUMENTS = _documents()
+
+
+# -- YAML that is no workflow file ---------------------------------------------------------------
+
+NOT_WORKFLOWS = Path(__file__).parent / "not-workflows"
+NO_ID = "it has no top-level `id`"
+EMPTY = "it is empty or holds only comments"
+# The file, where the warning points, and why it is no workflow file; then the error it is once
+# `include` is set (the code, line, column and a piece of the message, as in EXPECTED).
+NOT_WORKFLOW_EXPECTED: dict[str, tuple[int, int, str, Expected]] = {
+    "mkdocs.yml": (1, 1, NO_ID, Expected("schema.missing-key", 1, 1, "the file has no `id`")),
+    "docker-compose.yaml": (
+        2,
+        1,
+        NO_ID,
+        Expected("schema.missing-key", 2, 1, "the file has no `id`"),
+    ),
+    "kubernetes-worker.yaml": (
+        1,
+        1,
+        "it holds 3 YAML documents and none has an `id`",
+        Expected("yaml.multiple-documents", 7, 1, "more than one YAML document"),
+    ),
+    "platform-project.yaml": (
+        2,
+        1,
+        NO_ID,
+        Expected("schema.missing-key", 2, 1, "the file has no `id`"),
+    ),
+    "ansible-playbook.yml": (
+        1,
+        1,
+        NO_ID,
+        Expected("schema.type", 1, 1, "the file must hold a mapping of keys"),
+    ),
+    "yaml-empty.yaml": (1, 1, EMPTY, Expected("yaml.empty", 0, 0, "the file has no content")),
+    "yaml-comments-only.yaml": (1, 1, EMPTY, Expected("yaml.empty", 0, 0, "only comments")),
+    "yaml-null-document.yaml": (1, 1, EMPTY, Expected("yaml.empty", 0, 0, "no content")),
+    "yaml-top-level-scalar.yaml": (
+        1,
+        1,
+        NO_ID,
+        Expected("schema.type", 1, 1, "not the text 'just some text'"),
+    ),
+}
+
+
+def test_every_file_in_the_not_workflow_folder_has_an_expectation() -> None:
+    assert {path.name for path in NOT_WORKFLOWS.iterdir()} == set(NOT_WORKFLOW_EXPECTED)
+
+
+@pytest.fixture(scope="module")
+def not_workflows() -> LoadResult:
+    return load_tree(NOT_WORKFLOWS, OPTIONS, now=NOW)
+
+
+@pytest.mark.parametrize("name", sorted(NOT_WORKFLOW_EXPECTED))
+def test_yaml_without_an_id_is_a_warning_at_its_first_line_and_nothing_else(
+    not_workflows: LoadResult, name: str
+) -> None:
+    line, column, why, _ = NOT_WORKFLOW_EXPECTED[name]
+    (result,) = [result for result in not_workflows.files if result.relative == name]
+    (warning,) = result.diagnostics
+    assert warning.render().startswith(
+        f"{name}:{line}:{column}: warning: not a workflow file: {why}; skipped"
+    )
+    assert warning.code == "file.not-a-workflow"
+    assert (result.valid, result.is_workflow, result.workflow_id) == (True, False, None)
+
+
+def test_a_tree_of_yaml_without_ids_validates_with_warnings_only(
+    not_workflows: LoadResult,
+) -> None:
+    assert (not_workflows.error_count, not_workflows.warning_count) == (
+        0,
+        len(NOT_WORKFLOW_EXPECTED),
+    )
+    assert not_workflows.workflow_files == 0
+    assert not_workflows.not_workflow_files == set(NOT_WORKFLOW_EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(NOT_WORKFLOW_EXPECTED))
+def test_with_include_set_yaml_without_an_id_is_the_error_of_a_workflow_file(name: str) -> None:
+    expected = NOT_WORKFLOW_EXPECTED[name][3]
+    result = load_tree(NOT_WORKFLOWS, replace(OPTIONS, ids_required=True), now=NOW)
+    (found,) = [found for found in result.files if found.relative == name]
+    (error,) = found.diagnostics
+    assert (error.severity, error.code, error.line, error.column) == (
+        "error",
+        expected.code,
+        expected.line,
+        expected.column,
+    )
+    assert expected.fragment in error.message
+    assert found.is_workflow
 
 
 @pytest.mark.parametrize(("name", "data"), DOCUMENTS, ids=[name for name, _ in DOCUMENTS])

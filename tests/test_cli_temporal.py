@@ -624,3 +624,47 @@ def test_on_a_terminal_list_is_a_table_fitted_to_the_width(cli: Cli) -> None:
 
 def strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+
+
+# -- the seed platform's files ------------------------------------------------------------------
+
+SEED = Path(__file__).resolve().parent.parent / "config" / "examples" / "seed"
+EVERY_15_SECONDS = tuple(tc.ScheduleRange(start) for start in (0, 15, 30, 45))
+
+
+def test_the_seed_platforms_files_validate_and_apply_as_they_are_with_two_defaults(
+    cli: Cli, tmp_path: Path
+) -> None:
+    config = tmp_path / "seed.toml"
+    config.write_text(
+        '[scheduled]\ndefault_workflow = "SeedWorkflow"\ndefault_task_queue = "seed"\n'
+    )
+    validated = cli("validate", str(SEED), "--config", str(config))
+    assert validated.exit_code == 0, validated.output
+    assert validated.output == (
+        "checked 2 file(s): 2 schedule(s), 0 error(s) in 0 file(s), 0 warning(s)\n"
+    )
+    applied = cli("apply", str(SEED), "--config", str(config))
+    assert applied.exit_code == 0, applied.output
+    assert "2 created" in applied.output
+    seen: dict[str, tc.ScheduleDescription] = {}
+
+    async def describe(env: Env) -> None:
+        for workflow_id in ("hello-scheduler", "nightly-digest"):
+            seen[workflow_id] = await env.describe(workflow_id)
+
+    cli.env(describe)
+    hello, digest = seen["hello-scheduler"].schedule, seen["nightly-digest"].schedule
+    assert isinstance(hello.action, tc.ScheduleActionStartWorkflow)
+    assert (hello.action.workflow, hello.action.task_queue) == ("SeedWorkflow", "seed")
+    assert hello.policy.overlap is tc.ScheduleOverlapPolicy.ALLOW_ALL
+    assert hello.spec.jitter == timedelta(minutes=5)
+    (calendar,) = hello.spec.calendars
+    assert (calendar.second, calendar.comment) == (EVERY_15_SECONDS, "0,15,30,45 * * * * *")
+    assert isinstance(digest.action, tc.ScheduleActionStartWorkflow)
+    assert digest.spec.jitter == timedelta(seconds=1.5)
+    assert digest.action.execution_timeout == timedelta(hours=2, minutes=45, seconds=30)
+    assert digest.action.retry_policy is not None
+    assert digest.action.retry_policy.initial_interval == timedelta(milliseconds=500)
+    again = cli("plan", str(SEED), "--config", str(config))
+    assert again.exit_code == 0, again.output  # what Temporal holds is the files: no changes

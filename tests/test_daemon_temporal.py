@@ -694,6 +694,34 @@ def test_sighup_restores_drift_and_reloads_the_config(
     assert daemon.process.poll() is None
 
 
+def test_a_reload_that_excludes_a_folder_keeps_its_schedules_until_the_files_go(
+    tmp_path: Path, launch: Launch, temporal: TemporalProbe, project_name: str
+) -> None:
+    config = tmp_path / "scheduled.toml"
+    config.write_text("[scheduled]\n")
+    root = make_tree(tmp_path / "tree", NAMES[1:])
+    legacy = write_workflow(
+        root, "legacy/alpha.yaml", workflow_yaml("alpha", cron="0 9 * * *", note="v1")
+    )
+    daemon = launch(root, "--config", str(config))
+    started_and_converged(daemon, temporal, project_name)
+    alpha = sid(project_name, "alpha")
+    full = daemon.passes("full")
+
+    config.write_text('[scheduled]\nexclude = ["legacy"]\n')
+    daemon.send(signal.SIGHUP)
+    daemon.wait_passes("full", more_than=full)
+    assert daemon.status()["last_reconcile"]["counts"].get("skipped") == 1
+    changed = daemon.passes("changed")
+    legacy.write_text(workflow_yaml("alpha", cron="0 9 * * *", note="v2"))  # left out: not applied
+    daemon.wait_passes("changed", more_than=changed)
+    assert temporal.note(alpha) == "v1"
+
+    legacy.unlink()  # really gone: now its schedule goes
+    wait_until(lambda: not temporal.exists(alpha), what="the schedule of the removed file deleted")
+    wait_until(lambda: daemon.operations("deleted") == 1, what="the deletion counted")
+
+
 def test_sigterm_during_a_large_apply_stops_in_time_and_reports(
     tmp_path: Path, launch: Launch, temporal: TemporalProbe, project_name: str
 ) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from trees import workflow_yaml, write_workflow
 
+from scheduled.format.globs import FileSelection
 from scheduled.format.loader import (
     RACY_WINDOW_NS,
     FileCache,
@@ -174,6 +176,42 @@ def test_the_cache_forgets_files_that_are_gone(tmp_path: Path) -> None:
     load_tree(tmp_path, OPTIONS, now=NOW, cache=cache)
     gone.unlink()
     assert load_tree(tmp_path, OPTIONS, now=NOW, cache=cache).files == ()
+
+
+# -- which files are workflow files -----------------------------------------------------------
+
+
+def _mixed_tree(root: Path) -> None:
+    write_workflow(root, "workflows/daily.yaml", workflow_yaml("daily", every="1h"))
+    write_workflow(root, "workflows/drafts/next.yaml", workflow_yaml("next", every="1h"))
+    write_workflow(root, "mkdocs.yml", "site_name: docs\n")
+    write_workflow(root, "deploy/worker.yaml", "kind: ConfigMap\n---\nkind: Deployment\n")
+
+
+def test_files_the_globs_leave_out_are_not_read_but_are_named(tmp_path: Path) -> None:
+    _mixed_tree(tmp_path)
+    options = replace(
+        OPTIONS, selection=FileSelection(exclude=("drafts", "mkdocs.yml", "./deploy/"))
+    )
+    result = load_tree(tmp_path, options, now=NOW)
+    assert [found.relative for found in result.files] == ["workflows/daily.yaml"]
+    assert result.excluded == {"workflows/drafts/next.yaml", "mkdocs.yml", "deploy/worker.yaml"}
+    assert result.diagnostics == ()
+
+
+def test_yaml_without_ids_is_a_warning_that_counts_as_no_workflow_file(tmp_path: Path) -> None:
+    _mixed_tree(tmp_path)
+    result = load_tree(tmp_path, OPTIONS, now=NOW)
+    assert sorted(result.desired) == ["daily", "next"]
+    assert result.not_workflow_files == {"mkdocs.yml", "deploy/worker.yaml"}
+    assert (result.error_count, result.warning_count, result.workflow_files) == (0, 2, 2)
+
+
+def test_a_tree_the_globs_leave_empty_has_no_workflow_files(tmp_path: Path) -> None:
+    _mixed_tree(tmp_path)
+    options = replace(OPTIONS, selection=FileSelection(include=("nothing/*.yaml",)))
+    result = load_tree(tmp_path, options, now=NOW)
+    assert (result.files, result.workflow_files, len(result.excluded)) == ((), 0, 4)
 
 
 # -- the examples -------------------------------------------------------------------------------

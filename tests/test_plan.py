@@ -417,6 +417,41 @@ def test_schedules_of_files_in_an_unreadable_folder_are_kept() -> None:
     assert kinds(made) == {"a": Kind.UNCHANGED, "b": Kind.SKIP, "c": Kind.SKIP}
 
 
+def test_schedule_of_a_file_the_globs_leave_out_is_kept_while_the_file_exists() -> None:
+    made = plan([desired("a")], _managed("a", "b"), state={"excluded_sources": ["b.yaml"]})
+    assert kinds(made) == {"a": Kind.UNCHANGED, "b": Kind.SKIP}
+    assert "the include/exclude globs leave it out" in made.operations[1].reasons[0]
+
+
+def test_schedules_of_files_in_an_excluded_unreadable_folder_are_kept() -> None:
+    seen = [observed(desired(name, source=f"private/{name}.yaml")) for name in ("b", "c")]
+    made = plan(
+        [desired("a")], [observed(desired("a")), *seen], state={"excluded_sources": ["private/"]}
+    )
+    assert kinds(made) == {"a": Kind.UNCHANGED, "b": Kind.SKIP, "c": Kind.SKIP}
+
+
+def test_schedule_of_a_file_that_lost_its_id_is_kept_while_the_file_exists() -> None:
+    made = plan([desired("a")], _managed("a", "b"), state={"not_workflow_sources": ["b.yaml"]})
+    assert kinds(made)["b"] is Kind.SKIP
+    assert "no longer a workflow file" in made.operations[1].reasons[0]
+
+
+def test_globs_that_leave_out_most_files_delete_nothing_and_need_no_override() -> None:
+    left_out = [f"{name}.yaml" for name in "bcdefg"]
+    made = plan(
+        [desired("a")], _managed(*"abcdefg"), state={"excluded_sources": left_out}, prune=True
+    )
+    assert [op.kind for op in made.operations] == [Kind.UNCHANGED] + [Kind.SKIP] * 6
+    assert made.guard_message == ""
+
+
+def test_files_left_out_by_the_globs_and_then_removed_meet_the_prune_guard() -> None:
+    made = plan([desired("a")], _managed(*"abcdefg"), state={"excluded_sources": []})
+    assert set(kinds(made).values()) == {Kind.UNCHANGED, Kind.BLOCKED}
+    assert "6 of the 7" in made.guard_message
+
+
 def test_a_changed_set_that_empties_the_tree_deletes_nothing_even_when_allowed() -> None:
     made = plan(
         [],

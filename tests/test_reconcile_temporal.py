@@ -12,6 +12,7 @@ Tests marked `temporal` use the server; the gateway's pure helpers are tested at
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from trees import workflow_yaml
 
 from scheduled.devserver import DevServer
+from scheduled.format.globs import FileSelection
 from scheduled.model.desired import schedule_id_prefix
 from scheduled.reconcile.apply import Outcome, write_for
 from scheduled.reconcile.diff import field_changes
@@ -117,6 +119,7 @@ def _overlap_case(index: int) -> FieldCase:
 
 
 S, M, H = timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1)
+MS = timedelta(milliseconds=1)
 CASES = [
     FieldCase(
         "cron",
@@ -164,6 +167,15 @@ CASES = [
         frozenset({"jitter"}),
     ),
     FieldCase(
+        "jitter_subsecond",  # the server honours jitter to the millisecond (its next times)
+        {"jitter": "500ms"},
+        {"jitter": "1.5s"},
+        lambda seen: seen.schedule.spec.jitter,
+        500 * MS,
+        1500 * MS,
+        frozenset({"jitter"}),
+    ),
+    FieldCase(
         "start_end",
         {"start_at": "2030-01-01T00:00:00Z", "end_at": "2031-01-01T00:00:00Z"},
         {"start_at": "2030-02-01T00:00:00Z", "end_at": "2032-06-01T00:00:00Z"},
@@ -173,6 +185,15 @@ CASES = [
         frozenset({"start_at", "end_at"}),
     ),
     *(_overlap_case(index) for index in range(len(OVERLAPS))),
+    FieldCase(
+        "overlap_allow",  # the seed platform's name for allow_all
+        {"overlap_policy": "allow"},
+        {"overlap_policy": "skip"},
+        lambda seen: seen.schedule.policy.overlap,
+        tc.ScheduleOverlapPolicy.ALLOW_ALL,
+        tc.ScheduleOverlapPolicy.SKIP,
+        frozenset({"overlap_policy"}),
+    ),
     FieldCase(
         "catchup_window",
         {},
@@ -266,6 +287,28 @@ CASES = [
         (H, 30 * M, 10 * S),
         (2 * H, 45 * M, 20 * S),
         frozenset({"execution_timeout", "run_timeout", "task_timeout"}),
+    ),
+    FieldCase(
+        "timeouts_go",
+        {"execution_timeout": "2h45m30s", "run_timeout": "1.5h", "task_timeout": "1500ms"},
+        {"execution_timeout": "2h45m31s", "run_timeout": "1h31m", "task_timeout": "2.5s"},
+        lambda seen: (
+            seen.action.execution_timeout,
+            seen.action.run_timeout,
+            seen.action.task_timeout,
+        ),
+        (2 * H + 45 * M + 30 * S, 90 * M, 1500 * MS),
+        (2 * H + 45 * M + 31 * S, 91 * M, 2500 * MS),
+        frozenset({"execution_timeout", "run_timeout", "task_timeout"}),
+    ),
+    FieldCase(
+        "retry_subsecond",
+        {"retry": {"initial_interval": "500ms", "maximum_interval": "2.5s"}},
+        {"retry": {"initial_interval": "250ms", "maximum_interval": "2.5s"}},
+        _retry,
+        (500 * MS, 2.0, 2500 * MS, 0, ()),
+        (250 * MS, 2.0, 2500 * MS, 0, ()),
+        frozenset({"retry"}),
     ),
     FieldCase(
         "retry",
@@ -854,6 +897,46 @@ def test_end_at_in_the_past_is_not_created(
 
 
 @pytest.mark.temporal
+def test_files_the_globs_leave_out_keep_their_schedules_until_they_are_removed(
+    temporal_address: str, project_name: str, tmp_path: Path
+) -> None:
+    async def body(env: Env) -> None:
+        legacy = ["old-a", "old-b", "old-c"]
+        for workflow_id in legacy:
+            env.write(workflow_id, path=f"legacy/{workflow_id}.yaml", cron=CRON, note="kept")
+        env.write("current", cron=CRON)
+        await env.apply_and_settle()
+        before = await env.describe("old-a")
+
+        env.selection = FileSelection(exclude=("legacy",))  # 3 of the 4 files drop out
+        left_out = await env.apply()
+        assert [outcomes(left_out)[env.schedule_id(x)] for x in legacy] == [Outcome.SKIPPED] * 3
+        skipped = next(op for op in left_out.plan.operations if op.workflow_id == "old-a")
+        assert "the include/exclude globs leave it out" in skipped.reasons[0]
+        assert (left_out.plan.guard_message, env.last_calls) == ("", Counter({"list": 1}))
+        after = await env.describe("old-a")
+        assert (after.schedule.spec, after.schedule.state) == (
+            before.schedule.spec,
+            before.schedule.state,
+        )
+
+        (env.root / "legacy" / "old-a.yaml").unlink()  # really gone: its schedule goes too
+        gone = await env.apply()
+        assert outcomes(gone)[env.schedule_id("old-a")] is Outcome.DELETED
+        assert outcomes(gone)[env.schedule_id("old-b")] is Outcome.SKIPPED
+        await env.settled()
+
+        for workflow_id in ("old-b", "old-c"):  # 2 of the 3 left: the prune guard stands
+            (env.root / "legacy" / f"{workflow_id}.yaml").unlink()
+        mass = await env.apply()
+        assert [outcomes(mass)[env.schedule_id(x)] for x in ("old-b", "old-c")] == [
+            Outcome.BLOCKED
+        ] * 2
+
+    run_env(temporal_address, project_name, tmp_path, body)
+
+
+@pytest.mark.temporal
 def test_prune_guard(temporal_address: str, project_name: str, tmp_path: Path) -> None:
     async def body(env: Env) -> None:
         for workflow_id in ("a", "b", "c"):
@@ -914,6 +997,44 @@ def test_gateway_describe_of_a_missing_schedule_raises_not_found(
             await env.gateway.describe(env.schedule_id("nothing"))
         with pytest.raises(ScheduleNotFoundError):
             await env.gateway.delete(env.schedule_id("nothing"))
+
+    run_env(temporal_address, project_name, tmp_path, body)
+
+
+@pytest.mark.temporal
+def test_the_server_fires_intervals_on_whole_seconds_but_honours_a_sub_second_jitter(
+    temporal_address: str, project_name: str, tmp_path: Path
+) -> None:
+    """The facts behind refusing `every: 1.5s` and `offset: 2.5s` and keeping `jitter: 500ms`."""
+
+    async def next_times(env: Env, name: str, spec: tc.ScheduleSpec) -> list[datetime]:
+        schedule_id = f"probe-{env.project}-{name}"
+        action = tc.ScheduleActionStartWorkflow("Probe", id=schedule_id, task_queue="probe")
+        handle = await env.client.create_schedule(
+            schedule_id, tc.Schedule(action=action, spec=spec, state=tc.ScheduleState(paused=True))
+        )
+        try:
+            return (await handle.describe()).info.next_action_times
+        finally:
+            await handle.delete()
+
+    async def body(env: Env) -> None:
+        every = tc.ScheduleIntervalSpec(every=timedelta(seconds=1.5))
+        fired = await next_times(env, "every", tc.ScheduleSpec(intervals=[every]))
+        assert {b - a for a, b in itertools.pairwise(fired)} == {S}  # not 1.5 s
+
+        shifted = tc.ScheduleIntervalSpec(every=M, offset=timedelta(seconds=2.5))
+        fired = await next_times(env, "offset", tc.ScheduleSpec(intervals=[shifted]))
+        assert {(t.second, t.microsecond) for t in fired} == {(2, 0)}  # 2.5 s cut to 2 s
+
+        with pytest.raises(RPCError, match="interval is too small"):
+            tiny = tc.ScheduleIntervalSpec(every=timedelta(milliseconds=500))
+            await next_times(env, "tiny", tc.ScheduleSpec(intervals=[tiny]))
+
+        jittered = tc.ScheduleSpec(intervals=[tc.ScheduleIntervalSpec(every=M)], jitter=500 * MS)
+        fired = await next_times(env, "jitter", jittered)
+        assert any(t.microsecond for t in fired)  # delayed by fractions of a second
+        assert all(t.second == 0 and t.microsecond < 500_000 for t in fired)
 
     run_env(temporal_address, project_name, tmp_path, body)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -232,3 +233,119 @@ def test_the_default_project_is_the_root_link_name_not_its_target(tmp_path: Path
     target.mkdir(parents=True)
     (tmp_path / "current").symlink_to(target)
     assert derive_project_name(tmp_path / "current") == "current"
+
+
+# -- include and exclude: which YAML files are workflow files -------------------------------------
+
+
+def _glob_tree(tmp_path: Path) -> Path:
+    """A valid workflow, a broken one under legacy/, and a YAML file without an id."""
+    root = tmp_path / "tree"
+    write_workflow(root, "workflows/job.yaml", workflow_yaml("job", cron="17 9 * * *"))
+    write_workflow(root, "legacy/old.yaml", workflow_yaml("old", cron="0 25 * * *"))
+    write_workflow(root, "mkdocs.yml", "site_name: docs\n")
+    return root
+
+
+def _validate_globs(
+    root: Path, *flags: str, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    runner = CliRunner(
+        env={"SCHEDULED_CONFIG": None, "SCHEDULED_INCLUDE": None, "SCHEDULED_EXCLUDE": None}
+        | (env or {})
+    )
+    result = runner.invoke(main, ["validate", str(root), "--format", "json", *flags])
+    if result.exit_code == 64:
+        return result.exit_code, {"usage": result.output}
+    document = json.loads(result.stdout)
+    return result.exit_code, {**document["tree"], "diagnostics": document["diagnostics"]}
+
+
+def test_exclude_from_the_config_file_leaves_files_out(tmp_path: Path) -> None:
+    root = _glob_tree(tmp_path)
+    config = _config(tmp_path, '[scheduled]\nexclude = ["legacy"]\n')
+    code, report = _validate_globs(root, "--config", config)
+    assert (code, report["excluded_files"]) == (0, ["legacy/old.yaml"])
+
+
+def test_exclude_from_the_environment_beats_the_config_file(tmp_path: Path) -> None:
+    root = _glob_tree(tmp_path)
+    config = _config(tmp_path, '[scheduled]\nexclude = ["nothing-here"]\n')
+    code, report = _validate_globs(
+        root, "--config", config, env={"SCHEDULED_EXCLUDE": "legacy mkdocs.yml"}
+    )
+    assert (code, report["excluded_files"]) == (0, ["legacy/old.yaml", "mkdocs.yml"])
+
+
+def test_repeated_exclude_flags_beat_the_environment(tmp_path: Path) -> None:
+    root = _glob_tree(tmp_path)
+    code, report = _validate_globs(
+        root, "--exclude", "legacy", "--exclude", "mkdocs.yml", env={"SCHEDULED_EXCLUDE": "x"}
+    )
+    assert (code, report["excluded_files"]) == (0, ["legacy/old.yaml", "mkdocs.yml"])
+
+
+def test_include_from_a_flag_beats_the_config_file_and_makes_ids_required(tmp_path: Path) -> None:
+    root = _glob_tree(tmp_path)
+    config = _config(tmp_path, '[scheduled]\ninclude = ["legacy/*.yaml"]\n')
+    code, report = _validate_globs(root, "--config", config, "--include", "*.yml")
+    # Only mkdocs.yml is selected, and an include that is set means "these are workflow files".
+    assert (code, report["not_workflow_files"]) == (1, [])
+    assert [d["code"] for d in report["diagnostics"]] == ["schema.missing-key"]
+
+
+def test_with_the_default_globs_a_yaml_file_without_an_id_only_warns(tmp_path: Path) -> None:
+    root = _glob_tree(tmp_path)
+    code, report = _validate_globs(root, "--exclude", "legacy")
+    assert (code, report["errors"], report["warnings"]) == (0, 0, 1)
+    assert report["not_workflow_files"] == ["mkdocs.yml"]
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        pytest.param(
+            'exclude = "legacy"',
+            r"`exclude` must be a list of strings \(globs\), not the string 'legacy'",
+            id="a string is not a list",
+        ),
+        pytest.param(
+            "include = [1, 2]",
+            r"`include` must be a list of strings \(globs\), not \[1, 2\]",
+            id="numbers are not globs",
+        ),
+        pytest.param("include = []", r"include needs at least one glob", id="no include glob"),
+        pytest.param(
+            'exclude = ["/srv/workflows/legacy"]',
+            r"exclude: glob '/srv/workflows/legacy' is absolute",
+            id="an absolute glob",
+        ),
+        pytest.param(
+            'include = ["../*.yaml"]', r"include: glob '../\*.yaml' leaves the tree", id="dotdot"
+        ),
+    ],
+)
+def test_a_bad_glob_setting_in_the_config_file_is_refused_with_the_file_named(
+    tmp_path: Path, line: str, words: str
+) -> None:
+    path = tmp_path / "scheduled.toml"
+    path.write_text(f"[scheduled]\n{line}\n")
+    with pytest.raises(ConfigError, match=words) as raised:
+        resolve_settings(path, {})
+    assert str(raised.value).startswith(f"{path}: ")
+
+
+def test_a_bad_glob_on_the_command_line_is_a_usage_error(tmp_path: Path) -> None:
+    code, report = _validate_globs(_glob_tree(tmp_path), "--exclude", "job-[0-9.yaml")
+    assert code == 64 and "without its closing `]`" in str(report["usage"])
+
+
+def test_globs_are_held_as_tuples_whichever_layer_gave_them() -> None:
+    settings = build_settings([{"include": ["a/*.yaml"]}, {"exclude": ("b",)}])
+    assert (settings.include, settings.exclude) == (("a/*.yaml",), ("b",))
+
+
+def test_the_example_config_names_only_real_settings_with_good_values() -> None:
+    example = Path(__file__).resolve().parent.parent / "config" / "scheduled.toml"
+    settings = build_settings([read_config_file(example)])
+    assert settings.exclude == ("mkdocs.yml", "docker-compose.yaml")

@@ -181,3 +181,38 @@ def test_a_cron_error_in_a_list_names_the_item_and_the_others_still_compile(tmp_
         ("cron.invalid", "schedule.cron[1]"),
         ("cron.never-fires", "schedule.cron[2]"),
     ]
+
+
+# -- durations finer than a second ---------------------------------------------------------------
+
+
+def test_a_jitter_under_a_second_is_kept_as_temporal_honours_it(tmp_path: Path) -> None:
+    schedule = schedule_of(tmp_path, workflow_yaml("jitter", cron="0 9 * * *", jitter="500ms"))
+    assert schedule.spec.jitter == timedelta(milliseconds=500)
+
+
+@pytest.mark.parametrize(
+    ("fields", "path", "words"),
+    [
+        ({"every": "1.5s"}, "schedule.every", "`every` (1.5s) is not a whole number of seconds"),
+        ({"every": "500ms"}, "schedule.every", "`every` (500ms) is not a whole number"),
+        (
+            {"every": "1m", "offset": "2.5s"},
+            "schedule.offset",
+            "`offset` (2.5s) is not a whole number of seconds",
+        ),
+    ],
+)
+def test_an_interval_finer_than_a_second_is_refused_as_temporal_would_not_honour_it(
+    tmp_path: Path, fields: dict[str, str], path: str, words: str
+) -> None:
+    (error,) = load_text(tmp_path, workflow_yaml("fraction", **fields)).diagnostics
+    assert (error.code, error.path) == ("schedule.interval-fraction", path)
+    assert words in error.message and "fires intervals on whole seconds only" in error.message
+
+
+def test_an_interval_in_go_form_is_read(tmp_path: Path) -> None:
+    schedule = schedule_of(tmp_path, workflow_yaml("go", every="1h30m", offset="2m30s"))
+    assert schedule.spec.intervals == (
+        Interval(timedelta(hours=1, minutes=30), timedelta(minutes=2, seconds=30)),
+    )

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from trees import workflow_yaml, write_workflow
 
+from scheduled.format.globs import FileSelection
 from scheduled.format.loader import LoadOptions, load_file, load_tree
 from scheduled.format.tree import FoundFile, ReadProblem, find_workflow_files, read_text
 
@@ -282,6 +284,20 @@ def test_an_unreadable_folder_is_reported_and_the_rest_of_the_tree_loads(world_t
             ["locked/", "file.unreadable", "the folder cannot be read: permission denied"]
         ],
     }
+
+
+def test_an_unreadable_folder_that_exclude_leaves_out_is_no_error(world_tmp: Path) -> None:
+    write_workflow(world_tmp, "good.yaml", workflow_yaml("good", every="1h"))
+    write_workflow(world_tmp, "private/inside.yaml", workflow_yaml("inside", every="1h"))
+    (world_tmp / "private").chmod(0)
+    options = replace(OPTIONS, selection=FileSelection(exclude=("private",)))
+    load_tree(world_tmp, options, now=NOW)
+
+    def work() -> dict[str, Any]:
+        result = load_tree(world_tmp, options, now=NOW)
+        return {"diagnostics": len(result.diagnostics), "excluded": sorted(result.excluded)}
+
+    assert as_unprivileged_user(work) == {"diagnostics": 0, "excluded": ["private/"]}
 
 
 def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:

@@ -70,6 +70,31 @@ def test_a_clean_tree_exits_0_with_a_summary(clean: Path) -> None:
     )
 
 
+def test_yaml_files_that_are_no_workflows_are_warned_about_and_exit_0(clean: Path) -> None:
+    write_workflow(clean, "mkdocs.yml", "site_name: docs\n")
+    write_workflow(clean, "deploy/worker.yaml", "kind: ConfigMap\n---\nkind: Deployment\n")
+    done = scheduled("validate", str(clean), cwd=clean.parent)
+    assert done.returncode == 0, done.stdout + done.stderr
+    *warnings, summary = done.stdout.splitlines()
+    located = [LOCATED.match(line) for line in warnings]
+    assert [found and found["file"] for found in located] == [
+        "workflows/deploy/worker.yaml",
+        "workflows/mkdocs.yml",
+    ]
+    assert all("warning: not a workflow file" in line for line in warnings)
+    assert summary == (
+        "checked 4 file(s): 2 schedule(s), 0 error(s) in 0 file(s), 2 warning(s); "
+        "2 not workflow file(s)"
+    )
+
+
+def test_excluded_files_are_counted_in_the_summary(clean: Path) -> None:
+    write_workflow(clean, "legacy/broken.yaml", workflow_yaml("broken", cron="0 25 * * *"))
+    done = scheduled("validate", str(clean), "--exclude", "legacy", cwd=clean.parent)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.endswith("0 warning(s); 1 excluded by the globs\n")
+
+
 def test_warnings_alone_still_exit_0(with_warning: Path) -> None:
     done = scheduled("validate", str(with_warning), cwd=with_warning.parent)
     assert done.returncode == 0

@@ -13,12 +13,19 @@ from scheduled.format.yaml_reader import (
     Position,
     YamlReadError,
     read_yaml,
+    read_yaml_documents,
 )
 
 
 def refusal(text: str) -> YamlReadError:
     with pytest.raises(YamlReadError) as caught:
         read_yaml(text)
+    return caught.value
+
+
+def refusal_of_documents(text: str) -> YamlReadError:
+    with pytest.raises(YamlReadError) as caught:
+        read_yaml_documents(text)
     return caught.value
 
 
@@ -35,7 +42,7 @@ def test_scalars_get_their_yaml_types() -> None:
         "number": 42,
         "hex": 31,
         "ratio": 1.5,
-        "yes_word": True,
+        "yes_word": "yes",
         "flag": False,
         "nothing": None,
         "empty": None,
@@ -60,8 +67,8 @@ def test_block_scalars_keep_their_text() -> None:
 
 
 def test_keys_that_look_like_other_types_become_their_text() -> None:
-    document = read_yaml("1: one\ntrue: yes\nnull: nothing\n1.5: x\n")
-    assert document.data == {"1": "one", "true": True, "null": "nothing", "1.5": "x"}
+    document = read_yaml("1: one\ntrue: false\nnull: nothing\n1.5: x\n")
+    assert document.data == {"1": "one", "true": False, "null": "nothing", "1.5": "x"}
 
 
 def test_a_byte_order_mark_free_text_with_unicode_is_read_as_is() -> None:
@@ -92,6 +99,101 @@ def test_merge_keys_fill_in_keys_that_the_mapping_does_not_set() -> None:
 def test_a_merge_of_a_list_of_mappings_takes_the_first_mention_of_each_key() -> None:
     document = read_yaml("a: &a {x: 1}\nb: &b {x: 2, y: 2}\nc:\n  <<: [*a, *b]\n")
     assert document.data["c"] == {"x": 1, "y": 2}
+
+
+# -- YAML 1.2 core, as editors read it -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        pytest.param("yes", "yes", id="yes is text"),
+        pytest.param("no", "no", id="no is text"),
+        pytest.param("on", "on", id="on is text"),
+        pytest.param("off", "off", id="off is text"),
+        pytest.param("y", "y", id="y is text"),
+        pytest.param("N", "N", id="N is text"),
+        pytest.param("Yes", "Yes", id="Yes is text"),
+        pytest.param("true", True, id="true"),
+        pytest.param("True", True, id="True"),
+        pytest.param("TRUE", True, id="TRUE"),
+        pytest.param("False", False, id="False"),
+        pytest.param("tRUE", "tRUE", id="mixed case is text"),
+        pytest.param("010", 10, id="a leading zero is decimal"),
+        pytest.param("0123", 123, id="0123 is decimal 123"),
+        pytest.param("0o17", 15, id="0o is octal"),
+        pytest.param("0x1f", 31, id="0x is hex"),
+        pytest.param("-0o17", "-0o17", id="a signed octal is text"),
+        pytest.param("0b101", "0b101", id="0b is text"),
+        pytest.param("1_000", "1_000", id="underscores are text"),
+        pytest.param("1:30", "1:30", id="sexagesimal is text"),
+        pytest.param("+12", 12, id="a signed decimal"),
+        pytest.param("1e3", 1000.0, id="an exponent without a dot is a float"),
+        pytest.param(".5", 0.5, id="a leading dot"),
+        pytest.param("-.inf", float("-inf"), id="minus infinity"),
+        pytest.param("~", None, id="tilde is null"),
+        pytest.param("Null", None, id="Null is null"),
+        pytest.param("nULL", "nULL", id="mixed-case null is text"),
+        pytest.param("2026-01-01", "2026-01-01", id="a date is text"),
+        pytest.param("=", "=", id="the 1.1 value key is text"),
+    ],
+)
+def test_plain_scalars_are_typed_by_the_yaml_1_2_core_schema(text: str, value: object) -> None:
+    assert read_yaml(f"x: {text}\n").data == {"x": value}
+
+
+def test_not_a_number_is_a_float_nan() -> None:
+    value = read_yaml("x: .NaN\n").data["x"]
+    assert isinstance(value, float) and value != value
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("!!int 010", 10),
+        ("!!int 0o17", 15),
+        ("!!float 1", 1.0),
+        ("!!bool TRUE", True),
+        ("!!null ~", None),
+        ("!!str 010", "010"),
+        ("!!str yes", "yes"),
+    ],
+)
+def test_explicit_tags_take_the_yaml_1_2_forms(text: str, value: object) -> None:
+    assert read_yaml(f"x: {text}\n").data == {"x": value}
+
+
+@pytest.mark.parametrize("word", ["yes", "no", "on", "off", "Y", "n"])
+def test_an_explicit_boolean_in_a_yaml_1_1_word_says_to_write_true_or_false(word: str) -> None:
+    error = refusal(f"x: !!bool {word}\n")
+    assert (error.code, error.line, error.column) == ("yaml.bad-value", 1, 4)
+    assert "read as YAML 1.2" in error.message
+    assert "write true or false" in error.message
+
+
+def test_the_text_of_a_plain_scalar_typed_as_something_else_is_kept() -> None:
+    document = read_yaml("id: 0123\nname: plain\nlist: [010, x]\nflag: TRUE\n")
+    assert document.texts == {("id",): "0123", ("list", 0): "010", ("flag",): "TRUE"}
+
+
+# -- several documents ---------------------------------------------------------------------------
+
+
+def test_every_document_of_a_stream_is_read_on_request() -> None:
+    documents = read_yaml_documents("kind: A\n---\nkind: B\n---\n")
+    assert [document.data for document in documents] == [{"kind": "A"}, {"kind": "B"}, None]
+    assert documents[1].values[("kind",)] == Position(3, 7)
+
+
+def test_an_anchor_of_one_document_is_unknown_in_the_next() -> None:
+    error = refusal_of_documents("a: &x 1\n---\nb: *x\n")
+    assert (error.code, error.line) == ("yaml.unknown-alias", 3)
+
+
+def test_the_expansion_limit_counts_every_document_of_the_file() -> None:
+    size = MAX_EXPANDED_VALUES // 2 + 1
+    document = "a: [" + ",".join(["1"] * size) + "]\n"
+    assert refusal_of_documents(document + "---\n" + document).code == "yaml.alias-bomb"
 
 
 # -- positions ----------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ def _tree(load: LoadResult, display: str) -> dict[str, Any]:
         "errors": load.error_count,
         "warnings": load.warning_count,
         "invalid_files": sorted(load.invalid_files),
+        "not_workflow_files": sorted(load.not_workflow_files),
+        "excluded_files": sorted(load.excluded),
     }
 
 

@@ -285,7 +285,8 @@ class PassRunner:
 
     def _tree_loaded(self, scope: frozenset[str] | None, load: LoadResult) -> None:
         self._progress_at = time.monotonic()
-        self._unread -= {result.relative for result in load.files}
+        # A file the globs leave out is never read, so it is done with as well.
+        self._unread -= {result.relative for result in load.files} | load.excluded
         self.health.tree_loaded(load, scope)
 
     def _result(self, result: OperationResult) -> None:

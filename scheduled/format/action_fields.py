@@ -21,6 +21,9 @@ if TYPE_CHECKING:  # workflow_file imports this module
 
 _SCHEDULE: DocPath = ("schedule",)
 _TIMEOUTS = ("execution_timeout", "run_timeout", "task_timeout")
+# Names of overlap policies that other workflow platforms' files use, for the same policy: such
+# files apply unchanged, and the schedule (and its fingerprint) is the same either way.
+OVERLAP_SYNONYMS = {"allow": OverlapPolicy.ALLOW_ALL}
 
 
 def read_action(
@@ -71,12 +74,16 @@ def read_action(
 def read_policies(block: SchemaGate, errors: ErrorSink) -> Policies:
     """The Policies; a rejected field reads as its default (the file is invalid anyway)."""
     return Policies(
-        overlap=OverlapPolicy(block.get("overlap_policy", "skip")),
+        overlap=_overlap(block.get("overlap_policy", "skip")),
         catchup_window=read_duration(block.values, "catchup_window", _SCHEDULE, errors)
         if block.valid("catchup_window")
         else None,
         pause_on_failure=bool(block.values.get("pause_on_failure", False)),
     )
+
+
+def _overlap(name: str) -> OverlapPolicy:
+    return OVERLAP_SYNONYMS.get(name) or OverlapPolicy(name)
 
 
 def _json(values: Mapping[str, Any], name: str, errors: ErrorSink) -> str | None:

@@ -4,7 +4,8 @@ Each file is read, parsed, checked against the schema and turned into a DesiredS
 own (workflow_file.load_file), so a broken file yields diagnostics for itself and nothing else.
 The tree-wide rule (one `id` per tree) runs last. A file that fails keeps its name (and its `id`
 when that could be read) in the result, so the reconciler can leave its schedule alone instead
-of deleting it.
+of deleting it. Files the include/exclude globs leave out are not read, but their names are
+kept too (`excluded`): a file that still exists never loses a schedule made from it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from scheduled.format import tree
 from scheduled.format.diagnostics import Diagnostic, Severity, sort_key
+from scheduled.format.globs import FileSelection
 from scheduled.format.workflow_file import FileResult, LoadOptions, load_file
 from scheduled.model.desired import DesiredSchedule
 
@@ -43,11 +45,23 @@ class LoadResult:
     readable: bool = True  # False: the root is missing or unreadable, which proves nothing
     root_problem: str = ""
     desired: Mapping[str, DesiredSchedule] = field(default_factory=dict)  # by workflow id
+    # YAML files the globs leave out, not read (a folder that cannot be listed ends in `/`)
+    excluded: frozenset[str] = frozenset()
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
         found = [diagnostic for result in self.files for diagnostic in result.diagnostics]
         return tuple(sorted(found, key=sort_key))
+
+    @property
+    def workflow_files(self) -> int:
+        """The files read as workflow files, valid or not (not those that are no workflow)."""
+        return sum(1 for result in self.files if result.is_workflow)
+
+    @property
+    def not_workflow_files(self) -> frozenset[str]:
+        """YAML files that hold no workflow (no `id`): present, but describing no schedule."""
+        return frozenset(result.relative for result in self.files if not result.is_workflow)
 
     @property
     def invalid_files(self) -> frozenset[str]:
@@ -126,7 +140,12 @@ def load_tree(
         )
         return LoadResult(root=root, readable=False, root_problem=f"the folder {root} {reason}")
     results: list[FileResult] = []
+    excluded: set[str] = set()
+    selection = options.selection
     for item in found:
+        if _excluded(item, selection):
+            excluded.add(item.relative)
+            continue
         signature = _signature(item.path)
         cached = (
             cache.get(item.relative, signature)
@@ -148,7 +167,17 @@ def load_tree(
         for result in results
         if result.valid and result.schedule is not None
     }
-    return LoadResult(root=root, files=tuple(results), desired=desired)
+    return LoadResult(
+        root=root, files=tuple(results), desired=desired, excluded=frozenset(excluded)
+    )
+
+
+def _excluded(item: tree.FoundFile, selection: FileSelection) -> bool:
+    """Left out by the globs. A folder that cannot be listed (`sub/`) is left out only by an
+    exclude glob: whether an include glob would match what is in it cannot be known."""
+    if item.relative.endswith("/"):
+        return selection.excludes_folder(item.relative.rstrip("/"))
+    return not selection.selects(item.relative)
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:

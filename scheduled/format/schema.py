@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema
 
 from scheduled.format.diagnostics import format_path
+from scheduled.format.yaml_core import FALSE, TRUE, YAML_1_1_FALSE, YAML_1_1_TRUE, boolean_fix
 
 SCHEMA_FILE = "workflow.schema.json"
 
@@ -49,7 +50,19 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(_inline_refs(schema, schema))
 
 
-_ANNOTATIONS = frozenset({"description", "title", "default", "examples", "$comment"})
+# Read by editors only (yaml-language-server, VS Code): each enum value's text on hover, and
+# the sentence shown instead of the bare regular expression when a pattern fails.
+_ANNOTATIONS = frozenset(
+    {
+        "description",
+        "title",
+        "default",
+        "examples",
+        "$comment",
+        "enumDescriptions",
+        "patternErrorMessage",
+    }
+)
 
 
 def _inline_refs(node: Any, schema: dict[str, Any]) -> Any:
@@ -99,6 +112,7 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
 }
 _IGNORED = frozenset(
     {"$schema", "$id", "$defs", "$comment", "title", "description", "default", "examples"}
+    | _ANNOTATIONS
 )
 
 
@@ -275,8 +289,13 @@ def _schedule_near_misses(data: Any) -> list[SchemaProblem]:
             True,
         )
         for key in data
-        if isinstance(key, str) and _one_typo_away(key, "schedule")
+        if is_schedule_misspelt(key)
     ]
+
+
+def is_schedule_misspelt(key: object) -> bool:
+    """A top-level key one typo from `schedule`, but not `schedule` itself."""
+    return isinstance(key, str) and key != "schedule" and _one_typo_away(key, "schedule")
 
 
 def _one_typo_away(word: str, target: str) -> bool:
@@ -359,8 +378,12 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
                 f"the file must hold a mapping of keys (id, workflow, schedule…), "
                 f"not {_describe_type(instance)}"
             )
+        elif path == ("id",):
+            message = f"`id` must be a name such as daily-report, not {_describe_type(instance)}"
         else:
             message = f"{_name(path)} must be {words}, not {_describe_type(instance)}"
+            if expected == "boolean" and isinstance(instance, str):
+                message += _boolean_hint(instance)
         yield SchemaProblem(path, message, "schema.type", at_key=False)
         return
     if validator == "enum":
@@ -421,6 +444,15 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
     yield SchemaProblem(path, f"{_name(path)}: {error.message}", f"schema.{validator}", False)
 
 
+def _boolean_hint(text: str) -> str:
+    """How to write the boolean meant by text: `no` (a YAML 1.1 boolean) or a quoted "false"."""
+    if text.lower() in YAML_1_1_TRUE | YAML_1_1_FALSE:
+        return boolean_fix(text)
+    if text in TRUE | FALSE:
+        return f"; write {text.lower()} without quotes (quoted, it is text)"
+    return ""
+
+
 def _pattern_message(path: tuple[str | int, ...], instance: Any) -> str:
     field = path[-1] if path else ""
     if field == "id":
@@ -435,5 +467,5 @@ def _pattern_message(path: tuple[str | int, ...], instance: Any) -> str:
         )
     return (
         f"{_name(path)} {instance!r} is not a duration; write a number with a unit, "
-        "such as 90s, 15m, 1h30m or 2d"
+        "such as 500ms, 1.5s, 90s, 15m, 1h30m or 2d (units largest first)"
     )

@@ -18,7 +18,7 @@ from scheduled.format.schema import did_you_mean
 from scheduled.format.yaml_reader import DocPath
 from scheduled.model.calendar import Interval
 from scheduled.model.desired import Spec
-from scheduled.model.durations import parse_duration
+from scheduled.model.durations import format_duration, is_whole_seconds, parse_duration
 
 if TYPE_CHECKING:  # workflow_file imports this module
     from scheduled.format.workflow_file import ErrorSink, SchemaGate
@@ -189,6 +189,17 @@ def _interval(values: Mapping[str, Any], errors: ErrorSink) -> tuple[Interval, .
             "schedule.every-zero", "`every` must be longer than zero", path=("schedule", "every")
         )
         return ()
+    for name, value in (("every", every), ("offset", offset)):
+        if not is_whole_seconds(value):
+            # Checked against the server: it stores `every: 1.5s` and `offset: 2.5s` as given
+            # but fires on whole seconds (every second; at :02), and refuses intervals under 1s.
+            errors.error(
+                "schedule.interval-fraction",
+                f"`{name}` ({format_duration(value)}) is not a whole number of seconds; "
+                "Temporal fires intervals on whole seconds only, so it would not run as written",
+                path=("schedule", name),
+            )
+            return ()
     if offset >= every:
         errors.error(
             "schedule.offset-too-large",

@@ -4,22 +4,34 @@ The builder here is slim on purpose: it reads the `id`, hands the `schedule:` bl
 readers (spec_fields for when it fires, action_fields for what it starts and how runs overlap),
 and only then runs the lints on what they built. A field the schema already rejected is not read
 again, so each problem is reported once, in the schema's words.
+
+Not every YAML file is a workflow file. With the default include globs, a file that YAML reads
+(one document or several) in which no document names an `id` or holds a `schedule` block is
+"not a workflow file": a warning, and nothing else. When `include` is set, every file it
+selects is meant to be one, and such a file is an error.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, TypedDict, Unpack
 
 from scheduled.format import tree
 from scheduled.format.action_fields import read_action, read_policies
 from scheduled.format.diagnostics import Diagnostic, Severity, format_path, sort_key
+from scheduled.format.globs import DEFAULT_SELECTION, FileSelection
 from scheduled.format.lints import lint
-from scheduled.format.schema import check_document
+from scheduled.format.schema import check_document, is_schedule_misspelt
 from scheduled.format.spec_fields import read_spec
-from scheduled.format.yaml_reader import DocPath, Document, YamlReadError, read_yaml
+from scheduled.format.yaml_reader import (
+    DocPath,
+    Document,
+    YamlReadError,
+    read_yaml,
+    read_yaml_documents,
+)
 from scheduled.model.desired import DesiredSchedule, schedule_id_for, with_fingerprint
 
 
@@ -29,6 +41,10 @@ class LoadOptions:
     default_workflow: str | None = None
     default_task_queue: str | None = None
     max_file_bytes: int = tree.MAX_FILE_BYTES
+    selection: FileSelection = DEFAULT_SELECTION  # which YAML files are workflow files
+    # `include` was set: every file it selects must be a workflow file (one without an `id`
+    # is an error, not "not a workflow file").
+    ids_required: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +54,7 @@ class FileResult:
     id_position: tuple[int, int] = (1, 1)  # line and column of the `id` value
     schedule: DesiredSchedule | None = None  # set only when the file is valid and has a schedule
     diagnostics: tuple[Diagnostic, ...] = ()
+    is_workflow: bool = True  # False: YAML without an `id`, reported with a warning only
 
     @property
     def valid(self) -> bool:
@@ -107,6 +124,10 @@ def load_text(relative: str, text: str, options: LoadOptions, *, now: datetime) 
     try:
         document = read_yaml(text)
     except YamlReadError as error:
+        if not options.ids_required:
+            unrelated = _not_a_workflow(error, text)
+            if unrelated is not None:
+                return findings.not_a_workflow(*unrelated)
         findings.error(error.code, error.message, line=error.line, column=error.column)
         # The id as far as the text shows it: a broken save still protects the schedule it
         # names, even when it is not that schedule's source (a duplicate, a rename).
@@ -115,6 +136,10 @@ def load_text(relative: str, text: str, options: LoadOptions, *, now: datetime) 
             return findings.result()
         return findings.result(workflow_id=recovered[0], id_position=recovered[1])
     findings.document = document
+    if not options.ids_required and not names_a_workflow(document.data):
+        where = document.position(())
+        return findings.not_a_workflow(_NO_ID, where.line, where.column)
+    _id_as_written(document)
     workflow_id: str | None = None
     id_position = (1, 1)
     try:
@@ -135,6 +160,52 @@ def load_text(relative: str, text: str, options: LoadOptions, *, now: datetime) 
         )
         # The id as far as it was read: its schedule is left alone, as for any error.
         return failed.result(workflow_id=workflow_id, id_position=id_position)
+
+
+_NO_ID = "it has no top-level `id`"
+
+
+def names_a_workflow(data: Any) -> bool:
+    """A document that is meant as a workflow: a mapping with an `id`, or with a `schedule`
+    block (or a key one typo from it), whose missing `id` is then an error; or a list of such
+    mappings (workflows written into one file, which is an error too)."""
+    if isinstance(data, list):
+        return any(names_a_workflow(item) for item in data if isinstance(item, dict))
+    if not isinstance(data, dict):
+        return False
+    return "id" in data or "schedule" in data or any(map(is_schedule_misspelt, data))
+
+
+def _not_a_workflow(error: YamlReadError, text: str) -> tuple[str, int, int] | None:
+    """Why a text read_yaml refused is still plainly not a workflow file, and where; None
+    when it may be one (a broken file is an error whatever it was meant to be)."""
+    if error.code == "yaml.empty":
+        return "it is empty or holds only comments", 1, 1
+    if error.code != "yaml.multiple-documents":
+        return None
+    try:
+        documents = read_yaml_documents(text)
+    except YamlReadError:
+        return None
+    if any(names_a_workflow(document.data) for document in documents):
+        return None
+    where = documents[0].position(())
+    return (
+        f"it holds {len(documents)} YAML documents and none has an `id`",
+        where.line,
+        where.column,
+    )
+
+
+def _id_as_written(document: Document) -> None:
+    """An `id` that YAML reads as a number (`0123`, `2024`) is the text as written: an id is a
+    name, and `0123` read as the number 123 would name another schedule."""
+    data = document.data
+    value = data.get("id") if isinstance(data, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = document.texts.get(("id",))
+        if text is not None:
+            data["id"] = text
 
 
 _ID_LINE = re.compile(r"^id:[ \t]*(?P<value>[^#\s][^#\n]*?)[ \t]*(?:#.*)?$", re.MULTILINE)
@@ -248,6 +319,19 @@ class _Findings:
 
     def error(self, code: str, message: str, **where: Unpack[Where]) -> None:
         self.add(Severity.ERROR, code, message, **where)
+
+    def not_a_workflow(self, why: str, line: int, column: int) -> FileResult:
+        """The result of a YAML file that is no workflow file: one warning, nothing else."""
+        self.diagnostics = []
+        self.add(
+            Severity.WARNING,
+            "file.not-a-workflow",
+            f"not a workflow file: {why}; skipped (add an `id` if it is meant to be one, "
+            "or add it to `exclude` to silence this)",
+            line=line,
+            column=column,
+        )
+        return replace(self.result(), is_workflow=False)
 
     def has_errors(self) -> bool:
         return any(diagnostic.is_error for diagnostic in self.diagnostics)

@@ -4,7 +4,8 @@ The document is built from the parser's event stream, not from PyYAML's construc
 keeps it iterative (deep nesting cannot blow the stack), lets aliases be counted as they expand
 (a "billion laughs" file is refused before anything multiplies), refuses tags that would build
 Python objects, reports duplicate keys (PyYAML silently keeps the last), and records the
-`line:column` of each value and key for diagnostics.
+`line:column` of each value and key for diagnostics. Scalars are typed by the YAML 1.2 core
+schema (yaml_core), as editors type them, not by PyYAML's YAML 1.1 resolver.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 from scheduled.errors import ScheduledError
+from scheduled.format import yaml_core
 
 # Where a value stands in a document: keys and list indexes from the root. Named apart from
 # pathlib.Path, which the loader also uses.
@@ -39,8 +41,6 @@ _STANDARD_SCALARS = {
     "tag:yaml.org,2002:binary",
 }
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
-_resolver = yaml.resolver.Resolver()
-_constructor = yaml.constructor.SafeConstructor()
 
 
 class YamlReadError(ScheduledError):
@@ -71,6 +71,9 @@ class Document:
     data: Any
     values: dict[DocPath, Position] = field(default_factory=dict)
     keys: dict[DocPath, Position] = field(default_factory=dict)
+    # The text of each plain scalar that YAML typed as something else (a number, a boolean,
+    # null): a field that is text whatever it looks like (`id: 0123`) takes it as written.
+    texts: dict[DocPath, str] = field(default_factory=dict)
 
     def position(self, path: DocPath, *, key: bool = False) -> Position:
         """The closest recorded position for path, walking up to the parent when needed."""
@@ -108,19 +111,8 @@ class _Frame:
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-# The scalar constructors themselves, not SafeConstructor.construct_object: that one remembers
-# every node it ever built (its cache is only cleared per document), which in a long-running
-# process that reads thousands of files grows without end.
-_SCALAR_CONSTRUCTORS = {
-    tag: yaml.constructor.SafeConstructor.yaml_constructors[tag]
-    for tag in _STANDARD_SCALARS - {_STR_TAG, _TIMESTAMP_TAG}
-}
-
-
-# The first characters for which the resolver has an implicit type (digits, y/n/t/f/o, ~, ...):
-# a plain scalar starting with any other character is a string, without running the regexes.
-_RESOLVABLE_FIRST = frozenset(_resolver.yaml_implicit_resolvers)
-assert None not in _RESOLVABLE_FIRST and not _resolver.yaml_path_resolvers
+_CONSTRUCTED_TAGS = _STANDARD_SCALARS - {_STR_TAG, _TIMESTAMP_TAG}
+_TYPED_FIRST = yaml_core.TYPED_FIRST
 
 
 def _scalar_value(event: ev.ScalarEvent) -> Any:
@@ -129,25 +121,19 @@ def _scalar_value(event: ev.ScalarEvent) -> Any:
         value = event.value
         if not event.implicit[0]:
             return value  # quoted, block or `!`-tagged: always a string
-        if value and value[0] not in _RESOLVABLE_FIRST:
+        if value and value[0] not in _TYPED_FIRST:
             return value
-        tag = _resolver.resolve(yaml.ScalarNode, value, event.implicit)  # type: ignore[no-untyped-call]
+        return yaml_core.resolve_plain(value)
     if tag in (_STR_TAG, _TIMESTAMP_TAG):
         return event.value  # timestamps are kept as text: the format checks dates itself
-    construct = _SCALAR_CONSTRUCTORS.get(tag)
-    if construct is None:
+    if tag not in _CONSTRUCTED_TAGS:
         _refuse_tag(tag, event)
         return event.value  # a local tag such as !Ref: keep the text, ignore the tag
-    node = yaml.ScalarNode(tag, event.value, style=event.style)
     try:
-        return construct(_constructor, node)
-    except Exception as error:  # any failure of a scalar constructor means a bad value
-        name = str(tag).removeprefix("tag:yaml.org,2002:")
+        return yaml_core.construct(tag, event.value)
+    except yaml_core.ScalarError as error:
         raise _error_at(
-            event.start_mark,
-            f"{event.value!r} is not a valid !!{name} value",
-            code="yaml.bad-value",
-            style=event.style,
+            event.start_mark, str(error), code="yaml.bad-value", style=event.style
         ) from error
 
 
@@ -169,9 +155,21 @@ def _refuse_tag(tag: str | None, event: ev.NodeEvent) -> None:
 
 def read_yaml(text: str) -> Document:
     """Parse exactly one YAML document. Raises YamlReadError with a position on any problem."""
+    (document,) = _parse(text, single=True)
+    return document
+
+
+def read_yaml_documents(text: str) -> list[Document]:
+    """Every document of a YAML stream (a Kubernetes file of several `---`), with the same
+    limits as read_yaml (the expansion limit counts the whole file); an empty document is
+    one whose data is None. Raises YamlReadError as read_yaml does."""
+    return _parse(text, single=False)
+
+
+def _parse(text: str, *, single: bool) -> list[Document]:
     loader = _Loader(text)
     try:
-        return _read(loader)
+        return _read(loader, single=single)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "the YAML syntax is broken"
@@ -189,9 +187,10 @@ def read_yaml(text: str) -> Document:
 
 
 # Long on purpose: the benchmarked hot loop over the parser's events, kept inline (bench_load).
-def _read(loader: Any) -> Document:
+def _read(loader: Any, *, single: bool) -> list[Document]:
     """The event loop: one pass, an explicit stack, the most frequent events tested first."""
     get_event = loader.get_event
+    documents: list[Document] = []
     document: Document | None = None
     stack: list[_Frame] = []
     anchors: dict[str, tuple[Any, int]] = {}
@@ -235,17 +234,24 @@ def _read(loader: Any) -> Document:
                 if key is not None:  # the common case, inlined: a value for a key
                     path = (*frame.path, key)
                     document.values[path] = position
+                    if type(value) is not str:
+                        document.texts[path] = event.value
                     document.keys[path] = frame.pending_key_position  # type: ignore[assignment]
                     frame.container[key] = value  # type: ignore[call-overload]
                     frame.size += 1
                     frame.pending_key = None
                     frame.pending_key_position = None
                     continue
-                _attach(stack, document, value, 1, _child_path(stack), position)
+                path = _child_path(stack)
+                if type(value) is not str:
+                    document.texts[path] = event.value
+                _attach(stack, document, value, 1, path, position)
                 continue
             value = _scalar_value(event)
             if event.anchor:
                 anchors[event.anchor] = (value, 1)
+            if type(value) is not str:
+                document.texts[()] = event.value
             _attach(stack, document, value, 1, (), position)
             root, have_root = value, True
             empty_root = event.value == "" and not event.style and event.tag is None
@@ -313,17 +319,27 @@ def _read(loader: Any) -> Document:
 
         if kind is ev.DocumentStartEvent:
             if document is not None:
-                raise _error_at(
-                    event.start_mark,
-                    "the file holds more than one YAML document (a second '---'); "
-                    "put one workflow in each file",
-                    code="yaml.multiple-documents",
-                )
+                if single:
+                    raise _error_at(
+                        event.start_mark,
+                        "the file holds more than one YAML document (a second '---'); "
+                        "put one workflow in each file",
+                        code="yaml.multiple-documents",
+                    )
+                document.data = root
+                documents.append(document)
+                anchors = {}  # an anchor is known only in its own document
+                root, have_root, empty_root = None, False, False
             document = Document(data=None)
             continue
         if kind is ev.StreamEndEvent or event is None:
             break
         # StreamStartEvent, DocumentEndEvent: nothing to do
+    if not single:
+        if document is not None:
+            document.data = root
+            documents.append(document)
+        return documents
     if document is None or not have_root or (root is None and empty_root):
         raise YamlReadError(
             "the file has no content (it is empty or holds only comments); "
@@ -331,7 +347,7 @@ def _read(loader: Any) -> Document:
             code="yaml.empty",
         )
     document.data = root
-    return document
+    return [document]
 
 
 def _check_expansion(total: int, event: ev.Event) -> None:

@@ -9,7 +9,9 @@ Rules, each forced by how Temporal behaves (see ../shared/TEMPORAL_NOTES.md):
   (a hand edit in the UI shows up there and is restored).
 * Touch only schedules whose ownership memo names this project: an id prefix is not ownership.
 * An operator's pause (or unpause) stands until the file changes `enabled`.
-* A file that exists but is invalid keeps its schedule exactly as it is.
+* A file that exists but is invalid keeps its schedule exactly as it is; so does one that still
+  exists but is no longer read as a workflow file (left out by the include/exclude globs, or
+  YAML without an `id`): only a file that is really gone deletes its schedule.
 * Deletions are guarded: an unreadable or empty tree deletes nothing, and a pass that would
   delete more than a share of the managed schedules is refused unless explicitly allowed.
 """
@@ -46,6 +48,16 @@ WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE})
 HELD_VANISHED = (
     "its file still exists but has no schedule block: deleted if it stays so for one more "
     "quiet period"
+)
+# A glob edit that leaves files out, or a file that lost its `id`, says nothing about whether
+# the schedule is still wanted; deleting on it would be a mass deletion by configuration.
+EXCLUDED = (
+    "its file still exists but the include/exclude globs leave it out: the schedule is kept "
+    "as it is until the file is removed"
+)
+NOT_A_WORKFLOW = (
+    "its file still exists but is no longer a workflow file (it has no `id`): the schedule "
+    "is kept as it is until the file is removed"
 )
 
 
@@ -89,8 +101,11 @@ class DesiredState:
     schedules: Mapping[str, DesiredSchedule]  # by schedule id
     invalid_sources: frozenset[str] = frozenset()  # files that exist but failed validation
     claimed_schedule_ids: frozenset[str] = frozenset()  # named by invalid files: kept as is
+    # Files that exist but are not read as workflow files: kept as is, like invalid ones.
+    excluded_sources: frozenset[str] = frozenset()  # left out by the include/exclude globs
+    not_workflow_sources: frozenset[str] = frozenset()  # YAML that names no `id`
     readable: bool = True
-    file_count: int = 0
+    file_count: int = 0  # workflow files, valid or not
     present_sources: frozenset[str] = frozenset()  # every workflow file in the tree
     scope: frozenset[str] | None = None  # only these files (a daemon's changed set)
     # ...and the schedules those files named in the daemon's previous load: a file renamed or
@@ -406,11 +421,18 @@ def _plan_orphan(
         paused=item.paused,
         note=item.note,
     )
-    if _protected(source, desired) or item.schedule_id in desired.claimed_schedule_ids:
+    if (
+        _protected(source, desired.invalid_sources)
+        or item.schedule_id in desired.claimed_schedule_ids
+    ):
         return base(
             kind=Kind.SKIP,
             reasons=("its file is invalid: the schedule is kept as it is until the file is fixed",),
         )
+    if _protected(source, desired.excluded_sources):
+        return base(kind=Kind.SKIP, reasons=(EXCLUDED,))
+    if source in desired.not_workflow_sources:
+        return base(kind=Kind.SKIP, reasons=(NOT_A_WORKFLOW,))
     if not options.prune:
         return base(kind=Kind.SKIP, reasons=("its file is gone, but pruning is off",))
     if (
@@ -422,14 +444,12 @@ def _plan_orphan(
     return base(kind=Kind.DELETE, reasons=("its file is gone or has no schedule",))
 
 
-def _protected(source: str, desired: DesiredState) -> bool:
-    """A file that exists but is invalid, or lies in a folder that could not be read (listed
-    as `folder/`), keeps its schedule as it is."""
-    if source in desired.invalid_sources:
+def _protected(source: str, sources: frozenset[str]) -> bool:
+    """The file is one of these, or lies in a folder among them that could not be read (listed
+    as `folder/`)."""
+    if source in sources:
         return True
-    return any(
-        invalid.endswith("/") and source.startswith(invalid) for invalid in desired.invalid_sources
-    )
+    return any(folder.endswith("/") and source.startswith(folder) for folder in sources)
 
 
 def _guard_message(
@@ -478,6 +498,8 @@ def desired_state_from(
     *,
     invalid_sources: Iterable[str] = (),
     claimed_workflow_ids: Iterable[str] = (),
+    excluded_sources: Iterable[str] = (),
+    not_workflow_sources: Iterable[str] = (),
     project: str,
     readable: bool = True,
     file_count: int = 0,
@@ -492,6 +514,8 @@ def desired_state_from(
         claimed_schedule_ids=frozenset(
             prefix + workflow_id for workflow_id in claimed_workflow_ids
         ),
+        excluded_sources=frozenset(excluded_sources),
+        not_workflow_sources=frozenset(not_workflow_sources),
         readable=readable,
         file_count=file_count,
         present_sources=frozenset(present_sources),
