@@ -272,6 +272,7 @@ class Config:
     workdir: Path
     profile: bool
     skip_default_rate: bool
+    only: frozenset[int] = frozenset({1, 2, 3, 4, 5})
 
 
 @dataclass(slots=True)
@@ -830,14 +831,19 @@ async def run_all(server: DevServer, config: Config) -> list[Phase]:
     warm = [make_item(i, 1) for i in range(min(50, config.count))]
     await baseline_create(client, f"schedule-{_tag('warm', '', 'base')}-", warm, config)
     _log("warm-up done")
-    await phase_cold(client, config, phases[0])
-    await phase_change(client, config, phases[1])
-    await phase_noop(client, config, phases[2])
-    await phase_describing(client, config, phases[3], recent=True)
-    await phase_describing(client, config, phases[4], recent=False)
+    runs = [
+        lambda: phase_cold(client, config, phases[0]),
+        lambda: phase_change(client, config, phases[1]),
+        lambda: phase_noop(client, config, phases[2]),
+        lambda: phase_describing(client, config, phases[3], recent=True),
+        lambda: phase_describing(client, config, phases[4], recent=False),
+    ]
+    for number, run in enumerate(runs, start=1):
+        if number in config.only:
+            await run()
     if not config.skip_default_rate:
         await default_rate_runs(client, config, phases)
-    return phases
+    return [phase for number, phase in enumerate(phases, start=1) if number in config.only]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -869,6 +875,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"write results here (default {DEFAULT_JSON.relative_to(REPO)})",
     )
     parser.add_argument("--no-json", action="store_true")
+    parser.add_argument(
+        "--phases",
+        default="1,2,3,4,5",
+        help="which phases to run, e.g. 3 or 1,3 (a re-run of a figure the machine disturbed)",
+    )
     return parser.parse_args(argv)
 
 
@@ -885,6 +896,7 @@ def main(argv: list[str] | None = None) -> int:
             workdir=workdir / "trees",
             profile=args.profile,
             skip_default_rate=args.skip_default_rate,
+            only=frozenset(int(part) for part in args.phases.split(",") if part.strip()),
         )
         machine, code = machine_line(), code_line()
         _log(f"machine: {machine}")
