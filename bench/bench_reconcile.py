@@ -39,6 +39,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -831,12 +832,12 @@ async def run_all(server: DevServer, config: Config) -> list[Phase]:
     warm = [make_item(i, 1) for i in range(min(50, config.count))]
     await baseline_create(client, f"schedule-{_tag('warm', '', 'base')}-", warm, config)
     _log("warm-up done")
-    runs = [
-        lambda: phase_cold(client, config, phases[0]),
-        lambda: phase_change(client, config, phases[1]),
-        lambda: phase_noop(client, config, phases[2]),
-        lambda: phase_describing(client, config, phases[3], recent=True),
-        lambda: phase_describing(client, config, phases[4], recent=False),
+    runs: list[Callable[[], Awaitable[None]]] = [
+        partial(phase_cold, client, config, phases[0]),
+        partial(phase_change, client, config, phases[1]),
+        partial(phase_noop, client, config, phases[2]),
+        partial(phase_describing, client, config, phases[3], recent=True),
+        partial(phase_describing, client, config, phases[4], recent=False),
     ]
     for number, run in enumerate(runs, start=1):
         if number in config.only:
