@@ -10,6 +10,7 @@ from scheduled.reconcile.apply import ApplyReport, OperationResult, Outcome
 from scheduled.reconcile.inventory import (
     Inventory,
     after_writes,
+    files_known_after,
     files_sharing_ids,
     ids_for_files,
     with_described,
@@ -82,3 +83,17 @@ def test_files_that_share_an_id_with_a_changed_file_change_with_it() -> None:
     ]
     assert files_sharing_ids(frozenset({"b.yaml"}), before) == {"a.yaml", "b.yaml"}
     assert files_sharing_ids(frozenset({"new.yaml"}), before) == {"new.yaml"}
+
+
+def test_a_gone_file_is_remembered_until_a_changed_set_holds_it() -> None:
+    a, b = (
+        FileResult(relative="a.yaml", workflow_id="x"),
+        FileResult(relative="b.yaml", workflow_id="x"),
+    )
+    known = files_known_after({}, [a, b], None)
+    # A pass for another file read the tree after b.yaml went: b.yaml's id is still known.
+    known = files_known_after(known, [a], frozenset({"c.yaml"}))
+    assert files_sharing_ids(frozenset({"b.yaml"}), known.values()) == {"a.yaml", "b.yaml"}
+    # The pass for b.yaml itself (or a full one) forgets it.
+    assert set(files_known_after(known, [a], frozenset({"b.yaml"}))) == {"a.yaml"}
+    assert set(files_known_after(known, [a], None)) == {"a.yaml"}

@@ -25,11 +25,17 @@ from scheduled.daemon.overview import Snapshot
 from scheduled.daemon.triggers import Pending, RecentDeletions, files_under, loop_is_alive
 from scheduled.daemon.vanished import HeldFiles
 from scheduled.errors import ScheduledError
-from scheduled.format.loader import FileCache, LoadResult, load_tree
+from scheduled.format.loader import FileCache, FileResult, LoadResult, load_tree
 from scheduled.format.revision import newer_by_ancestry, revision_problem, tree_revision
 from scheduled.reconcile.apply import ApplyOptions, OperationResult, Outcome
 from scheduled.reconcile.gateway import GatewayError, ScheduleGateway
-from scheduled.reconcile.inventory import Inventory, after_writes, files_sharing_ids, named_ids
+from scheduled.reconcile.inventory import (
+    Inventory,
+    after_writes,
+    files_known_after,
+    files_sharing_ids,
+    named_ids,
+)
 from scheduled.reconcile.phases import (
     DescribeChanged,
     ListAll,
@@ -77,6 +83,11 @@ class PassRunner:
         self._unread: set[str] = set()
         self._inventory: Inventory | None = None  # None until a full pass listed everything
         self._last_load: LoadResult | None = None
+        # Each file as last read, kept for a file that has gone until a pass had it in its
+        # changed set: a pass may read the tree after a deletion that only the next pass's
+        # changed set holds, and that pass must still know the id the file named (so the
+        # other file of a duplicate is planned at once).
+        self._named: dict[str, FileResult] = {}
         self._deletions = RecentDeletions(config.settings.resync_interval_s)
         self._held = HeldFiles(config.root)
         self._next_verify = 0.0  # monotonic; the first full pass verifies
@@ -100,17 +111,15 @@ class PassRunner:
         the workflow files they hold (a walk, so in a worker thread)."""
         if pending.full:
             return None
-        previous = self._last_load.files if self._last_load is not None else ()
         files = pending.files
         if pending.folders:
-            known = [result.relative for result in previous]
             inside = await anyio.to_thread.run_sync(
-                files_under, self.config.root, pending.folders, known
+                files_under, self.config.root, pending.folders, list(self._named)
             )
             if inside is None:
                 return None
             files |= inside
-        return files_sharing_ids(files, previous)
+        return files_sharing_ids(files, self._named.values())
 
     def stop(self) -> None:
         """A graceful stop: writes in flight get their grace (apply_plan cancels its own
@@ -173,8 +182,8 @@ class PassRunner:
                 apply=apply_options,
                 observer=self._observer(scope, settings, verify=verify),
                 scope=scope,
-                scope_ids=named_ids(scope, self.project, self._last_load.files)
-                if scope is not None and self._last_load is not None
+                scope_ids=named_ids(scope, self.project, self._named.values())
+                if scope is not None
                 else frozenset(),
                 order_revisions=partial(
                     newer_by_ancestry, self.config.root, plan_options.context.revision.name
@@ -194,7 +203,7 @@ class PassRunner:
             self._applying = False
         if verify:
             self._next_verify = time.monotonic() + settings.verify_interval_s
-        await self._remember(result, confirmed)
+        await self._remember(result, confirmed, scope)
         assert result.report is not None, "the daemon's passes apply"
         self.health.pass_done(
             kind=kind,
@@ -237,12 +246,15 @@ class PassRunner:
             invalid_files=result.load.invalid_files,
         )
 
-    async def _remember(self, result: PassResult, confirmed: frozenset[str]) -> None:
+    async def _remember(
+        self, result: PassResult, confirmed: frozenset[str], scope: frozenset[str] | None
+    ) -> None:
         """Fold what the pass saw and did into the state the next pass starts from."""
         assert result.report is not None, "the daemon's passes apply"
         if result.journal_error:
             logger.bind(error=result.journal_error).warning("journal of recent writes not updated")
         self._last_load = result.load
+        self._named = files_known_after(self._named, result.load.files, scope)
         self._inventory = after_writes(Inventory.of(result.observed), result.plan, result.report)
         self.passes += 1
         self._deletions.add(time.monotonic(), result.report.counts()[Outcome.DELETED])

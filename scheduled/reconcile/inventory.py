@@ -61,6 +61,21 @@ def named_ids(files: frozenset[str], project: str, *loads: Iterable[FileResult])
     )
 
 
+def files_known_after(
+    known: Mapping[str, FileResult], loaded: Iterable[FileResult], scope: frozenset[str] | None
+) -> dict[str, FileResult]:
+    """Each file as last read, after a pass that read `loaded`: a file that is gone is
+    forgotten only once a pass had it in its changed set (or was full), because a pass may read
+    the tree after a deletion that only the next pass's changed set holds."""
+    present = {result.relative: result for result in loaded}
+    kept = {
+        name: result
+        for name, result in known.items()
+        if name not in present and scope is not None and name not in scope
+    }
+    return {**kept, **present}
+
+
 def files_sharing_ids(files: frozenset[str], *loads: Iterable[FileResult]) -> frozenset[str]:
     """The files plus every file that names the same workflow id as one of them: when one of
     two files holding an id changes or goes away, the other one's fate changes with it (a
