@@ -800,7 +800,7 @@ def render(phases: list[Phase], config: Config) -> str:
             f"{phase.median_of('cpu_s'):>6.2f}  "
             f"{phase.scheduled[-1].calls}"
         )
-    noop = phases[2].scheduled
+    noop = next((phase.scheduled for phase in phases if phase.name.startswith("3 ")), [])
     lines.append("")
     lines.append(
         "no-op resync writes (create+update+delete) per repetition: "
