@@ -35,6 +35,10 @@ batch may make it). What every order agrees on is asserted exactly: the note, cr
 each schedule, that no other schedule exists, that a schedule no possible order deletes keeps its
 identity (Temporal's `created_at`: a rename moves a schedule, it never re-creates it), and that a
 schedule no possible order changes is not written at all (an unchanged file makes zero writes).
+It also checks /status: the invalid files, and the number of managed schedules.
+
+One bug it found is guarded, not hidden (KNOWN_BUG_STRANDED_ORPHANS): the ids that bug may
+leave behind are checked only after a full pass, and a strict xfail at the end reproduces it.
 """
 
 from __future__ import annotations
@@ -87,9 +91,11 @@ MAX_VIEWS = 8  # trees one batch may show the daemon: the model folds over 2**(n
 # a changed-set pass plans a schedule that no file wants only when the file it was last written
 # from is among the changed files. So when the last file claiming an id (an invalid file, or one
 # of two duplicates) changes or goes away after the schedule's own file has gone or moved on,
-# the schedule stays until the next full resync. While True, the test does not make a change
-# whose deletions some order of passes would leave to that bug (it logs "not made: the known
-# bug ..."); set it to False once the strict xfail below passes.
+# the schedule stays until the next full resync. While True, a batch that makes such a deletion
+# (in some order of passes: the schedule's source is not among the files changed since the pass
+# before) is checked without those ids after its changed passes; then SIGHUP asks for a full
+# pass, and the deletion (and that nothing else is written) is checked strictly. Set it to
+# False once the strict xfail at the end of this file passes.
 KNOWN_BUG_STRANDED_ORPHANS = True
 
 
@@ -170,7 +176,7 @@ def describe_state(state: FileState | None) -> str:
 # -- what Temporal should hold -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Expected:
     """A schedule as the model sees it: what a file set, and which file it came from."""
 
@@ -245,19 +251,25 @@ class Seen:
     deleted: frozenset[str] = frozenset()  # ids deleted on the way (may have come back anew)
     written: frozenset[str] = frozenset()  # ids written on the way
     stranded: frozenset[str] = frozenset()  # deletions the known bug leaves undone
+    unread: frozenset[str] = frozenset()  # files changed since the last tree read
 
     def after(self, view: View) -> Seen:
+        """A pass read this tree: its changed set is every file changed since the last read."""
         before = dict(self.temporal)
         now = reconciled(view.tree, before)
         changed = {i for i in before.keys() | now.keys() if before.get(i) != now.get(i)}
         gone = before.keys() - now.keys()
-        stranded = {i for i in gone if before[i].source not in view.changed}
+        scope = self.unread | view.changed
         return Seen(
             frozenset(now.items()),
             self.deleted | gone,
             self.written | changed,
-            self.stranded | stranded,
+            self.stranded | {i for i in gone if before[i].source not in scope},
         )
+
+    def skipping(self, view: View) -> Seen:
+        """No pass read this tree: its changes wait for the next pass."""
+        return replace(self, unread=self.unread | view.changed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +286,7 @@ class BatchOutcome:
     def of(cls, start: Temporal, views: Sequence[View]) -> BatchOutcome:
         ways = {Seen(frozenset(start.items()))}
         for view in views[:-1]:  # each intermediate tree was read, or not
-            ways |= {way.after(view) for way in ways}
+            ways = {way.after(view) for way in ways} | {way.skipping(view) for way in ways}
         ends = {way.after(views[-1]) for way in ways}  # the last tree is always read
         stranded = frozenset().union(*(way.stranded for way in ends))
         results = {way.temporal for way in ends}
@@ -514,7 +526,6 @@ class World:
     root: Path
     daemon: DaemonProcess | None = None
     daemons: int = 0
-    log: list[str] = field(default_factory=list)
 
     def start_daemon(self) -> DaemonProcess:
         self.daemons += 1
@@ -610,11 +621,17 @@ class Checker:
     settle_times: list[float] = field(default_factory=list)
 
     def settle(
-        self, outcome: BatchOutcome, tree: Tree, changed_at: float | None, timeout: float
+        self,
+        outcome: BatchOutcome,
+        tree: Tree,
+        changed_at: float | None,
+        timeout: float,
+        unchecked: frozenset[str] = frozenset(),
     ) -> None:
         """Poll until the daemon's last pass began after the last change (when there was one),
         converged and left nothing pending, and Temporal equals the model; fail with what still
-        differs once `timeout` is over (a schedule held for a second look takes one more pass)."""
+        differs once `timeout` is over (a schedule held for a second look takes one more pass).
+        The `unchecked` ids may be there or not (the known bug)."""
         assert outcome.temporal is not None
         started = time.monotonic()
         deadline = started + timeout
@@ -630,7 +647,7 @@ class Checker:
             elif not (status["activity"].startswith("watching") and last.get("converged")):
                 problems = [f"not settled: {status['activity']!r}, last pass: {last}"]
             else:
-                problems = self.compare(outcome, tree, status)
+                problems = self.compare(outcome, tree, status, unchecked)
                 if not problems:
                     self.settle_times.append(time.monotonic() - started)
                     return
@@ -641,7 +658,9 @@ class Checker:
                 )
             time.sleep(0.05)
 
-    def compare(self, outcome: BatchOutcome, tree: Tree, status: dict[str, Any]) -> list[str]:
+    def compare(
+        self, outcome: BatchOutcome, tree: Tree, status: dict[str, Any], unchecked: frozenset[str]
+    ) -> list[str]:
         expected = outcome.temporal
         assert expected is not None
         project, probe = self.world.project, self.world.probe
@@ -649,8 +668,10 @@ class Checker:
         problems: list[str] = []
         for workflow_id in WORKFLOW_IDS:
             description = found[sid(project, workflow_id)]
-            want = expected.get(workflow_id)
-            problems += self.compare_one(workflow_id, want, description, outcome)
+            if workflow_id not in unchecked:
+                want = expected.get(workflow_id)
+                problems += self.compare_one(workflow_id, want, description, outcome)
+        stranded = sum(1 for i in unchecked - expected.keys() if found[sid(project, i)])
         prefix = schedule_id_prefix(project)
         known = {sid(project, i) for i in WORKFLOW_IDS}
         for extra in sorted(probe.listed_ids(prefix) - known):
@@ -659,9 +680,10 @@ class Checker:
         invalid = sorted(derive(tree).invalid)
         if sorted(status["invalid_files"]) != invalid:
             problems.append(f"/status invalid_files {sorted(status['invalid_files'])} != {invalid}")
-        if status["managed_schedules"] != len(expected):
+        if status["managed_schedules"] != len(expected) + stranded:
             problems.append(
-                f"/status managed_schedules {status['managed_schedules']} != {len(expected)}"
+                f"/status managed_schedules {status['managed_schedules']} != "
+                f"{len(expected) + stranded}"
             )
         if not problems:
             self.snapshots = {
@@ -795,6 +817,8 @@ class ModelRun:
         """1–5 changes (and perhaps one rare event), then a check once the daemon settled."""
         self.batches += 1
         rng, world = self.rng, self.world
+        daemon_before = world.daemon
+        logged = len(daemon_before.logs()) if daemon_before else 0
         rare = next((event for event, chance in RARE.items() if rng.random() < chance), None)
         early = rare is not None and rng.random() < 0.5  # the event before the changes
         self.record(
@@ -814,6 +838,7 @@ class ModelRun:
                 during = wait_for_a_pass_in_progress(world.daemon)
                 world.kill_daemon()
                 self.record(f"  SIGKILL {'during a pass' if during else 'between passes'}")
+                self.counts["(SIGKILL during a pass)"] += during
             world.start_daemon().wait_ready(timeout=60)
         elif rare == "restart Temporal":
             if not early:
@@ -826,7 +851,33 @@ class ModelRun:
         if rare:
             self.counts[rare] += 1
         unchanged = BatchOutcome.of(self.temporal, [View.everything(self.tree)])
-        self.check(outcome or unchanged, changed_at, timeout)
+        outcome = outcome or unchanged
+        if not (KNOWN_BUG_STRANDED_ORPHANS and outcome.stranded):
+            self.check(outcome, changed_at, timeout)
+            return
+        ids = ", ".join(sorted(outcome.stranded))
+        self.record(f"  known bug: {ids} may stay until a full pass; checked after SIGHUP")
+        self.counts["(known bug: full pass)"] += 1
+        self.check(outcome, changed_at, timeout, unchecked=outcome.stranded)
+        gone = outcome.stranded - self.temporal.keys()
+        assert world.daemon is not None
+        held = {  # for a second look: deleted a quiet period later, as it should be
+            entry.get("schedule_id")
+            for entry in world.daemon.logs()[logged if world.daemon is daemon_before else 0 :]
+            if entry.get("outcome") == "skipped" and "no schedule block" in entry["message"]
+        }
+        stayed = sorted(
+            i
+            for i in gone
+            if world.probe.exists(sid(world.project, i)) and sid(world.project, i) not in held
+        )
+        self.record(f"  known bug: {', '.join(stayed) or 'none'} stayed after the changed pass")
+        self.counts["(known bug: stayed)"] += bool(stayed)
+        assert world.daemon is not None
+        full = world.daemon.passes("full")
+        world.daemon.send(signal.SIGHUP)
+        world.daemon.wait_passes("full", full)
+        self.check(BatchOutcome.of(self.temporal, [View.everything(self.tree)]), None, SETTLE_S)
 
     def changes(self, size: int) -> BatchOutcome | None:
         """Make up to `size` changes whose outcome no timing of the daemon's passes can change;
@@ -841,10 +892,7 @@ class ModelRun:
                 candidate = BatchOutcome.of(self.temporal, [*views, *change.views])
                 if candidate.temporal is None:
                     self.record(f"  (not made: its outcome would depend on timing: {change.label})")
-                    continue
-                if KNOWN_BUG_STRANDED_ORPHANS and candidate.stranded:
-                    ids = ", ".join(sorted(candidate.stranded))
-                    self.record(f"  (not made: the known bug would strand {ids}: {change.label})")
+                    self.counts["(not made: timing)"] += 1
                     continue
                 change.perform(self.world.root)
                 self.tree, outcome = change.after, candidate
@@ -857,8 +905,14 @@ class ModelRun:
                 break
         return outcome
 
-    def check(self, outcome: BatchOutcome, changed_at: float | None, timeout: float) -> None:
-        self.checker.settle(outcome, self.tree, changed_at, timeout)
+    def check(
+        self,
+        outcome: BatchOutcome,
+        changed_at: float | None,
+        timeout: float,
+        unchecked: frozenset[str] = frozenset(),
+    ) -> None:
+        self.checker.settle(outcome, self.tree, changed_at, timeout, unchecked)
         assert outcome.temporal is not None
         self.temporal = outcome.temporal
         invalid = len(derive(self.tree).invalid)
