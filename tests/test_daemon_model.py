@@ -48,6 +48,7 @@ import itertools
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import time
@@ -86,6 +87,7 @@ DAEMON_ARGS = ("--max-delete-fraction", "1")
 SETTLE_S = 30.0  # a batch is reconciled within about a second; the rest is for a busy machine
 SETTLE_AFTER_OUTAGE_S = 90.0  # the daemon's backoff after a Temporal restart reaches 10 s
 MAX_VIEWS = 8  # trees one batch may show the daemon: the model folds over 2**(n-1) orders
+PACED_BATCHES = 0.3  # share of batches with pauses between their changes
 
 # Known bug (found by this test; see test_deleting_a_renamed_broken_file_deletes_its_schedule):
 # a changed-set pass plans a schedule that no file wants only when the file it was last written
@@ -95,8 +97,16 @@ MAX_VIEWS = 8  # trees one batch may show the daemon: the model folds over 2**(n
 # (in some order of passes: the schedule's source is not among the files changed since the pass
 # before) is checked without those ids after its changed passes; then SIGHUP asks for a full
 # pass, and the deletion (and that nothing else is written) is checked strictly. Set it to
-# False once the strict xfail at the end of this file passes.
+# False once test_deleting_a_renamed_broken_file_deletes_its_schedule passes.
 KNOWN_BUG_STRANDED_ORPHANS = True
+# Known bug 2 (found by this test; see test_a_duplicate_deleted_during_a_pass_...): a changed
+# pass widens its changed set with the files that name the same ids (and a folder's files) as
+# the previous pass's load saw them; when that load already read a change whose watcher event
+# came too late for its own changed set, the next pass widens from a tree without the file, so
+# e.g. the other file of a removed duplicate is not applied until the next full resync. Only a
+# pass that straddles a change can do that: from the second change of a batch on. While True,
+# ids such a change can only reach through that widening are treated as for bug 1.
+KNOWN_BUG_EXPANSION_RACE = True
 
 
 # -- what a file holds -------------------------------------------------------------------------
@@ -237,6 +247,9 @@ class View:
 
     tree: dict[str, FileState]
     changed: frozenset[str]
+    # A pass started for an earlier change of the batch may have taken its changed set before
+    # this change and read the tree after it (KNOWN_BUG_EXPANSION_RACE).
+    straddled: bool = False
 
     @classmethod
     def everything(cls, tree: Tree) -> View:
@@ -250,7 +263,8 @@ class Seen:
     temporal: frozenset[tuple[str, Expected]]
     deleted: frozenset[str] = frozenset()  # ids deleted on the way (may have come back anew)
     written: frozenset[str] = frozenset()  # ids written on the way
-    stranded: frozenset[str] = frozenset()  # deletions the known bug leaves undone
+    stranded: frozenset[str] = frozenset()  # deletions the first known bug leaves undone
+    racy: frozenset[str] = frozenset()  # changes the second known bug may leave undone
     unread: frozenset[str] = frozenset()  # files changed since the last tree read
 
     def after(self, view: View) -> Seen:
@@ -260,11 +274,16 @@ class Seen:
         changed = {i for i in before.keys() | now.keys() if before.get(i) != now.get(i)}
         gone = before.keys() - now.keys()
         scope = self.unread | view.changed
+        # A changed pass plans a schedule a file wants only when that file is in its changed
+        # set, and one no file wants only when the file it was written from is: beyond the
+        # files changed, it has only its widening (files naming the same id) to find them.
+        by_expansion = {i for i in changed if (new := now.get(i)) and new.source not in scope}
         return Seen(
             frozenset(now.items()),
             self.deleted | gone,
             self.written | changed,
             self.stranded | {i for i in gone if before[i].source not in scope},
+            self.racy | (by_expansion if view.straddled else set()),
         )
 
     def skipping(self, view: View) -> Seen:
@@ -280,7 +299,15 @@ class BatchOutcome:
     temporal: dict[str, Expected] | None
     keeps_identity: frozenset[str]  # no order deletes them: the same schedule, not a new one
     unwritten: frozenset[str]  # no order changes them: not written at all
-    stranded: frozenset[str]  # some order deletes them in a way the known bug leaves undone
+    stranded: frozenset[str]  # some order leaves them to the first known bug
+    racy: frozenset[str]  # some order leaves them to the second known bug
+
+    @property
+    def known_bugs(self) -> frozenset[str]:
+        """Ids that only a full pass is sure to reconcile, while the known bugs stand."""
+        return (self.stranded if KNOWN_BUG_STRANDED_ORPHANS else frozenset()) | (
+            self.racy if KNOWN_BUG_EXPANSION_RACE else frozenset()
+        )
 
     @classmethod
     def of(cls, start: Temporal, views: Sequence[View]) -> BatchOutcome:
@@ -289,9 +316,10 @@ class BatchOutcome:
             ways = {way.after(view) for way in ways} | {way.skipping(view) for way in ways}
         ends = {way.after(views[-1]) for way in ways}  # the last tree is always read
         stranded = frozenset().union(*(way.stranded for way in ends))
+        racy = frozenset().union(*(way.racy for way in ends))
         results = {way.temporal for way in ends}
         if len(results) != 1:
-            return cls(None, frozenset(), frozenset(), stranded)
+            return cls(None, frozenset(), frozenset(), stranded, racy)
         [result] = results
         final = dict(result)
         kept = start.keys() & final.keys()
@@ -300,6 +328,7 @@ class BatchOutcome:
             frozenset(i for i in kept if not any(i in way.deleted for way in ends)),
             frozenset(i for i in kept if not any(i in way.written for way in ends)),
             stranded,
+            racy,
         )
 
 
@@ -409,6 +438,40 @@ def move_folder(tree: Tree, source: str, target: str) -> Change:
     return Change("move folder", f"move folder {source} -> {target}", (after,), perform)
 
 
+def new_folder(tree: Tree, files: Sequence[tuple[str, FileState]]) -> Change:
+    """A folder that appears with files in it (cp -r, a checkout): inotify may miss files
+    written before the new folder is watched."""
+    views, current = [], dict(tree)
+    for path, state in files:
+        current = {**current, path: state}
+        views.append(View(current, frozenset({path})))
+
+    def perform(root: Path) -> None:
+        for path, state in files:
+            write_atomically(root / path, state.text())
+
+    listed = ", ".join(f"{path}: {describe_state(state)}" for path, state in files)
+    return Change("new folder", f"new folder with {listed}", tuple(views), perform)
+
+
+def delete_folder(tree: Tree, folder: str) -> Change:
+    """A folder removed with everything in it (rm -r): one file after the other."""
+    files = sorted(name for name in tree if name.startswith(folder))
+    views, current = [], dict(tree)
+    for path in files:
+        current = {name: state for name, state in current.items() if name != path}
+        views.append(View(current, frozenset({path})))
+
+    def perform(root: Path) -> None:
+        for path in files:  # in the order the model's views have them
+            (root / path).unlink()
+        shutil.rmtree(root / folder)
+
+    return Change(
+        "delete folder", f"delete folder {folder} ({len(files)} files)", tuple(views), perform
+    )
+
+
 class Editor:
     """Proposes random changes of the model's tree (nothing is done until one is performed)."""
 
@@ -471,10 +534,21 @@ class Editor:
             return write(tree, target, copy, kind, in_place=in_place, why=f" of {twin} into")
         if kind == "same mtime":
             return self.same_mtime(tree, root, path, same_id)
-        assert kind == "move folder"
+        if kind == "new folder":
+            folder = f"{rng.choice(FOLDERS)}new{next(self.names)}/"
+            files: list[tuple[str, FileState]] = []
+            for _ in range(min(rng.randint(1, 3), MAX_FILES - count)):
+                workflow_id = self.free_id({**tree, **dict(files)})
+                files.append((f"{folder}f{next(self.names)}.yaml", self.scheduled(workflow_id)))
+            return new_folder(tree, files) if files else None
         folders = sorted({name.rsplit("/", 1)[0] + "/" for name in tree if "/" in name})
         if not folders:
             return None
+        if kind == "delete folder":
+            folder = rng.choice(folders)
+            inside = sum(1 for name in tree if name.startswith(folder))
+            return delete_folder(tree, folder) if count - inside >= MIN_FILES else None
+        assert kind == "move folder"
         return move_folder(tree, rng.choice(folders), f"moved{next(self.names)}/")
 
     def same_mtime(self, tree: Tree, root: Path, path: str, workflow_id: str) -> Change:
@@ -504,6 +578,8 @@ WEIGHTS = {
     "duplicate id": 6,
     "same mtime": 12,
     "move folder": 3,
+    "new folder": 3,
+    "delete folder": 2,
 }
 # Per batch: the daemon killed and started again, Temporal restarted, a reload.
 RARE = {"kill the daemon": 0.04, "restart Temporal": 0.025, "SIGHUP": 0.03}
@@ -694,6 +770,7 @@ class Checker:
                 )
                 for workflow_id in WORKFLOW_IDS
                 if (description := found[sid(project, workflow_id)]) is not None
+                and workflow_id not in unchecked  # may still lag: the full pass may write it
             }
         return problems
 
@@ -754,14 +831,16 @@ def seed_and_steps() -> tuple[int, int]:
     )
 
 
-def wait_for_a_pass_in_progress(daemon: DaemonProcess, timeout: float = 1.5) -> bool:
-    """Poll /status until a pass runs, to kill the daemon in the middle of one (or not)."""
+def wait_for_a_pass_in_progress(
+    daemon: DaemonProcess, timeout: float = 1.5, interval: float = 0.005
+) -> bool:
+    """Poll /status until a pass runs, to act in the middle of one (or not, after timeout)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         code, body = daemon.get("/status")
         if code == 200 and json.loads(body)["activity"].startswith("reconciling"):
             return True
-        time.sleep(0.005)
+        time.sleep(interval)
     return False
 
 
@@ -852,51 +931,73 @@ class ModelRun:
             self.counts[rare] += 1
         unchanged = BatchOutcome.of(self.temporal, [View.everything(self.tree)])
         outcome = outcome or unchanged
-        if not (KNOWN_BUG_STRANDED_ORPHANS and outcome.stranded):
+        if not outcome.known_bugs:
             self.check(outcome, changed_at, timeout)
             return
-        ids = ", ".join(sorted(outcome.stranded))
-        self.record(f"  known bug: {ids} may stay until a full pass; checked after SIGHUP")
+        ids = ", ".join(sorted(outcome.known_bugs))
+        self.record(f"  known bug: {ids} may lag until a full pass; checked after SIGHUP")
         self.counts["(known bug: full pass)"] += 1
-        self.check(outcome, changed_at, timeout, unchecked=outcome.stranded)
-        gone = outcome.stranded - self.temporal.keys()
-        assert world.daemon is not None
-        held = {  # for a second look: deleted a quiet period later, as it should be
-            entry.get("schedule_id")
-            for entry in world.daemon.logs()[logged if world.daemon is daemon_before else 0 :]
-            if entry.get("outcome") == "skipped" and "no schedule block" in entry["message"]
-        }
-        stayed = sorted(
-            i
-            for i in gone
-            if world.probe.exists(sid(world.project, i)) and sid(world.project, i) not in held
-        )
-        self.record(f"  known bug: {', '.join(stayed) or 'none'} stayed after the changed pass")
-        self.counts["(known bug: stayed)"] += bool(stayed)
+        self.check(outcome, changed_at, timeout, unchecked=outcome.known_bugs)
+        self.report_lag(outcome, daemon_before, logged)
         assert world.daemon is not None
         full = world.daemon.passes("full")
         world.daemon.send(signal.SIGHUP)
         world.daemon.wait_passes("full", full)
         self.check(BatchOutcome.of(self.temporal, [View.everything(self.tree)]), None, SETTLE_S)
 
+    def report_lag(
+        self, outcome: BatchOutcome, daemon_before: DaemonProcess | None, logged: int
+    ) -> None:
+        """Log (and count) the known bugs' ids that did lag behind the changed passes; a
+        schedule held for a second look is on its way, not lagging."""
+        world, daemon = self.world, self.world.daemon
+        assert daemon is not None
+        held = {
+            entry.get("schedule_id")
+            for entry in daemon.logs()[logged if daemon is daemon_before else 0 :]
+            if entry.get("outcome") == "skipped" and "no schedule block" in entry["message"]
+        }
+        found = world.probe.describe_many(sid(world.project, i) for i in outcome.known_bugs)
+        lagged = sorted(
+            i
+            for i in outcome.known_bugs
+            if sid(world.project, i) not in held
+            and self.checker.compare_one(
+                i, self.temporal.get(i), found[sid(world.project, i)], outcome
+            )
+        )
+        self.record(f"  known bug: {', '.join(lagged) or 'none'} lagged behind the changed pass")
+        for i in lagged:
+            self.counts[
+                "(known bug 1: lagged)" if i in outcome.stranded else "(known bug 2: lagged)"
+            ] += 1
+
     def changes(self, size: int) -> BatchOutcome | None:
         """Make up to `size` changes whose outcome no timing of the daemon's passes can change;
         None when none could be made."""
         views: list[View] = []
         outcome: BatchOutcome | None = None
+        paced = self.rng.random() < PACED_BATCHES
+        if paced:
+            self.record("  (paced: pauses between the changes)")
         for _ in range(size):
+            if paced and views:
+                # Pacing, not waiting: a pause past the quiet period lets a pass read the tree
+                # between two changes (the model allows for every such order either way).
+                time.sleep(self.rng.uniform(0, 0.4))
             for _attempt in range(30):
                 change = self.editor.propose(self.tree, self.world.root)
                 if change is None or len(views) + len(change.views) > MAX_VIEWS:
                     continue
-                candidate = BatchOutcome.of(self.temporal, [*views, *change.views])
+                straddled = [replace(view, straddled=bool(views)) for view in change.views]
+                candidate = BatchOutcome.of(self.temporal, [*views, *straddled])
                 if candidate.temporal is None:
                     self.record(f"  (not made: its outcome would depend on timing: {change.label})")
                     self.counts["(not made: timing)"] += 1
                     continue
                 change.perform(self.world.root)
                 self.tree, outcome = change.after, candidate
-                views.extend(change.views)
+                views.extend(straddled)
                 self.steps += 1
                 self.counts[change.kind] += 1
                 self.record(f"  step {self.steps}: {change.label}")
@@ -968,7 +1069,7 @@ def test_random_changes_keep_temporal_equal_to_the_model(
 def test_deleting_a_renamed_broken_file_deletes_its_schedule(
     tmp_path: Path, temporal_address: str, project_name: str
 ) -> None:
-    """Found by the model-based test (seeds 1 and 2): the minimal sequence. A broken file whose
+    """Known bug 1, found by the model-based test (seeds 1 and 2): the minimal sequence. A broken file whose
     id can be read keeps its schedule, also once renamed; deleted, nothing claims the schedule
     any more, so it must go. The changed pass sees only the new name, while the schedule's
     record names the old one, so it is left alone until the next full resync."""
@@ -999,6 +1100,62 @@ def test_deleting_a_renamed_broken_file_deletes_its_schedule(
 
         assert status is not None and status["last_reconcile"]["converged"]
         assert not probe.exists(schedule_id), f"still there after {status['last_reconcile']}"
+    finally:
+        daemon.stop()
+        probe.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug (KNOWN_BUG_EXPANSION_RACE): the next pass widens its changed set from "
+    "a load that already lacks the deleted duplicate; a full resync applies the other file",
+)
+def test_a_duplicate_deleted_during_a_pass_lets_the_other_file_apply(
+    tmp_path: Path, temporal_address: str, project_name: str
+) -> None:
+    """Known bug 2, found by the model-based test (seeds 1 and 4, paced batches). Two files
+    name the same id, so neither applies; one is deleted while a pass for an unrelated edit
+    runs: that pass reads the tree without it, but its changed set is the edit alone. The
+    next pass, for the deletion, looks for the files sharing its id in that load, finds none,
+    and the remaining file is not applied. The race is provoked, not waited for (the deletion
+    follows /status saying a pass runs), in three rounds, so one lost race cannot hide it."""
+    root = tmp_path / "tree"
+    for name in ("alpha", "beta", "gamma", "delta"):
+        write_workflow(root, f"{name}.yaml", workflow_yaml(name, cron="0 9 * * *", note="v1"))
+    daemon = start_daemon(tmp_path, root, project_name, temporal_address, *DAEMON_ARGS)
+    probe = TemporalProbe(temporal_address)
+
+    def race(twin: str) -> str | None:
+        """The note the schedule has after the round: "two" when the remaining file applied."""
+        schedule_id = sid(project_name, twin)
+        write_workflow(root, f"zzz/{twin}.yaml", workflow_yaml(twin, cron="0 9 * * *", note="one"))
+        wait_until(lambda: probe.note(schedule_id) == "one", what="the first file applied")
+        write_workflow(
+            root, f"other/{twin}.yaml", workflow_yaml(twin, cron="0 10 * * *", note="two")
+        )
+        wait_until(
+            lambda: (
+                {f"zzz/{twin}.yaml", f"other/{twin}.yaml"} <= set(daemon.status()["invalid_files"])
+            ),
+            what="the duplicates reported",
+        )
+        write_workflow(root, "alpha.yaml", workflow_yaml("alpha", cron="0 9 * * *", note=twin))
+        wait_for_a_pass_in_progress(daemon, interval=0.001)
+        (root / f"zzz/{twin}.yaml").unlink()
+        deleted_at = time.time()
+
+        def pass_after_the_deletion() -> dict[str, Any] | None:
+            found = daemon.status()
+            return found if pass_started_after(found, deleted_at) else None
+
+        wait_until(pass_after_the_deletion, what="a pass after the deletion")
+        return probe.note(schedule_id)
+
+    try:
+        daemon.wait_ready()
+        applied = {twin: race(twin) for twin in ("twin0", "twin1", "twin2")}
+
+        assert applied == {"twin0": "two", "twin1": "two", "twin2": "two"}
     finally:
         daemon.stop()
         probe.close()
