@@ -32,7 +32,7 @@ import temporalio.client as tc
 import temporalio.service
 from prometheus_client.parser import text_string_to_metric_families
 
-from scheduled.devserver import free_port
+from scheduled.devserver import DevServer, free_port, start_dev_server
 from scheduled.model.desired import schedule_id_for
 
 T = TypeVar("T")
@@ -126,6 +126,28 @@ class TemporalProbe:
 
     def exists(self, schedule_id: str) -> bool:
         return self.describe(schedule_id) is not None
+
+    def listed_ids(self, id_prefix: str) -> set[str]:
+        """The ids the list shows under a prefix. Eventually consistent: a schedule created or
+        deleted a moment ago may be missing or still there; describe is the truth."""
+
+        async def listed() -> set[str]:
+            query = f'ScheduleId STARTS_WITH "{id_prefix}"'
+            return {
+                entry.id
+                async for entry in await self.client.list_schedules(query)
+                if entry.id.startswith(id_prefix)
+            }
+
+        return self.run(listed())
+
+
+def own_dev_server(tmp_path: Path) -> tuple[Path, int, DevServer, TemporalProbe]:
+    """A dev server of the test's own (it is stopped and started again on the same port and
+    database: `start_dev_server(state, port=port)`), and a probe on it."""
+    state, port = tmp_path / "server", free_port()
+    server = start_dev_server(state, port=port)
+    return state, port, server, TemporalProbe(server.address)
 
 
 def schedule_state(description: tc.ScheduleDescription | None) -> Any:

@@ -27,6 +27,7 @@ import temporalio.client as tc
 from daemon_helpers import (
     DaemonProcess,
     TemporalProbe,
+    own_dev_server,
     process_exists,
     processes_mentioning,
     schedule_state,
@@ -36,7 +37,7 @@ from daemon_helpers import (
 )
 from trees import workflow_yaml, write_workflow
 
-from scheduled.devserver import DevServer, free_port, start_dev_server
+from scheduled.devserver import start_dev_server
 
 pytestmark = pytest.mark.temporal
 
@@ -490,14 +491,6 @@ def test_root_removed_and_restored_deletes_nothing_and_converges(
 
 
 # -- Temporal going away -----------------------------------------------------------------------
-
-
-def own_dev_server(tmp_path: Path) -> tuple[Path, int, DevServer, TemporalProbe]:
-    """A dev server of this test's own (it is stopped and started again on the same port and
-    database), and a probe on it."""
-    state, port = tmp_path / "server", free_port()
-    server = start_dev_server(state, port=port)
-    return state, port, server, TemporalProbe(server.address)
 
 
 def test_temporal_stopped_and_restarted_while_the_daemon_runs(
