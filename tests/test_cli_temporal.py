@@ -570,9 +570,10 @@ def test_plan_as_markdown_for_a_pull_request(cli: Cli) -> None:
     assert "- note: one\n+ note: two" in text and "Next runs after:" in text
 
 
-def on_a_terminal(cli: Cli, *args: str) -> tuple[int, str]:
+def on_a_terminal(cli: Cli, *args: str, typed: str = "") -> tuple[int, str]:
     """Run `python -m scheduled ARGS` with a pseudo-terminal as stdin, stdout and stderr, as a
-    person at a terminal does; its exit status and everything it drew."""
+    person at a terminal does (typing `typed` ahead, for a prompt); its exit status and
+    everything it drew."""
     main_fd, terminal_fd = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULED_")}
     env.update(TEMPORAL_ADDRESS=cli.address, COLUMNS="120", TERM="xterm-256color")
@@ -585,6 +586,7 @@ def on_a_terminal(cli: Cli, *args: str) -> tuple[int, str]:
         cwd=cli.root.parent,
     )
     os.close(terminal_fd)
+    os.write(main_fd, typed.encode())  # typed ahead: the terminal holds it for the prompt
     chunks: list[bytes] = []
     while True:
         try:

@@ -4,10 +4,7 @@ no changes; and what adopting keeps and loses, checked on the schedules themselv
 
 from __future__ import annotations
 
-import os
-import pty
 import subprocess
-import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +14,7 @@ import pytest
 import temporalio.client as tc
 import temporalio.common
 from reconcile_helpers import Env
-from test_cli_temporal import Cli
+from test_cli_temporal import Cli, on_a_terminal
 
 from scheduled.devserver import temporal_cli
 from scheduled.model.observed import ObservedSchedule
@@ -281,33 +278,6 @@ def test_export_reports_what_it_cannot_write_and_never_overwrites(cli: Cli, tmp_
     assert sorted(path.name for path in tree.iterdir()) == ["kept.yaml", f"{legacy}.yaml"]
 
 
-def on_a_terminal(cli: Cli, answer: str, *args: str) -> tuple[int, str]:
-    """`python -m scheduled ARGS` on a pseudo-terminal, typing `answer` at its prompt."""
-    main_fd, terminal_fd = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHEDULED_")}
-    env.update(TEMPORAL_ADDRESS=cli.address, COLUMNS="120")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scheduled", *args, "--project", cli.project],
-        stdin=terminal_fd,
-        stdout=terminal_fd,
-        stderr=terminal_fd,
-        env=env,
-    )
-    os.close(terminal_fd)
-    os.write(main_fd, answer.encode())  # typed ahead: the terminal holds it for the prompt
-    chunks: list[bytes] = []
-    while True:
-        try:
-            chunk = os.read(main_fd, 65536)
-        except OSError:  # the terminal closed: the process is gone
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(main_fd)
-    return process.wait(60), b"".join(chunks).decode("utf-8", "replace")
-
-
 def test_on_a_terminal_adopt_all_asks_first(cli: Cli) -> None:
     async def unmarked(env: Env) -> None:
         await env.create_unmarked("job")
@@ -315,10 +285,10 @@ def test_on_a_terminal_adopt_all_asks_first(cli: Cli) -> None:
 
     cli.env(unmarked)
     cli.write("job", cron="15 4 * * *")
-    code, drawn = on_a_terminal(cli, "n\n", "adopt", "--all", str(cli.root))
+    code, drawn = on_a_terminal(cli, "adopt", "--all", str(cli.root), typed="n\n")
     assert code == 2, drawn
     assert "Adopt 1 schedule(s)? [y/N]" in drawn and "nothing was changed (answered no)" in drawn
-    code, drawn = on_a_terminal(cli, "y\n", "adopt", "--all", str(cli.root))
+    code, drawn = on_a_terminal(cli, "adopt", "--all", str(cli.root), typed="y\n")
     assert code == 0, drawn
     assert "adopt --all: 1 adopted, 0 failed" in drawn
 
