@@ -108,6 +108,13 @@ KNOWN_BUG_STRANDED_ORPHANS = False  # fixed: the plan scope holds the ids files 
 # pass that straddles a change can do that: from the second change of a batch on. While True,
 # ids such a change can only reach through that widening are treated as for bug 1.
 KNOWN_BUG_EXPANSION_RACE = False  # fixed: a gone file's id is kept until a pass holds it
+# Known bug 3 (found by this test; see test_a_file_moved_to_another_folder_during_a_walk_...):
+# a pass walks the tree folder by folder, so a file moved from one folder to another meanwhile
+# may be in neither listing; if the pass was about that file already (it was just edited), its
+# schedule is deleted, and the next pass creates it anew (history and an operator's pause
+# lost), or not at all while another file claims the id. While True, a change made while a
+# pass may be walking (from the second change of a batch on) allows for that tree too.
+KNOWN_BUG_TORN_WALK = True
 
 
 # -- what a file holds -------------------------------------------------------------------------
@@ -167,7 +174,18 @@ class Broken:
         return ""
 
 
-FileState = Scheduled | Unscheduled | Broken
+@dataclass(frozen=True, slots=True)
+class Unlisted:
+    """A folder (key `name/`) that a walk found and could not list: it was moved away
+    meanwhile. The daemon keeps the schedules of every file recorded under it."""
+
+    workflow_id: None = None
+
+    def text(self) -> str:
+        raise AssertionError("only a walk in flight sees it: never written")
+
+
+FileState = Scheduled | Unscheduled | Broken | Unlisted
 Tree = Mapping[str, FileState]  # relative path -> content, as the daemon names files
 
 
@@ -182,6 +200,8 @@ def describe_state(state: FileState | None) -> str:
         return f"{state.workflow_id} '{state.minute} {state.hour} * * *' note={state.note}"
     if isinstance(state, Unscheduled):
         return f"{state.workflow_id} without a schedule block"
+    if isinstance(state, Unlisted):
+        return "a folder that cannot be listed"
     return f"broken ({state.kind}), written as {state.workflow_id}"
 
 
@@ -222,7 +242,7 @@ def derive(tree: Tree) -> Derived:
     for path, state in tree.items():
         if (workflow_id := readable_id(state)) is not None:
             holders[workflow_id].append(path)
-    invalid = {path for path, state in tree.items() if isinstance(state, Broken)}
+    invalid = {path for path, state in tree.items() if isinstance(state, Broken | Unlisted)}
     invalid |= {path for paths in holders.values() if len(paths) > 1 for path in paths}
     claimed = {workflow_id for path in invalid if (workflow_id := readable_id(tree[path]))}
     desired = {
@@ -239,11 +259,16 @@ def derive(tree: Tree) -> Derived:
 def reconciled(tree: Tree, temporal: Temporal) -> dict[str, Expected]:
     """What Temporal holds once the daemon reconciled this tree, starting from `temporal`."""
     derived = derive(tree)
+    unlisted = tuple(path for path in derived.invalid if path.endswith("/"))
     after = dict(derived.desired)
     for workflow_id, held in temporal.items():
         if workflow_id in after:
             continue
-        if held.source in derived.invalid or workflow_id in derived.claimed:
+        if (
+            held.source in derived.invalid
+            or held.source.startswith(unlisted)
+            or workflow_id in derived.claimed
+        ):
             after[workflow_id] = held  # a broken file keeps its schedule exactly as it is
         # else: deleted (at once, or a quiet period later when the file is still there)
     return after
@@ -266,33 +291,50 @@ class View:
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """One way the daemon may have lived through a batch: the trees it happened to read."""
+    """One way the daemon may have lived through a batch: the trees it happened to read, and
+    whether a known bug left changes undone on the way."""
 
     temporal: frozenset[tuple[str, Expected]]
     deleted: frozenset[str] = frozenset()  # ids deleted on the way (may have come back anew)
     written: frozenset[str] = frozenset()  # ids written on the way
-    stranded: frozenset[str] = frozenset()  # deletions the first known bug leaves undone
-    racy: frozenset[str] = frozenset()  # changes the second known bug may leave undone
+    stranded: frozenset[str] = frozenset()  # changes known bug 1 may leave undone
+    racy: frozenset[str] = frozenset()  # changes known bug 2 may leave undone
+    lagging: frozenset[str] = frozenset()  # changes a known bug did leave undone, in this way
     unread: frozenset[str] = frozenset()  # files changed since the last tree read
 
-    def after(self, view: View) -> Seen:
-        """A pass read this tree: its changed set is every file changed since the last read."""
+    def after(self, view: View) -> set[Seen]:
+        """A pass read this tree (its changed set: every file changed since the last read);
+        with a known bug in reach, also the way where the bug struck."""
         before = dict(self.temporal)
         now = reconciled(view.tree, before)
         changed = {i for i in before.keys() | now.keys() if before.get(i) != now.get(i)}
         gone = before.keys() - now.keys()
         scope = self.unread | view.changed
         # A changed pass plans a schedule a file wants only when that file is in its changed
-        # set, and one no file wants only when the file it was written from is: beyond the
-        # files changed, it has only its widening (files naming the same id) to find them.
-        by_expansion = {i for i in changed if (new := now.get(i)) and new.source not in scope}
-        return Seen(
+        # set, and one no file wants only when the file it was written from is; beyond the
+        # files changed, it has only its widening (the files naming the same id) to find them.
+        stranded = {i for i in gone if before[i].source not in scope}
+        racy = {i for i in changed if (new := now.get(i)) and new.source not in scope}
+        racy = racy if view.straddled else set()
+        seen = Seen(
             frozenset(now.items()),
             self.deleted | gone,
             self.written | changed,
-            self.stranded | {i for i in gone if before[i].source not in scope},
-            self.racy | (by_expansion if view.straddled else set()),
+            self.stranded | stranded,
+            self.racy | racy,
+            self.lagging,
         )
+        undone = (stranded if KNOWN_BUG_STRANDED_ORPHANS else set()) | (
+            racy if KNOWN_BUG_EXPANSION_RACE else set()
+        )
+        if not undone:
+            return {seen}
+        struck = {i: e for i, e in now.items() if i not in undone}
+        struck.update({i: before[i] for i in undone if i in before})
+        return {
+            seen,
+            replace(seen, temporal=frozenset(struck.items()), lagging=seen.lagging | undone),
+        }
 
     def skipping(self, view: View) -> Seen:
         """No pass read this tree: its changes wait for the next pass."""
@@ -301,33 +343,33 @@ class Seen:
 
 @dataclass(frozen=True, slots=True)
 class BatchOutcome:
-    """What every order of reading a batch's trees agrees on, or None for `temporal` when
-    the orders disagree (the change that made it so is not made)."""
+    """What every way of living through a batch agrees on, or None for `temporal` when they
+    disagree (the change that made it so is not made).
+
+    Ways where a known bug struck may differ in the ids it struck (`known_bugs`), but only so
+    far as a full pass repairs: once it ran, every way must agree."""
 
     temporal: dict[str, Expected] | None
-    keeps_identity: frozenset[str]  # no order deletes them: the same schedule, not a new one
-    unwritten: frozenset[str]  # no order changes them: not written at all
-    stranded: frozenset[str]  # some order leaves them to the first known bug
-    racy: frozenset[str]  # some order leaves them to the second known bug
-
-    @property
-    def known_bugs(self) -> frozenset[str]:
-        """Ids that only a full pass is sure to reconcile, while the known bugs stand."""
-        return (self.stranded if KNOWN_BUG_STRANDED_ORPHANS else frozenset()) | (
-            self.racy if KNOWN_BUG_EXPANSION_RACE else frozenset()
-        )
+    keeps_identity: frozenset[str]  # no way deletes them: the same schedule, not a new one
+    unwritten: frozenset[str]  # no way changes them: not written at all
+    stranded: frozenset[str]  # some way leaves them to known bug 1
+    racy: frozenset[str]  # some way leaves them to known bug 2
+    known_bugs: frozenset[str]  # checked only after a full pass
 
     @classmethod
     def of(cls, start: Temporal, views: Sequence[View]) -> BatchOutcome:
         ways = {Seen(frozenset(start.items()))}
         for view in views[:-1]:  # each intermediate tree was read, or not
-            ways = {way.after(view) for way in ways} | {way.skipping(view) for way in ways}
-        ends = {way.after(views[-1]) for way in ways}  # the last tree is always read
+            ways = {w for way in ways for w in way.after(view)} | {w.skipping(view) for w in ways}
+        ends = {w for way in ways for w in way.after(views[-1])}  # the last tree is read
         stranded = frozenset().union(*(way.stranded for way in ends))
         racy = frozenset().union(*(way.racy for way in ends))
-        results = {way.temporal for way in ends}
-        if len(results) != 1:
-            return cls(None, frozenset(), frozenset(), stranded, racy)
+        known_bugs = frozenset().union(*(way.lagging for way in ends))
+        results = {way.temporal for way in ends if not way.lagging}
+        last = views[-1].tree
+        repaired = {frozenset(reconciled(last, dict(way.temporal)).items()) for way in ends}
+        if len(results) != 1 or repaired != results:
+            return cls(None, frozenset(), frozenset(), stranded, racy, known_bugs)
         [result] = results
         final = dict(result)
         kept = start.keys() & final.keys()
@@ -337,6 +379,7 @@ class BatchOutcome:
             frozenset(i for i in kept if not any(i in way.written for way in ends)),
             stranded,
             racy,
+            known_bugs,
         )
 
 
@@ -375,6 +418,9 @@ class Change:
     label: str
     views: tuple[View, ...]
     perform: Callable[[Path], object]
+    # What a walk in flight may read while the change is made, when it spans two folders
+    # listed at different moments: each is (tree, whether only known bug 3 makes it matter).
+    torn: tuple[tuple[dict[str, FileState], bool], ...] = ()
 
     @property
     def after(self) -> dict[str, FileState]:
@@ -429,7 +475,15 @@ def rename(tree: Tree, source: str, target: str) -> Change:
         os.replace(root / source, root / target)
 
     view = View(after, frozenset({source, target}))
-    return Change("rename", f"rename {source} -> {target}{over}", (view,), perform)
+    torn: tuple[tuple[dict[str, FileState], bool], ...] = ()
+    if folder_of(source) != folder_of(target):
+        neither = {name: state for name, state in tree.items() if name != source}
+        torn = (({**tree, target: tree[source]}, False), (neither, True))
+    return Change("rename", f"rename {source} -> {target}{over}", (view,), perform, torn)
+
+
+def folder_of(path: str) -> str:
+    return path.rstrip("/").rpartition("/")[0]
 
 
 def move_folder(tree: Tree, source: str, target: str) -> Change:
@@ -438,12 +492,23 @@ def move_folder(tree: Tree, source: str, target: str) -> Change:
         {moved.get(name, name): state for name, state in tree.items()},
         frozenset(moved) | frozenset(moved.values()),
     )
+    outside = {name: state for name, state in tree.items() if name not in moved}
+    arrived = {moved[name]: state for name, state in tree.items() if name in moved}
+    unlisted: dict[str, FileState] = {source: Unlisted()}
+    torn = [({**outside, **unlisted}, False)]  # listed by its old name, gone when walked
+    if folder_of(source) != folder_of(target):
+        torn += [
+            ({**outside, **unlisted, **arrived}, False),
+            ({**tree, **arrived}, False),  # in both places
+            (outside, True),  # in neither
+        ]
 
     def perform(root: Path) -> None:
         (root / target).parent.mkdir(parents=True, exist_ok=True)
         os.rename(root / source, root / target)
 
-    return Change("move folder", f"move folder {source} -> {target}", (after,), perform)
+    label = f"move folder {source} -> {target}"
+    return Change("move folder", label, (after,), perform, tuple(torn))
 
 
 def new_folder(tree: Tree, files: Sequence[tuple[str, FileState]]) -> Change:
@@ -538,7 +603,7 @@ class Editor:
             target = self.new_path(tree) if count < MAX_FILES else path
             if target == twin or not held:
                 return None
-            copy = self.scheduled(tree[twin].workflow_id)
+            copy = self.scheduled(readable_id(tree[twin]) or "")
             return write(tree, target, copy, kind, in_place=in_place, why=f" of {twin} into")
         if kind == "same mtime":
             return self.same_mtime(tree, root, path, same_id)
@@ -552,8 +617,9 @@ class Editor:
         folders = sorted({name.rsplit("/", 1)[0] + "/" for name in tree if "/" in name})
         if not folders:
             return None
-        if kind == "delete folder":
-            folder = rng.choice(folders)
+        if kind == "delete folder":  # a leaf: one listing shows the deletions in order
+            leaves = [f for f in folders if not any(o != f and o.startswith(f) for o in folders)]
+            folder = rng.choice(leaves)
             inside = sum(1 for name in tree if name.startswith(folder))
             return delete_folder(tree, folder) if count - inside >= MIN_FILES else None
         assert kind == "move folder"
@@ -755,7 +821,10 @@ class Checker:
             if workflow_id not in unchecked:
                 want = expected.get(workflow_id)
                 problems += self.compare_one(workflow_id, want, description, outcome)
-        stranded = sum(1 for i in unchecked - expected.keys() if found[sid(project, i)])
+        # The unchecked ids count as Temporal has them: the daemon's inventory follows it.
+        managed = len(expected.keys() - unchecked) + sum(
+            1 for i in unchecked if found[sid(project, i)]
+        )
         prefix = schedule_id_prefix(project)
         known = {sid(project, i) for i in WORKFLOW_IDS}
         for extra in sorted(probe.listed_ids(prefix) - known):
@@ -765,11 +834,8 @@ class Checker:
         invalid = sorted(derived.invalid - derived.not_workflow)
         if sorted(status["invalid_files"]) != invalid:
             problems.append(f"/status invalid_files {sorted(status['invalid_files'])} != {invalid}")
-        if status["managed_schedules"] != len(expected) + stranded:
-            problems.append(
-                f"/status managed_schedules {status['managed_schedules']} != "
-                f"{len(expected) + stranded}"
-            )
+        if status["managed_schedules"] != managed:
+            problems.append(f"/status managed_schedules {status['managed_schedules']} != {managed}")
         if not problems:
             self.snapshots = {
                 workflow_id: Snapshot(
@@ -869,6 +935,8 @@ class ModelRun:
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     steps: int = 0
     batches: int = 0
+    changed_at: float = 0.0  # when the last change was made (wall clock, as /status has it)
+    model_s: float = 0.0  # spent folding batches in the model
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -918,7 +986,7 @@ class ModelRun:
         if rare == "restart Temporal" and early:
             world.stop_temporal()
         outcome = self.changes(min(rng.randint(1, 5), self.total_steps - self.steps))
-        changed_at: float | None = time.time() if outcome is not None else None
+        changed_at = self.changed_at if outcome is not None else None
         timeout = SETTLE_S
         if rare == "kill the daemon":
             if not early:
@@ -996,15 +1064,26 @@ class ModelRun:
                 time.sleep(self.rng.uniform(0, 0.4))
             for _attempt in range(30):
                 change = self.editor.propose(self.tree, self.world.root)
-                if change is None or len(views) + len(change.views) > MAX_VIEWS:
+                if change is None:
                     continue
                 straddled = [replace(view, straddled=bool(views)) for view in change.views]
+                if views:  # a pass may be walking the tree while this change is made
+                    straddled[:0] = [
+                        View(tree, straddled[-1].changed, straddled=True)
+                        for tree, bug in change.torn
+                        if KNOWN_BUG_TORN_WALK or not bug
+                    ]
+                if len(views) + len(straddled) > MAX_VIEWS:
+                    continue
+                folding = time.monotonic()
                 candidate = BatchOutcome.of(self.temporal, [*views, *straddled])
+                self.model_s += time.monotonic() - folding
                 if candidate.temporal is None:
-                    self.record(f"  (not made: its outcome would depend on timing: {change.label})")
+                    self.record(f"  (not made: the outcome would depend on timing: {change.label})")
                     self.counts["(not made: timing)"] += 1
                     continue
                 change.perform(self.world.root)
+                self.changed_at = time.time()  # a pass that began later read all of it
                 self.tree, outcome = change.after, candidate
                 views.extend(straddled)
                 self.steps += 1
@@ -1064,7 +1143,8 @@ def test_random_changes_keep_temporal_equal_to_the_model(
     with capsys.disabled():
         print(
             f"\nmodel-based daemon test: seed {seed}, {run.steps} steps in {run.batches} batches, "
-            f"{took:.0f} s; settling took {settles[len(settles) // 2]:.2f} s median, "
+            f"{took:.0f} s ({run.model_s:.1f} s in the model); "
+            f"settling took {settles[len(settles) // 2]:.2f} s median, "
             f"{settles[-1]:.2f} s at most; {dict(sorted(run.counts.items()))}"
         )
     assert run.steps == total_steps
@@ -1155,6 +1235,66 @@ def test_a_duplicate_deleted_during_a_pass_lets_the_other_file_apply(
         applied = {twin: race(twin) for twin in ("twin0", "twin1", "twin2")}
 
         assert applied == {"twin0": "two", "twin1": "two", "twin2": "two"}
+    finally:
+        daemon.stop()
+        probe.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug (KNOWN_BUG_TORN_WALK): a file moved between two folders while a pass "
+    "walks the tree is in neither listing, and the pass deletes its schedule",
+)
+def test_a_file_moved_to_another_folder_during_a_walk_keeps_its_schedule(
+    tmp_path: Path, temporal_address: str, project_name: str
+) -> None:
+    """Known bug 3, found by the model-based test (seed 3, a paced batch): a file is edited,
+    then moved to another folder while the edit's pass walks the tree. The walk lists the
+    folders one at a time, so it may list the target before the move and the source after:
+    the file is in neither, and the pass, which is about that file, deletes its schedule; the
+    next pass creates it anew, losing its history and an operator's pause. A big subfolder in
+    each folder widens the window between the two listings; the move follows /status saying
+    a pass runs, after a random pause of up to 30 ms, in 20 rounds (about half hit it)."""
+    root = tmp_path / "tree"
+    for name in ("alpha", "beta", "gamma", "delta"):
+        write_workflow(root, f"{name}.yaml", workflow_yaml(name, cron="0 9 * * *", note="v1"))
+    for index in range(1500):  # listed right after their folder: a window between the two
+        for side in ("one", "two"):
+            write_workflow(root, f"{side}/bulk/{side}{index}.yaml", workflow_yaml(f"{side}{index}"))
+    write_workflow(root, "one/moved.yaml", workflow_yaml("moved", cron="0 9 * * *", note="v0"))
+    daemon = start_daemon(tmp_path, root, project_name, temporal_address, *DAEMON_ARGS)
+    probe = TemporalProbe(temporal_address)
+    schedule_id, jitter = sid(project_name, "moved"), random.Random(0)
+
+    def edit_then_move(source: str, target: str, note: str) -> datetime | None:
+        """One round; returns the schedule's creation time once the move is applied."""
+        (root / source).write_text(workflow_yaml("moved", cron="0 9 * * *", note=note))
+        wait_for_a_pass_in_progress(daemon, interval=0.0005)
+        time.sleep(jitter.uniform(0, 0.03))  # provoking the race, not waiting for anything
+        os.rename(root / source, root / target)
+
+        def applied() -> tc.ScheduleDescription | None:
+            found = probe.describe(schedule_id)
+            done = found and found.schedule.state.note == note and record_source(found) == target
+            return found if done else None
+
+        description = wait_until(applied, what="the edit and the move applied")
+        assert description is not None
+        return description.info.created_at
+
+    try:
+        daemon.wait_ready(timeout=120)
+        first = probe.describe(schedule_id)
+        assert first is not None
+        created: list[datetime | None] = [first.info.created_at]
+        for round in range(20):
+            source, target = ("one", "two") if round % 2 == 0 else ("two", "one")
+            created.append(
+                edit_then_move(f"{source}/moved.yaml", f"{target}/moved.yaml", f"r{round}")
+            )
+        recreated = sum(1 for before, after in itertools.pairwise(created) if before != after)
+
+        assert recreated == 0, f"re-created in {recreated} of 20 rounds"
     finally:
         daemon.stop()
         probe.close()
