@@ -14,7 +14,7 @@ import click
 from scheduled.format.diagnostics import Diagnostic
 from scheduled.format.loader import LoadResult
 from scheduled.model.calendar import next_fire_times
-from scheduled.model.desired import DesiredSchedule, Spec, schedule_id_prefix
+from scheduled.model.desired import DesiredSchedule, SearchAttribute, Spec, schedule_id_prefix
 from scheduled.model.durations import format_duration
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.adopt import WHAT_ADOPTING_LOSES, AdoptionPlan, AdoptionReport
@@ -184,6 +184,17 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def _attributes(attributes: tuple[SearchAttribute, ...]) -> dict[str, Any]:
+    """Search attributes by name as JSON values: datetimes in ISO 8601, lists as lists."""
+
+    def value(found: SearchAttribute) -> Any:
+        if isinstance(found.value, datetime):
+            return found.value.isoformat()
+        return list(found.value) if isinstance(found.value, tuple) else found.value
+
+    return {found.name: value(found) for found in attributes}
+
+
 def _detail(observed: ObservedSchedule) -> dict[str, Any]:
     """Everything that was sent besides the spec, as data."""
     assert observed.detail is not None
@@ -196,8 +207,21 @@ def _detail(observed: ObservedSchedule) -> dict[str, Any]:
     return {
         "task_queue": action.task_queue,
         "workflow_id": action.workflow_id,
-        "input": json.loads(action.input_json),
+        # `input` as before for one argument (null for none or several); `args` always.
+        "input": action.input,
+        "args": action.args,
         "memo": json.loads(action.memo_json),
+        "summary": action.summary or None,
+        "details": action.details or None,
+        "priority": None
+        if action.priority is None
+        else {
+            "priority_key": action.priority.priority_key,
+            "fairness_key": action.priority.fairness_key or None,
+            "fairness_weight": action.priority.fairness_weight,
+        },
+        "workflow_search_attributes": _attributes(action.search_attributes),
+        "search_attributes": _attributes(observed.search_attributes),
         "execution_timeout": duration(action.execution_timeout),
         "run_timeout": duration(action.run_timeout),
         "task_timeout": duration(action.task_timeout),

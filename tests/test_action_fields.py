@@ -36,8 +36,8 @@ def test_policies_are_taken_as_written(full: DesiredSchedule) -> None:
 
 
 def test_input_and_memo_are_held_as_canonical_json(full: DesiredSchedule) -> None:
-    assert full.action.input_json == (
-        '{"café":"☕","format":"pdf","recipients":["sales@example.com"]}'
+    assert full.action.args_json == (
+        '[{"café":"☕","format":"pdf","recipients":["sales@example.com"]}]'
     )
     assert full.action.input == {"recipients": ["sales@example.com"], "format": "pdf", "café": "☕"}
     assert full.action.memo == {"team": "reporting"}

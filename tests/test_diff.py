@@ -98,7 +98,7 @@ def test_field_changes_shows_each_described_field() -> None:
     before_action = replace(
         schedule.action,
         task_queue="old",
-        input_json='{"a":1}',
+        args_json='[{"a":1}]',
         memo_json='{"m":1}',
         run_timeout=timedelta(minutes=5),
     )
@@ -118,7 +118,7 @@ def test_field_changes_shows_each_described_field() -> None:
         "note": ("x", '""'),
         "task_queue": ("old", "jobs"),
         "run_timeout": ("5m", "(none)"),
-        "input": ('{"a":1}', "{}"),
+        "input": ('{"a":1}', "(none)"),
         "memo": ('{"m":1}', "{}"),
         "overlap_policy": ("allow_all", "skip"),
         "catchup_window": ("1m", "365d"),

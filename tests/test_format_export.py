@@ -68,7 +68,7 @@ def hand_made(
         detail=Detail(
             policies=policies or Policies(catchup_window=timedelta(days=365)),
             action=action
-            or Action(workflow_type="Report", task_queue="reports", workflow_id="report"),
+            or Action(workflow_type="Report", task_queue="reports", workflow_id="foo-report"),
             argument_count=argument_count,
             unsupported=unsupported,
         ),
@@ -219,8 +219,8 @@ def test_every_field_a_file_has_round_trips_through_the_loader() -> None:
         action=Action(
             workflow_type="Report",
             task_queue="reports",
-            workflow_id="report",
-            input_json='{"day":"today","n":[1,2]}',
+            workflow_id="foo-report",
+            args_json='[{"day":"today","n":[1,2]}]',
             memo_json='{"owner":"team-a"}',
             execution_timeout=timedelta(hours=1),
             run_timeout=timedelta(minutes=30),
@@ -260,7 +260,7 @@ def test_every_field_a_file_has_round_trips_through_the_loader() -> None:
 
 
 def test_server_defaults_are_left_out_of_the_file() -> None:
-    file = exported(hand_made(action=Action(workflow_type="R", task_queue="q", workflow_id="x")))
+    file = exported(hand_made(action=Action(workflow_type="R", task_queue="q", workflow_id="foo-report")))
     assert file.text.endswith('schedule:\n  cron: "15 4 * * *"\n')
 
 
@@ -268,7 +268,7 @@ def test_a_retry_policy_of_server_defaults_is_still_a_retry_policy() -> None:
     action = Action(
         workflow_type="R",
         task_queue="q",
-        workflow_id="x",
+        workflow_id="foo-report",
         retry=RetryPolicy(
             maximum_attempts=0,
             initial_interval=timedelta(seconds=1),
@@ -285,14 +285,6 @@ def test_a_retry_policy_of_server_defaults_is_still_a_retry_policy() -> None:
         (
             hand_made(unsupported=("search attributes (Team)", "a schedule memo (k)")),
             "cannot say: search attributes (Team); a schedule memo (k)",
-        ),
-        (
-            hand_made(
-                action=Action(
-                    workflow_type="R", task_queue="q", workflow_id="x", input_json='"hello"'
-                )
-            ),
-            "its workflow argument is a string, and a file's `input` is an object",
         ),
         (
             hand_made(
@@ -336,11 +328,26 @@ def test_an_id_off_the_convention_is_exported_with_a_plain_warning() -> None:
     )
 
 
-def test_the_notes_say_what_adopting_changes() -> None:
-    file = exported(hand_made(argument_count=0))
-    assert file.notes == (
-        "The workflow id of its runs changes from 'report' to 'foo-report' plus the fire time "
-        "(a file cannot set it).",
-        "It starts its workflow with no argument; from a file each run gets one, `input` (`{}` "
-        "when absent).",
+def test_a_workflow_id_off_the_default_and_no_argument_are_kept_by_the_file() -> None:
+    action = Action(workflow_type="Report", task_queue="reports", workflow_id="report")
+    file = exported(hand_made(action=action, argument_count=0))
+    assert file.notes == ()
+    assert "  workflow_id: report\n" in file.text
+    assert "input" not in file.text and "args" not in file.text
+
+
+def test_the_notes_say_when_the_server_chose_the_workflow_id() -> None:
+    action = Action(workflow_type="Report", task_queue="reports", workflow_id="")
+    assert exported(hand_made(action=action)).notes == (
+        "The workflow id of its runs changes from one chosen by the server to 'foo-report' "
+        "plus the fire time.",
     )
+
+
+def test_arguments_that_are_not_one_mapping_are_exported_as_args() -> None:
+    action = Action(
+        workflow_type="R", task_queue="q", workflow_id="foo-report", args_json='["hello",2]'
+    )
+    file = exported(hand_made(action=action))
+    assert '  args: ["hello", 2]\n' in file.text
+    assert loaded_back(file).action.args == ["hello", 2]

@@ -240,7 +240,7 @@ def test_the_examples_show_what_they_say(examples: LoadResult) -> None:
     assert examples.desired["quarterly-cleanup"].paused
     assert examples.desired["weekly-digest"].spec.calendars[1].second == (Range(0),)
     assert examples.desired["cache-warmer"].action.input == {"regions": ["eu", "us"]}
-    assert json.loads(examples.desired["daily-report"].action.input_json)["format"] == "pdf"
+    assert examples.desired["daily-report"].action.input["format"] == "pdf"
 
 
 def test_a_root_that_is_a_symlink_loop_is_unreadable_not_a_crash(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ SECRET = "hunter2-do-not-show"
 
 
 def with_input(schedule: DesiredSchedule, value: dict[str, Any]) -> DesiredSchedule:
-    action = replace(schedule.action, input_json=canonical_json(value))
+    action = replace(schedule.action, args_json=canonical_json([value]))
     return with_fingerprint(replace(schedule, action=action))
 
 

@@ -104,10 +104,6 @@ def test_what_a_file_cannot_say_is_named_part_by_part() -> None:
     assert unsupported_parts(described) == (
         "1 exclusion calendar(s) (times it must not fire)",
         "a limit on its runs (4 remaining)",
-        "2 workflow arguments (a file passes one, `input`)",
-        "search attributes on each started workflow (Tier)",
         "workflow headers (tracing)",
-        "a task priority or fairness key",
         "a schedule memo (team)",
-        "search attributes (Team)",
     )

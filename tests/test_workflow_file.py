@@ -42,7 +42,7 @@ def test_a_minimal_schedule_gets_the_documented_defaults(tmp_path: Path) -> None
     assert schedule.policies.overlap is OverlapPolicy.SKIP
     assert schedule.policies.catchup_window is None
     assert schedule.policies.pause_on_failure is False
-    assert (schedule.action.input_json, schedule.action.memo_json) == ("{}", "{}")
+    assert (schedule.action.args, schedule.action.memo_json) == ([], "{}")  # no argument
     assert schedule.action.retry is None
     assert schedule.action.execution_timeout is None
 

@@ -275,13 +275,16 @@ def _first_next_run(
 
 
 def _input_shape(schedule: DesiredSchedule | None) -> str:
-    """The shape of the file's input; "" without a file, or when it has none (`{}`)."""
-    if schedule is None or schedule.action.input_json == "{}":
+    """The shape of the file's arguments; "" without a file, or when it has none (or `{}`)."""
+    if schedule is None or schedule.action.args_json in ("[]", "[{}]"):
         return ""
     try:
-        return shape_of(json.loads(schedule.action.input_json))
+        args = json.loads(schedule.action.args_json)
     except ValueError:
         return "unreadable"
+    if len(args) == 1:
+        return shape_of(args[0])
+    return f"{len(args)} arguments: " + "; ".join(map(shape_of, args))
 
 
 def _parse(text: object) -> datetime | None:

@@ -1,5 +1,6 @@
-"""What a schedule starts and how its runs get along: workflow type, task queue, input, memo,
-timeouts, retry (the Action) and overlap, catch-up, pause on failure (the Policies).
+"""What a schedule starts and how its runs get along: workflow type, task queue, arguments,
+workflow id, memo, timeouts, retry, UI summary and details, priority, search attributes (the
+Action) and overlap, catch-up, pause on failure (the Policies).
 
 The policies are here rather than with the spec: they say nothing about when the schedule fires,
 only what happens to the runs it starts (Temporal keeps them apart from the spec too).
@@ -12,9 +13,18 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from scheduled.format.search_attributes import read_search_attributes
 from scheduled.format.spec_fields import read_duration
 from scheduled.format.yaml_reader import DocPath
-from scheduled.model.desired import Action, OverlapPolicy, Policies, RetryPolicy, workflow_id_for
+from scheduled.model.desired import (
+    Action,
+    OverlapPolicy,
+    Policies,
+    Priority,
+    RetryPolicy,
+    workflow_id_for,
+)
+from scheduled.model.server_defaults import stored_fairness_weight
 
 if TYPE_CHECKING:  # workflow_file imports this module
     from scheduled.format.workflow_file import ErrorSink, LoadOptions, SchemaGate
@@ -48,27 +58,73 @@ def read_action(
             path=("id",),
         )
     values = block.values
-    input_json = _json(values, "input", errors)  # read as written, even when rejected
+    args_json = _args(values, errors)  # read as written, even when rejected
     memo_json = _json(values, "memo", errors)
     retry = _retry(values["retry"], errors) if block.valid("retry") else None
     timeouts = {
         name: read_duration(values, name, _SCHEDULE, errors) if block.valid(name) else None
         for name in _TIMEOUTS
     }
+    attributes = (
+        read_search_attributes(
+            values["workflow_search_attributes"], ("schedule", "workflow_search_attributes"), errors
+        )
+        if block.valid("workflow_search_attributes")
+        else ()
+    )
     workflow_id = data.get("id")
-    if not (workflow_type and task_queue and input_json and memo_json) or not isinstance(
-        workflow_id, str
+    if (
+        not (workflow_type and task_queue and args_json and memo_json)
+        or attributes is None
+        or not isinstance(workflow_id, str)
     ):
         return None
     return Action(
         workflow_type=str(workflow_type),
         task_queue=str(task_queue),
-        workflow_id=workflow_id_for(options.project, workflow_id),
-        input_json=input_json,
+        workflow_id=block.get("workflow_id") or workflow_id_for(options.project, workflow_id),
+        args_json=args_json,
         memo_json=memo_json,
         retry=retry,
+        summary=block.get("summary", ""),
+        details=block.get("details", ""),
+        priority=_priority(block.get("priority")),
+        search_attributes=attributes,
         **timeouts,
     )
+
+
+def _args(values: Mapping[str, Any], errors: ErrorSink) -> str | None:
+    """The positional arguments as a JSON list: `args` as written (a value that is no list is
+    the one argument), `input` as the single one, or none at all when neither is given."""
+    if "args" in values and "input" in values:
+        errors.error(
+            "schedule.args-and-input",
+            "`args` and `input` are both given; keep one: `input` is the single argument, "
+            "`args` the list of arguments",
+            path=("schedule", "args"),
+        )
+        return None
+    if "args" in values:
+        written = values["args"]
+        args = written if isinstance(written, list) else [written]
+        return _json({"args": args}, "args", errors)
+    if "input" in values:
+        return _json({"input": [values["input"]]}, "input", errors)
+    return "[]"
+
+
+def _priority(value: Any) -> Priority | None:
+    """None for no priority or an empty one: Temporal holds both as its defaults."""
+    if not isinstance(value, dict):
+        return None
+    weight = value.get("fairness_weight")
+    priority = Priority(
+        priority_key=value.get("priority_key"),
+        fairness_key=value.get("fairness_key", ""),
+        fairness_weight=stored_fairness_weight(float(weight)) if weight is not None else None,
+    )
+    return priority if priority != Priority() else None
 
 
 def read_policies(block: SchemaGate, errors: ErrorSink) -> Policies:
@@ -87,7 +143,7 @@ def _overlap(name: str) -> OverlapPolicy:
 
 
 def _json(values: Mapping[str, Any], name: str, errors: ErrorSink) -> str | None:
-    value = values.get(name, {})
+    value = values.get(name, {})  # `memo` absent: none
     try:
         text = json.dumps(
             value, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False

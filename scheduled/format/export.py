@@ -25,10 +25,14 @@ from scheduled.format.schema import workflow_schema
 from scheduled.format.workflow_file import LoadOptions, load_text
 from scheduled.model.calendar import MAX_YEAR, MIN_YEAR, Calendar, Interval, Range, describe
 from scheduled.model.desired import (
+    AttributeType,
     DesiredSchedule,
     OverlapPolicy,
+    Priority,
     RetryPolicy,
+    SearchAttribute,
     Spec,
+    attribute_values,
     schedule_id_for,
     schedule_id_prefix,
     workflow_id_for,
@@ -240,7 +244,8 @@ def export_schedule(
     notes: list[str] = []
     block: dict[str, Any] = {}
     block.update(_when(observed.spec, refuse, notes))
-    block.update(_action_and_policies(observed, detail, refuse))
+    default_id = workflow_id_for(project, file_id) if file_id is not None else ""
+    block.update(_action_and_policies(observed, detail, refuse, default_id))
     action = detail.action
     if refuse.reasons or file_id is None:
         return NotExportable(schedule_id=schedule_id, reasons=tuple(refuse.reasons))
@@ -263,11 +268,13 @@ def export_schedule(
 
 
 def _action_and_policies(
-    observed: ObservedSchedule, detail: Detail, refuse: _Refusals
+    observed: ObservedSchedule, detail: Detail, refuse: _Refusals, default_workflow_id: str
 ) -> dict[str, Any]:
     """The `schedule:` keys for what the schedule starts and how, defaults left out."""
     block: dict[str, Any] = {}
     action = detail.action
+    if action.workflow_id and action.workflow_id != default_workflow_id:
+        block["workflow_id"] = action.workflow_id
     if not action.workflow_type:
         refuse("it names no workflow type")
     if not action.task_queue:
@@ -282,13 +289,11 @@ def _action_and_policies(
         block["catchup_window"] = _duration(catchup, "catchup_window", refuse)
     if policies.pause_on_failure:
         block["pause_on_failure"] = True
-    argument = json.loads(action.input_json)
-    if not isinstance(argument, dict):
-        refuse(
-            f"its workflow argument is {_json_kind(argument)}, and a file's `input` is an object"
-        )
-    elif argument:
-        block["input"] = argument
+    args = action.args
+    if len(args) == 1 and isinstance(args[0], dict):
+        block["input"] = args[0]
+    elif args:
+        block["args"] = args
     for name in ("execution_timeout", "run_timeout", "task_timeout"):
         value: timedelta | None = getattr(action, name)
         if value:
@@ -298,6 +303,15 @@ def _action_and_policies(
     memo = json.loads(action.memo_json)
     if memo:
         block["memo"] = memo
+    for name in ("summary", "details"):
+        if getattr(action, name):
+            block[name] = getattr(action, name)
+    if action.priority is not None:
+        block["priority"] = _priority(action.priority)
+    if action.search_attributes:
+        block["workflow_search_attributes"] = _attributes(action.search_attributes)
+    if observed.search_attributes:
+        block["search_attributes"] = _attributes(observed.search_attributes)
     if observed.note:
         block["note"] = observed.note
     return block
@@ -357,6 +371,42 @@ def _when(spec: Spec, refuse: _Refusals, notes: list[str]) -> dict[str, Any]:
     return fields
 
 
+def _priority(priority: Priority) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if priority.priority_key:
+        fields["priority_key"] = priority.priority_key
+    if priority.fairness_key:
+        fields["fairness_key"] = priority.fairness_key
+    if priority.fairness_weight:
+        fields["fairness_weight"] = priority.fairness_weight
+    return fields
+
+
+# Types a file's plain YAML value gives by itself; the others are written as {type:, value:}.
+_INFERRED = {
+    AttributeType.KEYWORD: str,
+    AttributeType.INT: int,
+    AttributeType.DOUBLE: float,
+    AttributeType.BOOL: bool,
+    AttributeType.KEYWORD_LIST: tuple,
+}
+
+
+def _attributes(attributes: tuple[SearchAttribute, ...]) -> dict[str, Any]:
+    """Search attributes as a file writes them: plain where the value says the type."""
+    fields: dict[str, Any] = {}
+    for attribute in attributes:
+        value = attribute.value
+        plain: Any = list(value) if isinstance(value, tuple) else value
+        if isinstance(value, datetime):
+            plain = value.isoformat().replace("+00:00", "Z")
+        if type(value) is _INFERRED.get(attribute.type):
+            fields[attribute.name] = plain
+        else:
+            fields[attribute.name] = {"type": str(attribute.type), "value": plain}
+    return fields
+
+
 def _retry(policy: RetryPolicy, refuse: _Refusals) -> dict[str, Any]:
     """The retry policy without what equals the server's defaults (`{}` for all defaults:
     a policy is still set, which differs from none)."""
@@ -387,13 +437,6 @@ def _whole_seconds(value: timedelta) -> bool:
     return value % timedelta(seconds=1) == timedelta(0)
 
 
-_JSON_KINDS = {list: "a list", str: "a string", bool: "a boolean", int: "a number"}
-
-
-def _json_kind(value: Any) -> str:
-    return _JSON_KINDS.get(type(value), "a number" if isinstance(value, float) else "null")
-
-
 def _adoption_notes(
     observed: ObservedSchedule, file_id: str, project: str, *, in_place: bool
 ) -> list[str]:
@@ -409,18 +452,10 @@ def _adoption_notes(
             f"you delete {observed.schedule_id!r} (`temporal schedule delete --schedule-id "
             f"{observed.schedule_id}`)."
         )
-    old_workflow_id = observed.detail.action.workflow_id
-    new_workflow_id = workflow_id_for(project, file_id)
-    if old_workflow_id != new_workflow_id:
-        before = repr(old_workflow_id) if old_workflow_id else "chosen by the server"
+    if not observed.detail.action.workflow_id:
         notes.append(
-            f"The workflow id of its runs changes from {before} to {new_workflow_id!r} plus "
-            "the fire time (a file cannot set it)."
-        )
-    if observed.detail.argument_count == 0:
-        notes.append(
-            "It starts its workflow with no argument; from a file each run gets one, `input` "
-            "(`{}` when absent)."
+            "The workflow id of its runs changes from one chosen by the server to "
+            f"{workflow_id_for(project, file_id)!r} plus the fire time."
         )
     if observed.paused_on_failure:
         notes.append(
@@ -500,7 +535,7 @@ def _round_trip(
 def differences(schedule: DesiredSchedule, observed: ObservedSchedule) -> list[str]:
     """The fields where a file's schedule differs from a described one, compared as Temporal
     holds them (server defaults filled in, calendar comments aside, an unset timeout as
-    zero), leaving out what a file cannot set (the schedule id, its runs' workflow id)."""
+    zero), leaving out what a file cannot set (the schedule id, a workflow id the server chose)."""
     assert observed.detail is not None
     action, held = schedule.action, observed.detail.action
     policies, held_policies = schedule.policies, observed.detail.policies
@@ -518,8 +553,22 @@ def differences(schedule: DesiredSchedule, observed: ObservedSchedule) -> list[s
         ("end_at", spec.end_at, held_spec.end_at),
         ("workflow", action.workflow_type, held.workflow_type),
         ("task_queue", action.task_queue, held.task_queue),
-        ("input", action.input_json, held.input_json),
+        ("workflow_id", action.workflow_id, held.workflow_id or action.workflow_id),
+        ("args", action.args_json, held.args_json),
         ("memo", action.memo_json, held.memo_json),
+        ("summary", action.summary, held.summary),
+        ("details", action.details, held.details),
+        ("priority", action.priority, held.priority),
+        (
+            "workflow_search_attributes",
+            attribute_values(action.search_attributes),
+            attribute_values(held.search_attributes),
+        ),
+        (
+            "search_attributes",
+            attribute_values(schedule.search_attributes),
+            attribute_values(observed.search_attributes),
+        ),
         ("retry", effective_retry(action.retry), effective_retry(held.retry)),
         ("overlap_policy", policies.overlap, held_policies.overlap),
         (

@@ -24,6 +24,7 @@ from scheduled.format.diagnostics import Diagnostic, Severity, format_path, sort
 from scheduled.format.globs import DEFAULT_SELECTION, FileSelection
 from scheduled.format.lints import lint
 from scheduled.format.schema import check_document, is_schedule_misspelt
+from scheduled.format.search_attributes import read_search_attributes
 from scheduled.format.spec_fields import read_spec
 from scheduled.format.yaml_reader import (
     DocPath,
@@ -257,10 +258,17 @@ def _schedule(
     when = read_spec(block, findings)
     action = read_action(top, block, options, findings)
     policies = read_policies(block, findings)
+    attributes = (
+        read_search_attributes(
+            block.values["search_attributes"], ("schedule", "search_attributes"), findings
+        )
+        if block.valid("search_attributes")
+        else ()
+    )
     if when is not None:
         for found in lint(when, now):
             findings.add(found.severity, found.code, found.message, path=found.path)
-    if findings.has_errors() or action is None or when is None:
+    if findings.has_errors() or action is None or when is None or attributes is None:
         return None
     workflow_id = top.values["id"]
     return with_fingerprint(
@@ -273,6 +281,7 @@ def _schedule(
             action=action,
             enabled=bool(block.values.get("enabled", True)),
             note=str(block.values.get("note", "")),
+            search_attributes=attributes,
         )
     )
 

@@ -24,6 +24,12 @@ FINGERPRINT_VERSION = "v1"
 PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
+# Fields added after fingerprints were first pinned carry this mark: at their default (which
+# sends nothing new to Temporal) they are left out of the fingerprint, so files that do not use
+# them keep the fingerprint they had and cause no update when this version is deployed.
+_OMIT_AT_DEFAULT = {"omit_at_default": True}
+
+
 class OverlapPolicy(StrEnum):
     SKIP = "skip"
     BUFFER_ONE = "buffer_one"
@@ -40,6 +46,53 @@ class RetryPolicy:
     backoff_coefficient: float | None = None
     maximum_interval: timedelta | None = None
     non_retryable_error_types: tuple[str, ...] = ()
+
+
+class AttributeType(StrEnum):
+    """Temporal's search attribute types, as a file names them."""
+
+    KEYWORD = "keyword"
+    TEXT = "text"
+    INT = "int"
+    DOUBLE = "double"
+    BOOL = "bool"
+    DATETIME = "datetime"
+    KEYWORD_LIST = "keyword_list"
+
+
+SearchAttributeValue = str | int | float | bool | datetime | tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchAttribute:
+    """One typed search attribute, as sent to Temporal."""
+
+    name: str
+    type: AttributeType
+    value: SearchAttributeValue
+
+
+def attribute_values(
+    attributes: tuple[SearchAttribute, ...], names: frozenset[str] | None = None
+) -> dict[str, SearchAttributeValue]:
+    """The attributes by name with their values, the type left out: what to compare. Temporal
+    hands back the type a value was written with from describe, but the namespace's type from
+    list (Keyword vs Text, Int vs Double, checked on a dev server), so only the values say
+    whether two sets of attributes are the same."""
+    return {
+        attribute.name: attribute.value
+        for attribute in attributes
+        if names is None or attribute.name in names
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Priority:
+    """Task priority (1 is highest; None: the server's default) and fairness within it."""
+
+    priority_key: int | None = None
+    fairness_key: str = ""
+    fairness_weight: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,18 +122,30 @@ class Action:
 
     workflow_type: str
     task_queue: str
-    workflow_id: str
-    input_json: str = "{}"
+    workflow_id: str  # the base id; Temporal appends each run's fire time
+    # The positional arguments, a JSON list: `[]` starts the workflow with no argument.
+    args_json: str = "[]"
     execution_timeout: timedelta | None = None
     run_timeout: timedelta | None = None
     task_timeout: timedelta | None = None
     retry: RetryPolicy | None = None
     memo_json: str = "{}"
+    # Shown in Temporal's UI for each started workflow (its user metadata).
+    summary: str = field(default="", metadata=_OMIT_AT_DEFAULT)
+    details: str = field(default="", metadata=_OMIT_AT_DEFAULT)
+    priority: Priority | None = field(default=None, metadata=_OMIT_AT_DEFAULT)
+    search_attributes: tuple[SearchAttribute, ...] = field(default=(), metadata=_OMIT_AT_DEFAULT)
 
     @property
-    def input(self) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(self.input_json)
+    def args(self) -> list[Any]:
+        value: list[Any] = json.loads(self.args_json)
         return value
+
+    @property
+    def input(self) -> Any:
+        """The single argument (what `input:` sets); None unless there is exactly one."""
+        args = self.args
+        return args[0] if len(args) == 1 else None
 
     @property
     def memo(self) -> dict[str, Any]:
@@ -98,6 +163,8 @@ class DesiredSchedule:
     action: Action
     enabled: bool = True
     note: str = ""
+    # The schedule's own search attributes (for filtering schedules), not its workflows'.
+    search_attributes: tuple[SearchAttribute, ...] = ()
     fingerprint: str = ""
 
     @property
@@ -151,8 +218,41 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_plain(item) for item in value]
     if hasattr(value, "__dataclass_fields__"):
-        return {name: _plain(getattr(value, name)) for name in _compared_fields(type(value))}
+        return {
+            name: _plain(getattr(value, name))
+            for name in _compared_fields(type(value))
+            if not _omitted(value, name)
+        }
     return value
+
+
+_OMITTED_AT_DEFAULT: dict[type, dict[str, Any]] = {}
+
+
+def _omitted(value: Any, name: str) -> bool:
+    """A field marked `_OMIT_AT_DEFAULT` that holds its default."""
+    cls = type(value)
+    defaults = _OMITTED_AT_DEFAULT.get(cls)
+    if defaults is None:
+        defaults = {
+            item.name: item.default
+            for item in dataclasses.fields(cls)
+            if item.metadata.get("omit_at_default")
+        }
+        _OMITTED_AT_DEFAULT[cls] = defaults
+    return name in defaults and getattr(value, name) == defaults[name]
+
+
+def _plain_action(action: Action) -> dict[str, Any]:
+    """The action as the fingerprint hashes it. One argument hashes as `input_json`, the
+    name it had when a file could pass only that one: such files keep their fingerprint.
+    No argument (formerly sent as `{}`, now sent as nothing) is a real change and hashes anew."""
+    plain: dict[str, Any] = _plain(action)
+    args = action.args
+    if len(args) == 1:
+        del plain["args_json"]
+        plain["input_json"] = canonical_json(args[0])
+    return plain
 
 
 @functools.lru_cache(maxsize=4096)
@@ -163,15 +263,17 @@ def _plain_calendar(calendar: Calendar) -> dict[str, Any]:
 
 def fingerprint_of(schedule: DesiredSchedule) -> str:
     """A stable hash of everything sent to Temporal for this schedule."""
-    payload = {
+    payload: dict[str, Any] = {
         "version": FINGERPRINT_VERSION,
         "schedule_id": schedule.schedule_id,
         "spec": _plain(schedule.spec),
         "policies": _plain(schedule.policies),
-        "action": _plain(schedule.action),
+        "action": _plain_action(schedule.action),
         "enabled": schedule.enabled,
         "note": schedule.note,
     }
+    if schedule.search_attributes:  # absent before this field existed: keeps old fingerprints
+        payload["search_attributes"] = _plain(schedule.search_attributes)
     digest = hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
     return f"{FINGERPRINT_VERSION}:{digest[:24]}"
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from scheduled.model.desired import Action, DesiredSchedule, Policies, Spec
+from scheduled.model.desired import (
+    Action,
+    DesiredSchedule,
+    Policies,
+    SearchAttribute,
+    Spec,
+    attribute_values,
+)
 
 LIST_CALENDAR_LIMIT = 10  # the server cuts each spec list to 10 entries in list results
 
@@ -34,6 +41,9 @@ class WriteRecord:
     enabled: bool  # the file's `enabled` when this was written, to tell an operator's pause
     revision: str = ""  # git commit or link target of the tree that was applied
     commit_time: int = 0  # orders revisions; a replica never writes an older one
+    # The schedule search attributes this write set: a later write removes those the file no
+    # longer names, and leaves alone those someone else set.
+    search_attribute_names: tuple[str, ...] = ()
 
 
 def record_for(schedule: DesiredSchedule, revision: Revision) -> WriteRecord:
@@ -44,6 +54,7 @@ def record_for(schedule: DesiredSchedule, revision: Revision) -> WriteRecord:
         enabled=schedule.enabled,
         revision=revision.name,
         commit_time=revision.commit_time,
+        search_attribute_names=tuple(attribute.name for attribute in schedule.search_attributes),
     )
 
 
@@ -89,6 +100,9 @@ class ObservedSchedule:
     note: str
     next_runs: tuple[datetime, ...] = ()
     recent_runs: tuple[RecentRun, ...] = ()
+    # The schedule's own search attributes (list and describe return them), Temporal's own
+    # left out.
+    search_attributes: tuple[SearchAttribute, ...] = ()
     detail: Detail | None = None
 
     @property
@@ -99,3 +113,40 @@ class ObservedSchedule:
     def paused_on_failure(self) -> bool:
         """Paused by the server because `pause_on_failure` saw a run fail, not by a person."""
         return self.paused and self.note.startswith(PAUSED_ON_FAILURE_NOTE)
+
+
+def scheduled_attribute_names(
+    schedule: DesiredSchedule, observed: ObservedSchedule | None
+) -> frozenset[str]:
+    """The schedule search attributes that are scheduled's to set: the ones the file names,
+    and the ones scheduled's last write set (a name the file dropped is removed)."""
+    names = {attribute.name for attribute in schedule.search_attributes}
+    if observed is not None and observed.record is not None:
+        names.update(observed.record.search_attribute_names)
+    return frozenset(names)
+
+
+def search_attributes_match(schedule: DesiredSchedule, observed: ObservedSchedule) -> bool:
+    """Temporal holds the file's schedule search attributes, and none that scheduled set
+    before and the file dropped; attributes set by others are not compared."""
+    names = scheduled_attribute_names(schedule, observed)
+    return attribute_values(schedule.search_attributes) == attribute_values(
+        observed.search_attributes, names
+    )
+
+
+def search_attributes_to_write(
+    schedule: DesiredSchedule, observed: ObservedSchedule | None
+) -> tuple[SearchAttribute, ...] | None:
+    """The schedule search attributes a write sends: Temporal replaces them as a whole, so
+    the file's, plus those someone else set (kept); None to leave them alone, when neither
+    the file nor scheduled's last write has any (as before this field existed)."""
+    names = scheduled_attribute_names(schedule, observed)
+    if not names:
+        return None
+    kept = tuple(
+        attribute
+        for attribute in (observed.search_attributes if observed is not None else ())
+        if attribute.name not in names
+    )
+    return tuple(sorted(schedule.search_attributes + kept, key=lambda attribute: attribute.name))

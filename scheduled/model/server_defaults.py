@@ -7,6 +7,7 @@ value *as Temporal will hold it*, so a field left out of the file is never shown
 
 from __future__ import annotations
 
+import struct
 from datetime import timedelta
 
 from scheduled.model.desired import RetryPolicy
@@ -37,3 +38,15 @@ def effective_retry(policy: RetryPolicy | None) -> RetryPolicy | None:
         maximum_interval=policy.maximum_interval or initial * RETRY_MAX_INTERVAL_FACTOR,
         non_retryable_error_types=tuple(policy.non_retryable_error_types),
     )
+
+
+def stored_fairness_weight(weight: float) -> float:
+    """The fairness weight as Temporal gives it back: its proto field is a 32-bit float, so
+    0.1 returns as 0.10000000149011612. Both sides are taken to the shortest decimal that is
+    the same 32-bit float, so a file's 0.1 and the server's answer compare equal."""
+    stored: float = struct.unpack("<f", struct.pack("<f", weight))[0]
+    for digits in range(1, 10):
+        shortest = float(f"{stored:.{digits}g}")
+        if struct.unpack("<f", struct.pack("<f", shortest))[0] == stored:
+            return shortest
+    return stored

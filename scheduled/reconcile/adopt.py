@@ -100,6 +100,7 @@ def _write(schedule: DesiredSchedule, project: str, revision: Revision) -> Sched
         paused=schedule.paused,
         note=schedule.note,
         record=record_for(schedule, revision),
+        search_attributes=schedule.search_attributes,  # created anew: the file's alone
     )
 
 

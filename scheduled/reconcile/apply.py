@@ -25,7 +25,7 @@ from tenacity import (
     wait_random,
 )
 
-from scheduled.model.observed import record_for
+from scheduled.model.observed import record_for, search_attributes_to_write
 from scheduled.reconcile.gateway import (
     GatewayError,
     ScheduleExistsError,
@@ -393,4 +393,5 @@ def write_for(operation: Operation, context: PassContext) -> ScheduleWrite:
         paused=operation.paused,
         note=operation.note,
         record=record_for(schedule, context.revision),
+        search_attributes=search_attributes_to_write(schedule, operation.observed),
     )

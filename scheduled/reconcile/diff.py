@@ -13,9 +13,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from scheduled.model.calendar import describe, describe_interval
-from scheduled.model.desired import DesiredSchedule, RetryPolicy, Spec
+from scheduled.model.desired import (
+    Action,
+    DesiredSchedule,
+    Priority,
+    RetryPolicy,
+    SearchAttribute,
+    Spec,
+    attribute_values,
+    canonical_json,
+)
 from scheduled.model.durations import format_duration
-from scheduled.model.observed import ObservedSchedule
+from scheduled.model.observed import ObservedSchedule, scheduled_attribute_names
 from scheduled.model.server_defaults import effective_catchup_window, effective_retry
 from scheduled.reconcile.plan import FieldChange, Kind, Operation, Plan
 
@@ -83,6 +92,12 @@ def field_changes(
     compare("workflow", observed.workflow_type, schedule.action.workflow_type)
     compare("paused", observed.paused, paused)
     compare("note", observed.note, note)
+    ours = scheduled_attribute_names(schedule, observed)
+    compare(
+        "search_attributes",
+        _attributes(observed.search_attributes, ours),
+        _attributes(schedule.search_attributes, ours),
+    )
     if observed.detail is not None:
         action, before_action = schedule.action, observed.detail.action
         for name in ("task_queue", "workflow_id"):
@@ -96,8 +111,16 @@ def field_changes(
             effective_retry(action.retry),
             _show_retry,
         )
-        compare("input", before_action.input_json, action.input_json)
+        compare(*_arguments(before_action, action))
         compare("memo", before_action.memo_json, action.memo_json)
+        compare("summary", before_action.summary, action.summary)
+        compare("details", before_action.details, action.details)
+        compare("priority", before_action.priority, action.priority, _show_priority)
+        compare(
+            "workflow_search_attributes",
+            _attributes(before_action.search_attributes),
+            _attributes(action.search_attributes),
+        )
         policies, before_policies = schedule.policies, observed.detail.policies
         compare("overlap_policy", before_policies.overlap, policies.overlap)
         compare(
@@ -107,6 +130,44 @@ def field_changes(
         )
         compare("pause_on_failure", before_policies.pause_on_failure, policies.pause_on_failure)
     return changes
+
+
+def _arguments(before: Action, after: Action) -> tuple[str, str, str]:
+    """The arguments as `input` (one argument, or none) while neither side has more than one,
+    which is how most files write them; as the `args` list otherwise."""
+    if len(before.args) <= 1 and len(after.args) <= 1:
+        return "input", _one_argument(before), _one_argument(after)
+    return "args", before.args_json, after.args_json
+
+
+def _one_argument(action: Action) -> str:
+    return canonical_json(action.args[0]) if action.args else "(none)"
+
+
+def _attributes(
+    attributes: tuple[SearchAttribute, ...], names: frozenset[str] | None = None
+) -> str:
+    """Name=value pairs by name, the type left out (Temporal answers with either the written
+    type or the namespace's, see attribute_values)."""
+    values = attribute_values(attributes, names)
+    return ", ".join(f"{name}={_show_value(value)}" for name, value in sorted(values.items()))
+
+
+def _show_value(value: object) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return _show(value)
+
+
+def _show_priority(priority: Priority | None) -> str:
+    if priority is None:
+        return "(default)"
+    parts = [
+        f"priority_key={priority.priority_key}" if priority.priority_key else "",
+        f"fairness_key={priority.fairness_key}" if priority.fairness_key else "",
+        f"fairness_weight={priority.fairness_weight:g}" if priority.fairness_weight else "",
+    ]
+    return " ".join(part for part in parts if part)
 
 
 def _show_retry(policy: RetryPolicy | None) -> str:
@@ -145,6 +206,12 @@ def as_data(value: object) -> Any:
         return value.total_seconds()
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Priority):
+        return {
+            "priority_key": value.priority_key,
+            "fairness_key": value.fairness_key or None,
+            "fairness_weight": value.fairness_weight,
+        }
     if isinstance(value, RetryPolicy):
         return {
             "maximum_attempts": value.maximum_attempts,

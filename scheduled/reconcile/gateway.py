@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from scheduled.errors import ScheduledError
-from scheduled.model.desired import DesiredSchedule
+from scheduled.model.desired import DesiredSchedule, SearchAttribute
 from scheduled.model.observed import ObservedSchedule, WriteRecord
 
 
@@ -24,6 +24,9 @@ class ScheduleWrite:
     paused: bool
     note: str
     record: WriteRecord
+    # The schedule's own search attributes after the write, which Temporal keeps apart from
+    # the schedule; None: none at create, and left as they are at update.
+    search_attributes: tuple[SearchAttribute, ...] | None = None
 
 
 class GatewayError(ScheduledError):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from scheduled.format.loader import FileResult
 from scheduled.model.desired import schedule_id_for
-from scheduled.model.observed import ObservedSchedule, record_for
+from scheduled.model.observed import ObservedSchedule, record_for, search_attributes_to_write
 from scheduled.reconcile.apply import ApplyReport, Outcome
 from scheduled.reconcile.plan import Plan
 
@@ -110,6 +110,8 @@ def after_writes(inventory: Inventory, plan: Plan, report: ApplyReport) -> Inven
             schedule = operation.desired
             if schedule is None:
                 continue
+            written = search_attributes_to_write(schedule, operation.observed)
+            before = operation.observed.search_attributes if operation.observed else ()
             schedules[result.schedule_id] = ObservedSchedule(
                 schedule_id=result.schedule_id,
                 owner=plan.context.project,
@@ -118,5 +120,6 @@ def after_writes(inventory: Inventory, plan: Plan, report: ApplyReport) -> Inven
                 workflow_type=schedule.action.workflow_type,
                 paused=operation.paused,
                 note=operation.note,
+                search_attributes=before if written is None else written,
             )
     return Inventory(schedules)

@@ -25,8 +25,14 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
-from scheduled.model.desired import DesiredSchedule, Spec, schedule_id_prefix
-from scheduled.model.observed import LIST_CALENDAR_LIMIT, Detail, ObservedSchedule, Revision
+from scheduled.model.desired import DesiredSchedule, Spec, attribute_values, schedule_id_prefix
+from scheduled.model.observed import (
+    LIST_CALENDAR_LIMIT,
+    Detail,
+    ObservedSchedule,
+    Revision,
+    search_attributes_match,
+)
 from scheduled.model.server_defaults import effective_catchup_window, effective_retry
 
 
@@ -369,6 +375,10 @@ def _update_reasons(
             )
         if observed.note != note:
             reasons.append("the note in Temporal differs")
+        if not search_attributes_match(schedule, observed):
+            reasons.append(
+                "the search attributes in Temporal differ from the file (edited outside scheduled?)"
+            )
         drifted = detail_drift(schedule, observed.detail) if observed.detail else []
         if drifted:
             reasons.append(
@@ -388,8 +398,16 @@ def detail_drift(schedule: DesiredSchedule, detail: Detail) -> list[str]:
     pairs: list[tuple[str, object, object]] = [
         ("task_queue", desired.task_queue, held.task_queue),
         ("workflow_id", desired.workflow_id, held.workflow_id),
-        ("input", desired.input_json, held.input_json),
+        ("args", desired.args_json, held.args_json),
         ("memo", desired.memo_json, held.memo_json),
+        ("summary", desired.summary, held.summary),
+        ("details", desired.details, held.details),
+        ("priority", desired.priority, held.priority),
+        (
+            "workflow_search_attributes",
+            attribute_values(desired.search_attributes),
+            attribute_values(held.search_attributes),
+        ),
         ("retry", effective_retry(desired.retry), effective_retry(held.retry)),
         ("overlap_policy", schedule.policies.overlap, detail.policies.overlap),
         (

@@ -6,8 +6,9 @@ needs the client's data converter, passed in), so round trips are unit-tested wi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import temporalio.api.common.v1
@@ -22,13 +23,17 @@ from scheduled.model import server_defaults
 from scheduled.model.calendar import Calendar, Interval, Range
 from scheduled.model.desired import (
     Action,
+    AttributeType,
     OverlapPolicy,
     Policies,
+    Priority,
     RetryPolicy,
+    SearchAttribute,
     Spec,
     canonical_json,
 )
 from scheduled.model.observed import Detail, ObservedSchedule, RecentRun
+from scheduled.model.server_defaults import stored_fairness_weight
 from scheduled.reconcile.gateway import ScheduleWrite
 from scheduled.temporal.marker import (
     COMMENT_PREFIX,
@@ -62,7 +67,9 @@ def sdk_schedule(write: ScheduleWrite) -> tc.Schedule:
     return tc.Schedule(
         action=tc.ScheduleActionStartWorkflow(
             action.workflow_type,
-            action.input,
+            # No argument is no payload at all: a zero-argument workflow in a strict SDK
+            # fails on an extra one.
+            args=action.args,
             id=action.workflow_id,
             task_queue=action.task_queue,
             execution_timeout=action.execution_timeout,
@@ -70,6 +77,10 @@ def sdk_schedule(write: ScheduleWrite) -> tc.Schedule:
             task_timeout=action.task_timeout,
             retry_policy=_sdk_retry(action.retry),
             memo=action.memo or None,
+            typed_search_attributes=sdk_search_attributes(action.search_attributes),
+            static_summary=action.summary or None,
+            static_details=action.details or None,
+            priority=_sdk_priority(action.priority),
         ),
         spec=tc.ScheduleSpec(
             calendars=[sdk_calendar(calendar) for calendar in spec.calendars],
@@ -107,6 +118,49 @@ def sdk_journal_schedule(journal: Mapping[str, float]) -> tc.Schedule:
             ]
         ),
         state=tc.ScheduleState(paused=True, note=journal_note(journal)),
+    )
+
+
+_SDK_KEYS: dict[AttributeType, Callable[[str], temporalio.common.SearchAttributeKey[Any]]] = {
+    AttributeType.KEYWORD: temporalio.common.SearchAttributeKey.for_keyword,
+    AttributeType.TEXT: temporalio.common.SearchAttributeKey.for_text,
+    AttributeType.INT: temporalio.common.SearchAttributeKey.for_int,
+    AttributeType.DOUBLE: temporalio.common.SearchAttributeKey.for_float,
+    AttributeType.BOOL: temporalio.common.SearchAttributeKey.for_bool,
+    AttributeType.DATETIME: temporalio.common.SearchAttributeKey.for_datetime,
+    AttributeType.KEYWORD_LIST: temporalio.common.SearchAttributeKey.for_keyword_list,
+}
+_TYPES_BACK = {
+    temporalio.common.SearchAttributeIndexedValueType.KEYWORD: AttributeType.KEYWORD,
+    temporalio.common.SearchAttributeIndexedValueType.TEXT: AttributeType.TEXT,
+    temporalio.common.SearchAttributeIndexedValueType.INT: AttributeType.INT,
+    temporalio.common.SearchAttributeIndexedValueType.DOUBLE: AttributeType.DOUBLE,
+    temporalio.common.SearchAttributeIndexedValueType.BOOL: AttributeType.BOOL,
+    temporalio.common.SearchAttributeIndexedValueType.DATETIME: AttributeType.DATETIME,
+    temporalio.common.SearchAttributeIndexedValueType.KEYWORD_LIST: AttributeType.KEYWORD_LIST,
+}
+
+
+def sdk_search_attributes(
+    attributes: Sequence[SearchAttribute],
+) -> temporalio.common.TypedSearchAttributes:
+    pairs: list[temporalio.common.SearchAttributePair[Any]] = [
+        temporalio.common.SearchAttributePair(
+            _SDK_KEYS[attribute.type](attribute.name),
+            list(attribute.value) if isinstance(attribute.value, tuple) else attribute.value,
+        )
+        for attribute in attributes
+    ]
+    return temporalio.common.TypedSearchAttributes(pairs)
+
+
+def _sdk_priority(priority: Priority | None) -> temporalio.common.Priority:
+    if priority is None:
+        return temporalio.common.Priority.default
+    return temporalio.common.Priority(
+        priority_key=priority.priority_key,
+        fairness_key=priority.fairness_key or None,
+        fairness_weight=priority.fairness_weight,
     )
 
 
@@ -160,6 +214,31 @@ def calendar_from_sdk(spec: tc.ScheduleCalendarSpec) -> Calendar:
     )
 
 
+def search_attributes_from_sdk(
+    attributes: temporalio.common.TypedSearchAttributes,
+) -> tuple[SearchAttribute, ...]:
+    """The attributes sorted by name, with the type each came back with (describe gives the
+    type they were written with, list the namespace's: compare values only)."""
+    found = [
+        SearchAttribute(
+            name=pair.key.name,
+            type=_TYPES_BACK[pair.key.indexed_value_type],
+            value=_attribute_value(pair.value),
+        )
+        for pair in attributes
+        if pair.key.indexed_value_type in _TYPES_BACK
+    ]
+    return tuple(sorted(found, key=lambda attribute: attribute.name))
+
+
+def _attribute_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value
+
+
 def observed_schedule(
     schedule_id: str,
     memo: Mapping[str, Any],
@@ -170,6 +249,7 @@ def observed_schedule(
     note: str,
     next_runs: tuple[Any, ...],
     recent: Sequence[temporalio.api.schedule.v1.ScheduleActionResult],
+    search_attributes: tuple[SearchAttribute, ...] = (),
 ) -> ObservedSchedule:
     """What a list entry or a describe shows, without the record calendar in the spec."""
     record = None
@@ -200,6 +280,7 @@ def observed_schedule(
         note=note,
         next_runs=next_runs,
         recent_runs=tuple(recent_run(result) for result in recent),
+        search_attributes=search_attributes,
     )
 
 
@@ -221,11 +302,20 @@ def recent_run(result: temporalio.api.schedule.v1.ScheduleActionResult) -> Recen
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecodedAction:
+    """What decoding the payloads of a described action gives, as the model holds it."""
+
+    args_json: str = "[]"
+    memo_json: str = "{}"
+    summary: str = ""
+    details: str = ""
+
+
 def detail_from_sdk(
     schedule: tc.Schedule,
     action: tc.ScheduleActionStartWorkflow,
-    input_json: str,
-    memo_json: str,
+    decoded: DecodedAction,
     *,
     raw: temporalio.api.workflowservice.v1.DescribeScheduleResponse | None = None,
 ) -> Detail:
@@ -243,14 +333,31 @@ def detail_from_sdk(
             workflow_type=action.workflow,
             task_queue=action.task_queue or "",
             workflow_id=action.id or "",
-            input_json=input_json,
+            args_json=decoded.args_json,
             execution_timeout=action.execution_timeout,
             run_timeout=action.run_timeout,
             task_timeout=action.task_timeout,
             retry=_retry_from_sdk(action.retry_policy),
-            memo_json=memo_json,
+            memo_json=decoded.memo_json,
+            summary=decoded.summary,
+            details=decoded.details,
+            priority=priority_from_sdk(action.priority),
+            search_attributes=search_attributes_from_sdk(action.typed_search_attributes),
         ),
     )
+
+
+def priority_from_sdk(priority: temporalio.common.Priority | None) -> Priority | None:
+    """None for Temporal's defaults: describe returns a priority even where none was set."""
+    if priority is None:
+        return None
+    weight = priority.fairness_weight
+    found = Priority(
+        priority_key=priority.priority_key or None,
+        fairness_key=priority.fairness_key or "",
+        fairness_weight=stored_fairness_weight(weight) if weight else None,
+    )
+    return found if found != Priority() else None
 
 
 def unsupported_parts(
@@ -280,23 +387,10 @@ def unsupported_parts(
         parts.append(f"a limit on its runs ({state.remaining_actions} remaining)")
     if schedule.policies.keep_original_workflow_id:
         parts.append("the keep_original_workflow_id policy")
-    if len(workflow.input.payloads) > 1:
-        parts.append(
-            f"{len(workflow.input.payloads)} workflow arguments (a file passes one, `input`)"
-        )
-    if workflow.search_attributes.indexed_fields:
-        names = ", ".join(sorted(workflow.search_attributes.indexed_fields))
-        parts.append(f"search attributes on each started workflow ({names})")
     if workflow.header.fields:
         parts.append(f"workflow headers ({', '.join(sorted(workflow.header.fields))})")
-    metadata = workflow.user_metadata
-    if metadata.HasField("summary") or metadata.HasField("details"):
-        parts.append("a static summary or details for the UI")
     if workflow.HasField("versioning_override"):
         parts.append("a worker versioning override")
-    priority = workflow.priority
-    if priority.priority_key or priority.fairness_key or priority.fairness_weight:
-        parts.append("a task priority or fairness key")
     if workflow.workflow_id_reuse_policy:
         parts.append("a workflow id reuse policy")
     if workflow.cron_schedule:
@@ -304,20 +398,16 @@ def unsupported_parts(
     memo_keys = sorted(key for key in described.memo.fields if key != MEMO_KEY)
     if memo_keys:
         parts.append(f"a schedule memo ({', '.join(memo_keys)})")
-    if described.search_attributes.indexed_fields:
-        names = ", ".join(sorted(described.search_attributes.indexed_fields))
-        parts.append(f"search attributes ({names})")
     return tuple(parts)
 
 
 async def decode_action(
     converter: temporalio.converter.DataConverter, action: tc.ScheduleActionStartWorkflow
-) -> tuple[str, str]:
-    """The single workflow argument and the workflow memo, as canonical JSON text.
+) -> DecodedAction:
+    """The workflow arguments, memo, summary and details, as the model holds them.
 
-    From a describe, both are raw payloads; `scheduled` writes one argument (the file's
-    `input`, `{}` when absent), so no argument reads back as `{}` too.
-    """
+    From a describe, all are raw payloads. No argument reads back as no argument (`[]`),
+    as `scheduled` writes a file without `input` or `args`."""
     payloads = [arg for arg in action.args if isinstance(arg, temporalio.api.common.v1.Payload)]
     args = await converter.decode(payloads) if payloads else list(action.args)
     memo: dict[str, Any] = {}
@@ -326,7 +416,22 @@ async def decode_action(
             memo[key] = (await converter.decode([value]))[0]
         else:
             memo[key] = value
-    return canonical_json(args[0] if args else {}), canonical_json(memo)
+    return DecodedAction(
+        args_json=canonical_json(args),
+        memo_json=canonical_json(memo),
+        summary=await _text(converter, action.static_summary),
+        details=await _text(converter, action.static_details),
+    )
+
+
+async def _text(
+    converter: temporalio.converter.DataConverter,
+    value: str | temporalio.api.common.v1.Payload | None,
+) -> str:
+    if isinstance(value, temporalio.api.common.v1.Payload):
+        decoded = (await converter.decode([value]))[0]
+        return str(decoded) if decoded is not None else ""
+    return value or ""
 
 
 def _retry_from_sdk(policy: temporalio.common.RetryPolicy | None) -> RetryPolicy | None:

@@ -80,13 +80,15 @@ def parse_journal_note(note: str) -> dict[str, float]:
 
 
 def record_calendar(record: WriteRecord) -> Calendar:
-    payload = {
+    payload: dict[str, Any] = {
         "fp": record.fingerprint,
         "src": record.source,
         "en": record.enabled,
         "rev": record.revision,
         "gen": record.commit_time,
     }
+    if record.search_attribute_names:  # absent when none: older records read the same
+        payload["sa"] = list(record.search_attribute_names)
     return Calendar(
         second=(Range(0, 0, 1),),
         minute=(Range(0, 0, 1),),
@@ -115,6 +117,7 @@ def parse_record(comment: str) -> WriteRecord | None:
             enabled=bool(payload["en"]),
             revision=str(payload.get("rev", "")),
             commit_time=int(payload.get("gen", 0)),
+            search_attribute_names=tuple(str(name) for name in payload.get("sa", ())),
         )
     except (ValueError, KeyError, TypeError):
         return None
