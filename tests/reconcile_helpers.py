@@ -110,7 +110,7 @@ class Env:
 
     # -- the tree ------------------------------------------------------------------------
 
-    def write(self, workflow_id: str, *, path: str | None = None, **fields: Any) -> Path:
+    def write(self, workflow_id: str, /, *, path: str | None = None, **fields: Any) -> Path:
         """A valid workflow file; `fields` as for trees.workflow_yaml (schedule keys, or
         `workflow=` / `task_queue=` for the top-level ones)."""
         return write_workflow(

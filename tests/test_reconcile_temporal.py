@@ -31,6 +31,7 @@ from reconcile_helpers import (
     outcomes,
     run_env,
 )
+from temporalio.common import TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 from trees import workflow_yaml
 
@@ -61,6 +62,9 @@ class Seen:
     description: tc.ScheduleDescription
     input: Any
     memo: dict[str, Any]
+    args: list[Any] = dataclasses.field(default_factory=list)
+    summary: str | None = None
+    details: str | None = None
 
     @property
     def schedule(self) -> tc.Schedule:
@@ -116,6 +120,31 @@ def _overlap_case(index: int) -> FieldCase:
         expect_after=tc.ScheduleOverlapPolicy[after.upper()],
         diff=frozenset({"overlap_policy"}),
     )
+
+
+# One of each type (conftest.SEARCH_ATTRIBUTES): inferred from the value, or stated.
+ALL_ATTRIBUTES: dict[str, Any] = {
+    "ScheduledTeam": "payments",
+    "ScheduledNotes": {"type": "text", "value": "runs the nightly numbers"},
+    "ScheduledTier": 2,
+    "ScheduledScore": 0.75,
+    "ScheduledCritical": True,
+    "ScheduledDue": {"type": "datetime", "value": "2026-06-01T09:30:00+02:00"},
+    "ScheduledTags": ["eu", "nightly"],
+}
+ALL_ATTRIBUTE_VALUES: dict[str, Any] = {
+    "ScheduledTeam": "payments",
+    "ScheduledNotes": "runs the nightly numbers",
+    "ScheduledTier": 2,
+    "ScheduledScore": 0.75,
+    "ScheduledCritical": True,
+    "ScheduledDue": datetime(2026, 6, 1, 7, 30, tzinfo=UTC),
+    "ScheduledTags": ["eu", "nightly"],
+}
+
+
+def _attribute_values(attributes: TypedSearchAttributes) -> dict[str, Any]:
+    return {pair.key.name: pair.value for pair in attributes}
 
 
 S, M, H = timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1)
@@ -267,13 +296,108 @@ CASES = [
         frozenset({"input"}),
     ),
     FieldCase(
-        "input_removed",
+        "input_removed",  # no argument at all, not `{}`: zero-argument workflows start
         {"input": {"a": 1}},
         {},
-        lambda seen: seen.input,
-        {"a": 1},
-        {},
+        lambda seen: seen.args,
+        [{"a": 1}],
+        [],
         frozenset({"input"}),
+    ),
+    FieldCase(
+        "args",
+        {"args": [1, "two", {"three": 3}]},
+        {"args": [1, "two", {"three": 4}, None]},
+        lambda seen: seen.args,
+        [1, "two", {"three": 3}],
+        [1, "two", {"three": 4}, None],
+        frozenset({"args"}),
+    ),
+    FieldCase(
+        "args_scalar",  # a value that is no list is the one argument
+        {"args": 42},
+        {"args": "forty-two"},
+        lambda seen: seen.args,
+        [42],
+        ["forty-two"],
+        frozenset({"input"}),  # one argument on both sides reads as `input`
+    ),
+    FieldCase(
+        "args_none",
+        {"args": []},
+        {"args": [1, 2]},
+        lambda seen: seen.args,
+        [],
+        [1, 2],
+        frozenset({"args"}),
+    ),
+    FieldCase(
+        "workflow_id",
+        {"workflow_id": "custom-base"},
+        {"workflow_id": "custom-base-2"},
+        lambda seen: seen.action.id,
+        "custom-base",
+        "custom-base-2",
+        frozenset({"workflow_id"}),
+    ),
+    FieldCase(
+        "summary",
+        {"summary": "Nightly numbers"},
+        {"summary": "Nightly numbers, EU"},
+        lambda seen: seen.summary,
+        "Nightly numbers",
+        "Nightly numbers, EU",
+        frozenset({"summary"}),
+    ),
+    FieldCase(
+        "details",
+        {"details": "Runs the **EU** report."},
+        {"details": "Runs the **EU** and **US** reports."},
+        lambda seen: seen.details,
+        "Runs the **EU** report.",
+        "Runs the **EU** and **US** reports.",
+        frozenset({"details"}),
+    ),
+    FieldCase(
+        "priority",
+        {"priority": {"priority_key": 2}},
+        # 0.1 is no 32-bit float: the server hands back 0.10000000149011612
+        {"priority": {"priority_key": 4, "fairness_key": "tenant-a", "fairness_weight": 0.1}},
+        lambda seen: (
+            seen.action.priority.priority_key,
+            seen.action.priority.fairness_key,
+            round(seen.action.priority.fairness_weight or 0, 6),
+        ),
+        (2, None, 0),
+        (4, "tenant-a", 0.1),
+        frozenset({"priority"}),
+    ),
+    FieldCase(
+        "workflow_search_attributes",
+        {"workflow_search_attributes": ALL_ATTRIBUTES},
+        {"workflow_search_attributes": {"ScheduledTeam": "billing", "ScheduledTier": 1}},
+        lambda seen: _attribute_values(seen.action.typed_search_attributes),
+        ALL_ATTRIBUTE_VALUES,
+        {"ScheduledTeam": "billing", "ScheduledTier": 1},
+        frozenset({"workflow_search_attributes"}),
+    ),
+    FieldCase(
+        "search_attributes",
+        {"search_attributes": ALL_ATTRIBUTES},
+        {"search_attributes": {**ALL_ATTRIBUTES, "ScheduledTier": 3, "ScheduledTags": ["c"]}},
+        lambda seen: _attribute_values(seen.description.typed_search_attributes),
+        ALL_ATTRIBUTE_VALUES,
+        {**ALL_ATTRIBUTE_VALUES, "ScheduledTier": 3, "ScheduledTags": ["c"]},
+        frozenset({"search_attributes"}),
+    ),
+    FieldCase(
+        "search_attributes_removed",  # what scheduled set and the file dropped is removed
+        {"search_attributes": {"ScheduledTeam": "payments", "ScheduledTier": 2}},
+        {"search_attributes": {"ScheduledTier": 2}},
+        lambda seen: _attribute_values(seen.description.typed_search_attributes),
+        {"ScheduledTeam": "payments", "ScheduledTier": 2},
+        {"ScheduledTier": 2},
+        frozenset({"search_attributes"}),
     ),
     FieldCase(
         "timeouts",
@@ -381,7 +505,19 @@ async def _seen(env: Env, workflow_id: str) -> Seen:
         key: (await converter.decode([value]))[0]  # type: ignore[list-item]
         for key, value in (action.memo or {}).items()
     }
-    return Seen(description=description, input=args[0] if args else None, memo=memo)
+    metadata = description.raw_description.schedule.action.start_workflow.user_metadata
+    summary, details = [
+        (await converter.decode([payload]))[0] if metadata.HasField(name) else None
+        for name, payload in (("summary", metadata.summary), ("details", metadata.details))
+    ]
+    return Seen(
+        description=description,
+        input=args[0] if args else None,
+        memo=memo,
+        args=args,
+        summary=summary,
+        details=details,
+    )
 
 
 async def _round_trip(env: Env, case: FieldCase) -> list[FieldChange]:
@@ -444,7 +580,8 @@ def test_create_maps_the_field_onto_temporal(lifecycle: Lifecycle, name: str) ->
     assert outcomes(lifecycle.passes["create"])[_sid(lifecycle, case)] is Outcome.CREATED
     seen = lifecycle.created[name]
     assert case.probe(seen) == case.expect_before
-    assert seen.action.id == f"{lifecycle.project}-{case.workflow_id}"
+    default_id = f"{lifecycle.project}-{case.workflow_id}"
+    assert seen.action.id == case.before.get("workflow_id", default_id)
 
 
 @pytest.mark.temporal

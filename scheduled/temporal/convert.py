@@ -429,6 +429,8 @@ async def _text(
     value: str | temporalio.api.common.v1.Payload | None,
 ) -> str:
     if isinstance(value, temporalio.api.common.v1.Payload):
+        if not value.metadata and not value.data:
+            return ""  # the SDK hands an unset summary over as an empty payload
         decoded = (await converter.decode([value]))[0]
         return str(decoded) if decoded is not None else ""
     return value or ""
