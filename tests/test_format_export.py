@@ -260,7 +260,9 @@ def test_every_field_a_file_has_round_trips_through_the_loader() -> None:
 
 
 def test_server_defaults_are_left_out_of_the_file() -> None:
-    file = exported(hand_made(action=Action(workflow_type="R", task_queue="q", workflow_id="foo-report")))
+    file = exported(
+        hand_made(action=Action(workflow_type="R", task_queue="q", workflow_id="foo-report"))
+    )
     assert file.text.endswith('schedule:\n  cron: "15 4 * * *"\n')
 
 

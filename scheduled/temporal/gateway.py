@@ -6,6 +6,7 @@ reconciler decides on kinds (transient, permanent, exists, not found), never on 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -17,7 +18,7 @@ import temporalio.client as tc
 import temporalio.service
 from temporalio.converter import encode_search_attributes
 
-from scheduled.model.desired import SearchAttribute
+from scheduled.model.desired import AttributeType, DesiredSchedule, SearchAttribute
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.gateway import (
     GatewayError,
@@ -186,12 +187,18 @@ class TemporalGateway:
                 "a schedule with this id already exists", schedule_id=write.schedule.schedule_id
             ) from error
         except temporalio.service.RPCError as error:
-            raise translate_rpc_error(error, write.schedule.schedule_id) from error
+            raise translate_write_error(error, write) from error
 
     async def update(self, write: ScheduleWrite) -> None:
-        await self._replace(
-            write.schedule.schedule_id, sdk_schedule(write), write.search_attributes
-        )
+        try:
+            await self._replace(
+                write.schedule.schedule_id, sdk_schedule(write), write.search_attributes
+            )
+        except PermanentGatewayError as error:
+            cause = error.__cause__
+            if isinstance(cause, temporalio.service.RPCError):
+                raise translate_write_error(cause, write) from cause
+            raise
 
     async def _replace(
         self,
@@ -262,6 +269,67 @@ async def read_schedule_memo(read: Callable[[], Awaitable[Mapping[str, Any]]]) -
         return await read()
     except Exception:
         return {}
+
+
+# The server's words for a search attribute the namespace lacks, or a value it cannot take
+# (INVALID_ARGUMENT, checked on a dev server, Server 1.32).
+_NO_ATTRIBUTE = re.compile(r"no mapping defined for search attribute (?P<name>\S+)")
+_BAD_VALUE = re.compile(r"invalid value for search attribute (?P<name>\S+) of type (?P<type>\w+)")
+
+
+def translate_write_error(error: temporalio.service.RPCError, write: ScheduleWrite) -> GatewayError:
+    """A create or update refused for a search attribute, in words that name the file, the
+    attribute and the fix; any other error as translate_rpc_error says."""
+    schedule = write.schedule
+    translated = translate_rpc_error(error, schedule.schedule_id)
+    if not isinstance(translated, PermanentGatewayError):
+        return translated
+    where = f"{schedule.source}: " if schedule.source else ""
+    if match := _NO_ATTRIBUTE.search(error.message):
+        name = match["name"]
+        return PermanentGatewayError(
+            f"{where}the namespace has no search attribute `{name}` (named in "
+            f"`{_attribute_field(schedule, name)}`); register it (`temporal operator "
+            f"search-attribute create --name {name} --type {_cli_type(schedule, name)}`) or remove "
+            "it from the file; the schedule is left as it is",
+            schedule_id=schedule.schedule_id,
+            status=translated.status,
+        )
+    if match := _BAD_VALUE.search(error.message):
+        name = match["name"]
+        return PermanentGatewayError(
+            f"{where}search attribute `{name}` (in `{_attribute_field(schedule, name)}`) is of "
+            f"type {match['type']} in the namespace, and the file's value is not; the schedule "
+            "is left as it is",
+            schedule_id=schedule.schedule_id,
+            status=translated.status,
+        )
+    return translated
+
+
+def _attribute_field(schedule: DesiredSchedule, name: str) -> str:
+    if any(attribute.name == name for attribute in schedule.search_attributes):
+        return "schedule.search_attributes"
+    return "schedule.workflow_search_attributes"
+
+
+# Temporal's CLI names of the types (`--type`).
+_CLI_TYPES = {
+    AttributeType.KEYWORD: "Keyword",
+    AttributeType.TEXT: "Text",
+    AttributeType.INT: "Int",
+    AttributeType.DOUBLE: "Double",
+    AttributeType.BOOL: "Bool",
+    AttributeType.DATETIME: "Datetime",
+    AttributeType.KEYWORD_LIST: "KeywordList",
+}
+
+
+def _cli_type(schedule: DesiredSchedule, name: str) -> str:
+    for attribute in (*schedule.search_attributes, *schedule.action.search_attributes):
+        if attribute.name == name:
+            return _CLI_TYPES[attribute.type]
+    return "Keyword"
 
 
 def translate_rpc_error(error: temporalio.service.RPCError, schedule_id: str) -> GatewayError:
