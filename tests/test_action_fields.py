@@ -1,16 +1,18 @@
-"""action_fields: workflow, task queue, input, memo, timeouts, retry and policies."""
+"""action_fields: workflow, task queue, arguments, workflow id, memo, timeouts, retry, summary,
+details, priority and policies."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from file_loading import FULL, codes, load_text, schedule_of
 from trees import workflow_yaml
 
 from scheduled.format.loader import LoadOptions
-from scheduled.model.desired import DesiredSchedule, OverlapPolicy, RetryPolicy
+from scheduled.model.desired import DesiredSchedule, OverlapPolicy, Priority, RetryPolicy
 
 
 @pytest.fixture
@@ -114,3 +116,80 @@ def test_retry_intervals_take_fractions_of_a_second(tmp_path: Path) -> None:
         timedelta(milliseconds=500),
         timedelta(milliseconds=2500),
     )
+
+
+# -- arguments, workflow id, UI metadata, priority ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "args"),
+    [
+        ({"args": [1, "two", {"three": 3}]}, [1, "two", {"three": 3}]),
+        ({"args": 42}, [42]),  # a value that is no list is the one argument
+        ({"args": [[1, 2]]}, [[1, 2]]),  # one list argument
+        ({"args": []}, []),
+        ({"input": {"a": 1}}, [{"a": 1}]),
+        ({}, []),  # neither: no argument at all (not `{}`)
+    ],
+    ids=["several", "scalar", "one-list", "empty", "input", "neither"],
+)
+def test_the_arguments_are_args_or_input_or_none(
+    tmp_path: Path, fields: dict[str, Any], args: list[Any]
+) -> None:
+    assert schedule_of(tmp_path, workflow_yaml("a", every="1h", **fields)).action.args == args
+
+
+def test_args_and_input_together_are_an_error_at_args(tmp_path: Path) -> None:
+    result = load_text(tmp_path, workflow_yaml("a", every="1h", input={"a": 1}, args=[1]))
+    (error,) = [d for d in result.diagnostics if d.is_error]
+    assert (error.code, error.line, error.column) == ("schedule.args-and-input", 7, 9)
+    assert "keep one" in error.message
+    assert result.schedule is None
+
+
+def test_an_empty_args_is_an_error_that_says_how_to_write_none(tmp_path: Path) -> None:
+    text = "id: a\nworkflow: W\ntask_queue: q\nschedule:\n  every: 1h\n  args:\n"
+    result = load_text(tmp_path, text)
+    assert codes(result) == ["schema.type"]
+    assert result.schedule is None
+
+
+def test_one_argument_hashes_alike_from_input_and_from_args(tmp_path: Path) -> None:
+    by_input = schedule_of(tmp_path, workflow_yaml("a", every="1h", input={"a": 1}))
+    by_args = schedule_of(tmp_path, workflow_yaml("a", every="1h", args=[{"a": 1}]))
+    assert by_input.fingerprint == by_args.fingerprint
+
+
+def test_the_workflow_id_base_is_the_files_or_project_and_id(tmp_path: Path) -> None:
+    given = schedule_of(tmp_path, workflow_yaml("a", every="1h", workflow_id="nightly-report"))
+    assert given.action.workflow_id == "nightly-report"
+    assert schedule_of(tmp_path, workflow_yaml("a", every="1h")).action.workflow_id == "proj-a"
+
+
+def test_summary_and_details_are_taken_as_written(tmp_path: Path) -> None:
+    text = workflow_yaml("a", every="1h", summary="Nightly", details="Runs **all** reports.")
+    action = schedule_of(tmp_path, text).action
+    assert (action.summary, action.details) == ("Nightly", "Runs **all** reports.")
+
+
+def test_priority_is_held_as_temporal_gives_it_back(tmp_path: Path) -> None:
+    priority = {"priority_key": 2, "fairness_key": "tenant-a", "fairness_weight": 0.1}
+    action = schedule_of(tmp_path, workflow_yaml("a", every="1h", priority=priority)).action
+    assert action.priority == Priority(priority_key=2, fairness_key="tenant-a", fairness_weight=0.1)
+
+
+def test_an_empty_priority_is_no_priority(tmp_path: Path) -> None:
+    assert (
+        schedule_of(tmp_path, workflow_yaml("a", every="1h", priority={})).action.priority is None
+    )
+
+
+@pytest.mark.parametrize(
+    "priority",
+    [{"priority_key": 0}, {"fairness_weight": 0}, {"fairness_key": ""}, {"weight": 1}],
+    ids=["key-zero", "weight-zero", "empty-fairness-key", "unknown-key"],
+)
+def test_a_bad_priority_is_a_schema_error(tmp_path: Path, priority: dict[str, Any]) -> None:
+    result = load_text(tmp_path, workflow_yaml("a", every="1h", priority=priority))
+    assert result.schedule is None
+    assert all(code.startswith("schema.") for code in codes(result)), codes(result)

@@ -184,6 +184,11 @@ NOT_SENT_CHANGES = {
     "the same number spelled otherwise": BASE.replace(
         "backoff_coefficient: 2", "backoff_coefficient: 2.0"
     ),
+    "one argument as args": BASE.replace(
+        "input: {format: pdf, pages: 3}", "args: [{format: pdf, pages: 3}]"
+    ),
+    "new fields at their defaults": BASE + "  priority: {}\n",
+    "the default workflow id written out": BASE + "  workflow_id: proj-report\n",
     "defaults left out": BASE.replace("  enabled: true\n", "")
     .replace("  overlap_policy: skip\n", "")
     .replace("  pause_on_failure: false\n", ""),
@@ -204,3 +209,32 @@ def test_spelling_a_duration_differently_keeps_the_fingerprint(tmp_path: Path) -
         fingerprint(tmp_path, changed("execution_timeout: 1h", "execution_timeout: 60m"))
         == BASE_FINGERPRINT
     )
+
+
+ADDED_FIELDS = {
+    "args": "  args: [1, 2]\n",
+    "workflow_id": "  workflow_id: nightly\n",
+    "summary": "  summary: Nightly\n",
+    "details": "  details: All of it\n",
+    "priority key": "  priority: {priority_key: 1}\n",
+    "fairness key": "  priority: {fairness_key: tenant-a}\n",
+    "fairness weight": "  priority: {fairness_weight: 2}\n",
+    "workflow search attributes": "  workflow_search_attributes: {Team: a}\n",
+    "search attributes": "  search_attributes: {Team: a}\n",
+    "search attribute type": "  search_attributes: {Team: {type: text, value: a}}\n",
+}
+
+
+@pytest.mark.parametrize("field", sorted(ADDED_FIELDS))
+def test_each_action_field_added_later_changes_the_fingerprint(tmp_path: Path, field: str) -> None:
+    text = BASE.replace("  input: {format: pdf, pages: 3}\n", "") + ADDED_FIELDS[field]
+    without = BASE.replace("  input: {format: pdf, pages: 3}\n", "")
+    assert fingerprint(tmp_path, text) != fingerprint(tmp_path, without)
+
+
+def test_no_argument_hashes_apart_from_an_empty_input(tmp_path: Path) -> None:
+    """Before no argument was possible, a file without `input` sent `{}`; it now sends nothing,
+    so its fingerprint changes (one update on the first deploy), unlike `input: {}`'s."""
+    none = fingerprint(tmp_path, BASE.replace("  input: {format: pdf, pages: 3}\n", ""))
+    empty = fingerprint(tmp_path, changed("{format: pdf, pages: 3}", "{}"))
+    assert none != empty

@@ -6,25 +6,30 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from options import plan_options
 
 from scheduled.format.cron import compile_cron
 from scheduled.model.calendar import Calendar, Interval
 from scheduled.model.desired import (
     Action,
+    AttributeType,
     DesiredSchedule,
     Policies,
+    Priority,
     RetryPolicy,
+    SearchAttribute,
     Spec,
     schedule_id_for,
     with_fingerprint,
 )
-from scheduled.model.observed import ObservedSchedule, WriteRecord
+from scheduled.model.observed import Detail, ObservedSchedule, WriteRecord
 from scheduled.reconcile.plan import (
     Kind,
     PassContext,
     Plan,
     desired_state_from,
+    detail_drift,
     make_plan,
     plan_schedule,
     revisions_to_order,
@@ -187,6 +192,61 @@ def test_note_edited_in_temporal_is_restored() -> None:
     schedule = desired(note="from git")
     operation = only(plan([schedule], [observed(schedule, note="typed in the UI")]))
     assert (operation.kind, operation.note) == (Kind.UPDATE, "from git")
+
+
+TEAM = SearchAttribute(name="Team", type=AttributeType.KEYWORD, value="payments")
+TIER = SearchAttribute(name="Tier", type=AttributeType.INT, value=1)
+
+
+def with_attributes(schedule: DesiredSchedule, *found: SearchAttribute) -> DesiredSchedule:
+    return with_fingerprint(replace(schedule, search_attributes=found))
+
+
+def test_a_search_attribute_edited_in_temporal_is_restored() -> None:
+    schedule = with_attributes(desired(), TEAM)
+    edited = replace(observed(schedule), search_attributes=(replace(TEAM, value="hacked"),))
+    operation = only(plan([schedule], [edited]))
+    assert operation.kind is Kind.UPDATE
+    assert "search attributes in Temporal differ" in operation.reasons[0]
+
+
+def test_a_search_attribute_listed_with_the_namespaces_type_is_no_change() -> None:
+    schedule = with_attributes(desired(), replace(TEAM, type=AttributeType.TEXT))
+    listed = replace(observed(schedule), search_attributes=(TEAM,))  # Keyword vs Text
+    assert only(plan([schedule], [listed])).kind is Kind.UNCHANGED
+
+
+def test_search_attributes_someone_else_set_are_no_change() -> None:
+    schedule = with_attributes(desired(), TEAM)
+    listed = replace(observed(schedule), search_attributes=(TEAM, TIER))
+    assert only(plan([schedule], [listed])).kind is Kind.UNCHANGED
+
+
+def test_a_search_attribute_scheduled_set_and_the_file_dropped_is_a_change() -> None:
+    schedule = desired()
+    record = record_of(schedule, search_attribute_names=("Team",))
+    listed = replace(observed(schedule, record=record), search_attributes=(TEAM,))
+    assert only(plan([schedule], [listed])).kind is Kind.UPDATE
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("summary", "edited"),
+        ("details", "edited"),
+        ("priority", Priority(priority_key=1)),
+        ("search_attributes", (TEAM,)),
+        ("args_json", "[1]"),
+        ("workflow_id", "edited"),
+    ],
+)
+def test_an_action_field_edited_in_temporal_is_drift(field: str, value: Any) -> None:
+    schedule = desired()
+    held = replace(schedule.action, **{field: value})
+    name = {"args_json": "args", "search_attributes": "workflow_search_attributes"}.get(field)
+    assert detail_drift(schedule, Detail(policies=schedule.policies, action=held)) == [
+        name or field
+    ]
 
 
 def test_missing_write_record_is_an_update() -> None:
