@@ -10,10 +10,13 @@ from test_plan import calendar, desired, observed, only, plan
 from scheduled.model.calendar import Interval
 from scheduled.model.desired import (
     Action,
+    AttributeType,
     DesiredSchedule,
     OverlapPolicy,
     Policies,
+    Priority,
     RetryPolicy,
+    SearchAttribute,
     Spec,
 )
 from scheduled.model.observed import Detail, ObservedSchedule
@@ -143,3 +146,60 @@ def test_comment_only_change_is_shown_as_cron() -> None:
     assert [(c.name, c.before, c.after) for c in changes] == [
         ("cron", "0 9 * * * # old", "0 9 * * *")
     ]
+
+
+def test_the_new_action_fields_are_shown_in_words() -> None:
+    schedule = desired()
+    after = replace(
+        schedule.action,
+        args_json='[1,"two"]',
+        summary="Nightly",
+        details="All of it",
+        priority=Priority(priority_key=2, fairness_key="tenant-a", fairness_weight=0.5),
+        search_attributes=(
+            SearchAttribute(name="Tags", type=AttributeType.KEYWORD_LIST, value=("a", "b")),
+            SearchAttribute(name="Tier", type=AttributeType.INT, value=1),
+        ),
+    )
+    wanted = replace(schedule, action=after)
+    seen = replace(
+        observed(schedule),
+        detail=Detail(policies=schedule.policies, action=schedule.action),
+    )
+    changes = {
+        change.name: (change.before, change.after)
+        for change in field_changes(wanted, seen, paused=False, note="")
+    }
+    assert changes == {
+        "args": ("[]", '[1,"two"]'),
+        "summary": ('""', "Nightly"),
+        "details": ('""', "All of it"),
+        "priority": ("(default)", "priority_key=2 fairness_key=tenant-a fairness_weight=0.5"),
+        "workflow_search_attributes": ('""', "Tags=[a, b], Tier=1"),
+    }
+
+
+def test_one_argument_on_both_sides_is_shown_as_input() -> None:
+    schedule = desired()
+    before = replace(schedule.action, args_json='[{"a":1}]')
+    seen = replace(observed(schedule), detail=Detail(policies=schedule.policies, action=before))
+    (change,) = field_changes(
+        replace(schedule, action=replace(before, args_json='[{"a":2}]')),
+        seen,
+        paused=False,
+        note="",
+    )
+    assert (change.name, change.before, change.after) == ("input", '{"a":1}', '{"a":2}')
+
+
+def test_schedule_search_attributes_are_shown_from_the_list_alone() -> None:
+    team = SearchAttribute(name="Team", type=AttributeType.KEYWORD, value="payments")
+    tier = SearchAttribute(name="Tier", type=AttributeType.INT, value=7)  # set by someone else
+    schedule = replace(desired(), search_attributes=(team,))
+    listed = replace(observed(schedule), search_attributes=(replace(team, value="x"), tier))
+    (change,) = field_changes(schedule, listed, paused=False, note="")
+    assert (change.name, change.before, change.after) == (
+        "search_attributes",
+        "Team=x",
+        "Team=payments",
+    )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import struct
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import temporalio.client as tc
+import temporalio.common
+import temporalio.converter
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -14,10 +19,18 @@ from temporalio.api.schedule.v1 import ScheduleActionResult, StructuredCalendarS
 from temporalio.api.workflowservice.v1 import DescribeScheduleResponse
 from test_plan import desired
 
-from scheduled.model.desired import RetryPolicy
+from scheduled.model.desired import AttributeType, Priority, RetryPolicy, SearchAttribute
 from scheduled.model.observed import WriteRecord
 from scheduled.reconcile.gateway import ScheduleWrite
-from scheduled.temporal.convert import recent_run, sdk_schedule, unsupported_parts
+from scheduled.temporal.convert import (
+    decode_action,
+    priority_from_sdk,
+    recent_run,
+    sdk_schedule,
+    sdk_search_attributes,
+    search_attributes_from_sdk,
+    unsupported_parts,
+)
 from scheduled.temporal.marker import MEMO_KEY, parse_record
 
 S = timedelta(seconds=1)
@@ -107,3 +120,90 @@ def test_what_a_file_cannot_say_is_named_part_by_part() -> None:
         "workflow headers (tracing)",
         "a schedule memo (team)",
     )
+
+
+def _write(schedule: Any) -> ScheduleWrite:
+    return ScheduleWrite(
+        project="p",
+        schedule=schedule,
+        paused=False,
+        note="",
+        record=WriteRecord(fingerprint="f", source="s.yaml", enabled=True),
+    )
+
+
+def _action(schedule: Any) -> tc.ScheduleActionStartWorkflow:
+    action = sdk_schedule(_write(schedule)).action
+    assert isinstance(action, tc.ScheduleActionStartWorkflow)
+    return action
+
+
+def test_no_argument_is_sent_as_no_payload() -> None:
+    assert _action(desired("job")).args == []
+
+
+def test_each_argument_is_sent_in_order() -> None:
+    schedule = desired("job")
+    several = replace(schedule, action=replace(schedule.action, args_json='[1,"two",null]'))
+    assert _action(several).args == [1, "two", None]
+
+
+def test_the_new_action_fields_reach_the_sdk() -> None:
+    schedule = desired("job")
+    action = replace(
+        schedule.action,
+        workflow_id="base",
+        summary="Nightly",
+        details="All of it",
+        priority=Priority(priority_key=2, fairness_key="tenant-a", fairness_weight=0.5),
+        search_attributes=(
+            SearchAttribute(
+                name="Due", type=AttributeType.DATETIME, value=datetime(2026, 1, 1, tzinfo=UTC)
+            ),
+            SearchAttribute(name="Tags", type=AttributeType.KEYWORD_LIST, value=("a", "b")),
+        ),
+    )
+    sent = _action(replace(schedule, action=action))
+    assert (sent.id, sent.static_summary, sent.static_details) == ("base", "Nightly", "All of it")
+    assert sent.priority == temporalio.common.Priority(
+        priority_key=2, fairness_key="tenant-a", fairness_weight=0.5
+    )
+    assert [(pair.key.name, pair.value) for pair in sent.typed_search_attributes] == [
+        ("Due", datetime(2026, 1, 1, tzinfo=UTC)),
+        ("Tags", ["a", "b"]),
+    ]
+
+
+def test_search_attributes_read_back_sorted_with_their_types() -> None:
+    typed = sdk_search_attributes(
+        (
+            SearchAttribute(name="Tier", type=AttributeType.INT, value=3),
+            SearchAttribute(name="Notes", type=AttributeType.TEXT, value="words"),
+        )
+    )
+    assert search_attributes_from_sdk(typed) == (
+        SearchAttribute(name="Notes", type=AttributeType.TEXT, value="words"),
+        SearchAttribute(name="Tier", type=AttributeType.INT, value=3),
+    )
+
+
+def test_a_described_default_priority_reads_as_none() -> None:
+    assert priority_from_sdk(temporalio.common.Priority()) is None
+    assert priority_from_sdk(None) is None
+
+
+def test_a_fairness_weight_reads_back_as_the_file_wrote_it() -> None:
+    as_float32 = struct.unpack("<f", struct.pack("<f", 0.1))[0]  # what the server returns
+    assert as_float32 != 0.1
+    found = priority_from_sdk(temporalio.common.Priority(fairness_weight=as_float32))
+    assert found == Priority(fairness_weight=0.1)
+
+
+def test_summary_and_details_are_decoded_and_an_unset_one_is_empty() -> None:
+    converter = temporalio.converter.DataConverter.default
+    summary = asyncio.run(converter.encode(["Nightly"]))[0]
+    action = tc.ScheduleActionStartWorkflow("W", id="x", task_queue="q")
+    action.static_summary = summary  # type: ignore[assignment]  # as describe hands it over
+    action.static_details = Payload()  # type: ignore[assignment]
+    decoded = asyncio.run(decode_action(converter, action))
+    assert (decoded.summary, decoded.details, decoded.args_json) == ("Nightly", "", "[]")

@@ -94,3 +94,15 @@ def test_a_user_calendar_is_not_a_record_calendar() -> None:
     from dataclasses import replace
 
     assert not is_record_calendar(replace(calendar, comment="0 9 * * *"))
+
+
+def test_the_record_keeps_the_search_attribute_names_it_set() -> None:
+    record = WriteRecord(
+        fingerprint="v1:x", source="a.yaml", enabled=True, search_attribute_names=("Team", "Tier")
+    )
+    assert parse_record(record_calendar(record).comment) == record
+
+
+def test_a_record_without_search_attributes_reads_as_before() -> None:
+    record = WriteRecord(fingerprint="v1:x", source="a.yaml", enabled=True)
+    assert '"sa"' not in record_calendar(record).comment
