@@ -119,7 +119,7 @@ def test_the_plan_names_what_is_adopted_refused_and_left_alone() -> None:
     assert candidate.schedule.schedule_id == "schedule-foo-job"
     changes = {change.name: (change.before, change.after) for change in candidate.changes}
     assert changes["paused"] == ("yes", "no") and changes["note"] == ("by hand", '""')
-    assert changes["workflow_id"] == ("report", "foo-job")
+    assert changes["workflow_id"] == ("foo-report", "foo-job")
     assert [(refusal.schedule_id, refusal.reason) for refusal in plan.refused] == [
         ("schedule-foo-broken", "its file is invalid; fix it first"),
         ("schedule-foo-theirs", "it belongs to project 'bar'"),

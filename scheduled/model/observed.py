@@ -72,7 +72,7 @@ class Detail:
 
     policies: Policies
     action: Action
-    # How many arguments each started workflow gets; scheduled always sends one (`input`).
+    # How many argument payloads each started workflow gets (a file sends `args`, `input` or none).
     argument_count: int = 1
     # What the schedule holds beyond these values, and so beyond what a workflow file can say
     # (exclusion calendars, search attributes, a schedule memo, a limit on runs, ...), each in
