@@ -273,8 +273,6 @@ def _action_and_policies(
     """The `schedule:` keys for what the schedule starts and how, defaults left out."""
     block: dict[str, Any] = {}
     action = detail.action
-    if action.workflow_id and action.workflow_id != default_workflow_id:
-        block["workflow_id"] = action.workflow_id
     if not action.workflow_type:
         refuse("it names no workflow type")
     if not action.task_queue:
@@ -289,6 +287,8 @@ def _action_and_policies(
         block["catchup_window"] = _duration(catchup, "catchup_window", refuse)
     if policies.pause_on_failure:
         block["pause_on_failure"] = True
+    if action.workflow_id and action.workflow_id != default_workflow_id:
+        block["workflow_id"] = action.workflow_id
     args = action.args
     if len(args) == 1 and isinstance(args[0], dict):
         block["input"] = args[0]
