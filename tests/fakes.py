@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import anyio
 
+from scheduled.model.desired import SearchAttribute
 from scheduled.model.observed import Detail, ObservedSchedule
 from scheduled.reconcile.gateway import (
     ScheduleExistsError,
@@ -31,6 +32,7 @@ class _Stored:
     write: ScheduleWrite
     paused: bool
     note: str
+    search_attributes: tuple[SearchAttribute, ...] = ()  # kept apart, as Temporal does
 
 
 class FakeGateway:
@@ -139,7 +141,11 @@ class FakeGateway:
         if schedule_id in self.stored or schedule_id in self.foreign:
             raise ScheduleExistsError("exists", schedule_id=schedule_id)
         self.stored[schedule_id] = _Stored(
-            memo=ownership_memo(write.project), write=write, paused=write.paused, note=write.note
+            memo=ownership_memo(write.project),
+            write=write,
+            paused=write.paused,
+            note=write.note,
+            search_attributes=write.search_attributes or (),
         )
 
     async def update(self, write: ScheduleWrite) -> None:
@@ -149,6 +155,8 @@ class FakeGateway:
             raise ScheduleNotFoundError("not found", schedule_id=schedule_id, status="NOT_FOUND")
         stored = self.stored[schedule_id]
         stored.write, stored.paused, stored.note = write, write.paused, write.note
+        if write.search_attributes is not None:  # None leaves them as they are
+            stored.search_attributes = write.search_attributes
 
     async def delete(self, schedule_id: str) -> None:
         await self._enter("delete", schedule_id)
@@ -169,4 +177,5 @@ class FakeGateway:
             workflow_type=schedule.action.workflow_type,
             paused=stored.paused,
             note=stored.note,
+            search_attributes=stored.search_attributes,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import anyio
@@ -14,7 +15,13 @@ from fakes import FakeGateway
 from options import plan_options
 from test_plan import desired, observed
 
-from scheduled.model.desired import DesiredSchedule, schedule_id_prefix
+from scheduled.model.desired import (
+    AttributeType,
+    DesiredSchedule,
+    SearchAttribute,
+    schedule_id_prefix,
+    with_fingerprint,
+)
 from scheduled.reconcile.apply import (
     ApplyOptions,
     ApplyReport,
@@ -488,3 +495,20 @@ def test_kinds_map_to_outcomes() -> None:
         assert {op.kind for op in made.operations} == {Kind.BLOCKED}
 
     run(main)
+
+
+def test_schedule_search_attributes_resync_with_zero_writes_and_keep_others() -> None:
+    fake = FakeGateway()
+    team = SearchAttribute(name="Team", type=AttributeType.KEYWORD, value="payments")
+    tier = SearchAttribute(name="Tier", type=AttributeType.INT, value=7)
+    schedule = with_fingerprint(replace(desired("job"), search_attributes=(team,)))
+
+    async def main() -> None:
+        await reconcile(fake, [schedule])
+        fake.stored[schedule.schedule_id].search_attributes = (team, tier)  # someone else's
+        assert (await reconcile(fake, [schedule])).writes == 0
+        edited = with_fingerprint(replace(schedule, note="edited"))
+        assert (await reconcile(fake, [edited])).writes == 1
+
+    run(main)
+    assert fake.stored[schedule.schedule_id].search_attributes == (team, tier)
