@@ -118,6 +118,22 @@ EXPECTED: dict[str, Expected] = {
         9,
         "must be a cron string or a list of cron strings, not the number 5",
     ),
+    "action-args-and-input.yaml": Expected(
+        "schedule.args-and-input", 7, 9, "`args` and `input` are both given; keep one"
+    ),
+    "schema-args-empty.yaml": Expected("schema.type", 6, 8, "write `args: []` for no argument"),
+    "schema-priority-key-zero.yaml": Expected(
+        "schema.range", 6, 28, "`schedule.priority.priority_key` must be at least 1"
+    ),
+    "search-attribute-mapping-value.yaml": Expected(
+        "schedule.search-attribute", 7, 12, "as a mapping needs exactly `type` and `value`"
+    ),
+    "search-attribute-naive-datetime.yaml": Expected(
+        "schedule.search-attribute", 7, 35, "write an ISO 8601 date-time with an offset"
+    ),
+    "search-attribute-unknown-type.yaml": Expected(
+        "schedule.search-attribute", 7, 18, "unknown type 'integer'; did you mean `int`?"
+    ),
     "schema-input-list.yaml": Expected(
         "schema.type", 6, 10, "`schedule.input` must be a mapping, not a list"
     ),

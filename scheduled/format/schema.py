@@ -366,6 +366,10 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
             message = f"{_name(path)} needs the key `{missing}`"
         yield SchemaProblem(path, message, "schema.missing-key", at_key=False)
         return
+    if validator == "type" and path == ("schedule", "args") and instance is None:
+        message = "`schedule.args` is empty; write `args: []` for no argument (or `[null]`)"
+        yield SchemaProblem(path, message, "schema.type", at_key=False)
+        return
     if validator == "type":
         expected = error.validator_value
         words = (

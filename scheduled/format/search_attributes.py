@@ -13,6 +13,7 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from scheduled.format.schema import did_you_mean
 from scheduled.format.yaml_reader import DocPath
 from scheduled.model.desired import AttributeType, SearchAttribute, SearchAttributeValue
 
@@ -86,7 +87,8 @@ def _stated(
     except ValueError:
         errors.error(
             "schedule.search-attribute",
-            f"search attribute `{name}` has the unknown type {written['type']!r}; types: {_TYPES}",
+            f"search attribute `{name}` has the unknown type {written['type']!r}"
+            f"{did_you_mean(str(written['type']), list(AttributeType))}; types: {_TYPES}",
             path=(*path, "type"),
         )
         return None
