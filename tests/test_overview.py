@@ -167,3 +167,12 @@ def test_the_status_is_carried_over_and_passes_are_newest_first() -> None:
     assert (made.passes[1].counts, made.passes[1].duration) == ("3 created", "250 ms")
     assert made.invalid_files == (("b.yaml", ("b.yaml:3:7: error: bad [x]",)),)
     assert made.uptime == "1 min 15 s"
+
+
+def test_several_arguments_are_shown_as_their_shapes() -> None:
+    schedule = desired("multi")
+    action = replace(schedule.action, args_json=canonical_json([SECRET, {"a": 1}, [1, 2]]))
+    several = with_fingerprint(replace(schedule, action=action))
+    (line,) = page(snapshot((several, observed(several)))).schedules
+    assert line.input_shape == "3 arguments: string, 19 chars; object with 1 key; list of 2"
+    assert SECRET not in repr(line)
