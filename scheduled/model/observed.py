@@ -128,7 +128,12 @@ def scheduled_attribute_names(
 
 def search_attributes_match(schedule: DesiredSchedule, observed: ObservedSchedule) -> bool:
     """Temporal holds the file's schedule search attributes, and none that scheduled set
-    before and the file dropped; attributes set by others are not compared."""
+    before and the file dropped; attributes set by others are not compared.
+
+    Temporal applies an update's search attributes a moment after the update itself: a
+    describe right after it shows the old ones (20-200 ms on a dev server, every time, while
+    the note is already new). A check that close to a write can see drift that is gone by the
+    next one; it then costs one more write, never a loop."""
     names = scheduled_attribute_names(schedule, observed)
     return attribute_values(schedule.search_attributes) == attribute_values(
         observed.search_attributes, names
