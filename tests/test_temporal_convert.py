@@ -207,3 +207,17 @@ def test_summary_and_details_are_decoded_and_an_unset_one_is_empty() -> None:
     action.static_details = Payload()  # type: ignore[assignment]
     decoded = asyncio.run(decode_action(converter, action))
     assert (decoded.summary, decoded.details, decoded.args_json) == ("Nightly", "", "[]")
+
+
+def test_temporals_own_search_attributes_are_left_out() -> None:
+    typed = temporalio.common.TypedSearchAttributes(
+        [
+            temporalio.common.SearchAttributePair(
+                temporalio.common.SearchAttributeKey.for_bool("TemporalSchedulePaused"), True
+            ),
+            temporalio.common.SearchAttributePair(
+                temporalio.common.SearchAttributeKey.for_keyword("Team"), "a"
+            ),
+        ]
+    )
+    assert [attribute.name for attribute in search_attributes_from_sdk(typed)] == ["Team"]

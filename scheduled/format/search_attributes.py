@@ -15,15 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 from scheduled.format.schema import did_you_mean
 from scheduled.format.yaml_reader import DocPath
-from scheduled.model.desired import AttributeType, SearchAttribute, SearchAttributeValue
+from scheduled.model.desired import (
+    RESERVED_ATTRIBUTE_PREFIX,
+    AttributeType,
+    SearchAttribute,
+    SearchAttributeValue,
+)
 
 if TYPE_CHECKING:  # workflow_file imports action_fields, which imports this module
     from scheduled.format.workflow_file import ErrorSink
 
 _INT64 = 2**63
 _TYPES = ", ".join(str(kind) for kind in AttributeType)
-# Temporal keeps names with this prefix for its own attributes (TemporalSchedulePaused, ...).
-RESERVED_PREFIX = "Temporal"
 
 
 def read_search_attributes(
@@ -36,11 +39,11 @@ def read_search_attributes(
     ok = True
     for name, written in value.items():
         where = (*path, name)
-        if not isinstance(name, str) or not name or name.startswith(RESERVED_PREFIX):
+        if not isinstance(name, str) or not name or name.startswith(RESERVED_ATTRIBUTE_PREFIX):
             errors.error(
                 "schedule.search-attribute",
                 f"`{name}` cannot be a search attribute name: names starting with "
-                f"{RESERVED_PREFIX!r} are Temporal's own",
+                f"{RESERVED_ATTRIBUTE_PREFIX!r} are Temporal's own",
                 path=where,
             )
             ok = False

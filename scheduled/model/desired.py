@@ -61,6 +61,8 @@ class AttributeType(StrEnum):
 
 
 SearchAttributeValue = str | int | float | bool | datetime | tuple[str, ...]
+# Temporal keeps names with this prefix for its own attributes (TemporalSchedulePaused, ...).
+RESERVED_ATTRIBUTE_PREFIX = "Temporal"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -75,7 +75,7 @@ class Detail:
     # How many argument payloads each started workflow gets (a file sends `args`, `input` or none).
     argument_count: int = 1
     # What the schedule holds beyond these values, and so beyond what a workflow file can say
-    # (exclusion calendars, search attributes, a schedule memo, a limit on runs, ...), each in
+    # (exclusion calendars, a schedule memo, a limit on runs, workflow headers, ...), each in
     # a few words; empty for what scheduled writes. `export` refuses a schedule with any, and
     # `adopt` lists them as lost, since it re-creates the schedule from its file.
     unsupported: tuple[str, ...] = ()

@@ -22,6 +22,7 @@ import temporalio.converter
 from scheduled.model import server_defaults
 from scheduled.model.calendar import Calendar, Interval, Range
 from scheduled.model.desired import (
+    RESERVED_ATTRIBUTE_PREFIX,
     Action,
     AttributeType,
     OverlapPolicy,
@@ -218,7 +219,9 @@ def search_attributes_from_sdk(
     attributes: temporalio.common.TypedSearchAttributes,
 ) -> tuple[SearchAttribute, ...]:
     """The attributes sorted by name, with the type each came back with (describe gives the
-    type they were written with, list the namespace's: compare values only)."""
+    type they were written with, list the namespace's: compare values only). Temporal's own
+    are left out: they are not scheduled's to compare, keep or send (the dev server does not
+    return them; a server whose visibility store does must not have them sent back)."""
     found = [
         SearchAttribute(
             name=pair.key.name,
@@ -227,6 +230,7 @@ def search_attributes_from_sdk(
         )
         for pair in attributes
         if pair.key.indexed_value_type in _TYPES_BACK
+        and not pair.key.name.startswith(RESERVED_ATTRIBUTE_PREFIX)
     ]
     return tuple(sorted(found, key=lambda attribute: attribute.name))
 
