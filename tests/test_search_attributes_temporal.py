@@ -18,6 +18,7 @@ from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSear
 from temporalio.converter import encode_search_attributes
 
 from scheduled.reconcile.apply import Outcome
+from scheduled.reconcile.phases import Explain, ListAll, reconcile_pass
 
 CRON = "0 9 * * *"
 pytestmark = pytest.mark.temporal
@@ -160,5 +161,36 @@ def test_schedules_are_found_by_their_search_attributes(
             env.schedule_id(""), query='ScheduledTeam = "payments"'
         )
         assert [item.schedule_id for item in found] == [env.schedule_id("pay")]
+
+    run_env(temporal_address, project_name, tmp_path, body)
+
+
+def test_workflow_search_attributes_edited_by_hand_are_drift_a_describe_sees(
+    temporal_address: str, project_name: str, tmp_path: Path
+) -> None:
+    async def body(env: Env) -> None:
+        env.write("job", cron=CRON, workflow_search_attributes={"ScheduledTier": 1})
+        await env.apply_and_settle()
+        described = await env.describe("job")
+        request = workflowservice.UpdateScheduleRequest(
+            namespace=env.client.namespace,
+            schedule_id=env.schedule_id("job"),
+            schedule=described.raw_description.schedule,
+            request_id=str(uuid.uuid4()),
+        )
+        fields = request.schedule.action.start_workflow.search_attributes.indexed_fields
+        fields["ScheduledTier"].data = b"5"
+        await env.client.workflow_service.update_schedule(request)
+        verified = await reconcile_pass(
+            env.load(),
+            env.gateway,
+            env.plan_options(),
+            observer=ListAll(verify=True),  # the action is only seen by a describe
+            explain=Explain.DESCRIBED,
+        )
+        (operation,) = verified.plan.operations
+        assert [(c.name, c.before, c.after) for c in operation.changes] == [
+            ("workflow_search_attributes", "ScheduledTier=5", "ScheduledTier=1")
+        ]
 
     run_env(temporal_address, project_name, tmp_path, body)
