@@ -11,13 +11,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 import temporalio.api.workflowservice.v1 as workflowservice
 from reconcile_helpers import Env, outcomes, run_env
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.converter import encode_search_attributes
 
-from scheduled.reconcile.apply import Outcome
+from scheduled.reconcile.apply import ApplyOptions, Outcome
 from scheduled.reconcile.phases import Explain, ListAll, reconcile_pass
 
 CRON = "0 9 * * *"
@@ -135,12 +136,21 @@ def test_an_attribute_changed_by_hand_is_restored(
         await env.apply_and_settle()
         changed = SearchAttributePair(SearchAttributeKey.for_keyword("ScheduledTeam"), "hacked")
         await _set_by_hand(env, "job", TypedSearchAttributes([changed]))
-        await env.wait_listed(
-            lambda listed: (
-                [a.value for a in listed[env.schedule_id("job")].search_attributes] == ["hacked"]
-            )
+        with anyio.fail_after(10):  # applied a moment after the update (see observed.py)
+            while True:
+                described = await env.describe("job")
+                if _values(described.typed_search_attributes) == {"ScheduledTeam": "hacked"}:
+                    break
+                await anyio.sleep(0.05)
+        # Described, not listed: list content lags, and has been seen to flip back meanwhile.
+        result = await reconcile_pass(
+            env.load(),
+            env.gateway,
+            env.plan_options(),
+            apply=ApplyOptions(),
+            observer=ListAll(verify=True),
         )
-        result = await env.apply()
+        assert result.report is not None
         (item,) = result.report.results
         assert item.outcome is Outcome.UPDATED
         assert "search attributes in Temporal differ" in item.reason
