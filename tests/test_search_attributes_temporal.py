@@ -86,6 +86,17 @@ def test_a_value_of_the_wrong_type_names_the_attribute_and_its_type(
     run_env(temporal_address, project_name, tmp_path, body)
 
 
+async def _attributes_become(env: Env, workflow_id: str, want: dict[str, Any]) -> None:
+    """Temporal applies an update's search attributes a moment after the update (see
+    observed.py): wait until a describe shows `want`, for at most 10 s."""
+    with anyio.fail_after(10):
+        while True:
+            described = await env.describe(workflow_id)
+            if _values(described.typed_search_attributes) == want:
+                return
+            await anyio.sleep(0.05)
+
+
 async def _set_by_hand(env: Env, workflow_id: str, attributes: TypedSearchAttributes) -> None:
     """Replace a schedule's search attributes as another tool would (same schedule)."""
     described = await env.describe(workflow_id)
@@ -108,6 +119,7 @@ def test_attributes_someone_else_set_are_kept_and_never_cause_a_write(
         theirs = SearchAttributePair(SearchAttributeKey.for_int("ScheduledTier"), 7)
         ours = SearchAttributePair(SearchAttributeKey.for_keyword("ScheduledTeam"), "payments")
         await _set_by_hand(env, "job", TypedSearchAttributes([ours, theirs]))
+        await _attributes_become(env, "job", {"ScheduledTeam": "payments", "ScheduledTier": 7})
         await env.wait_listed(
             lambda listed: any(
                 attribute.name == "ScheduledTier"
@@ -119,11 +131,7 @@ def test_attributes_someone_else_set_are_kept_and_never_cause_a_write(
 
         env.write("job", cron=CRON, note="v2", search_attributes={"ScheduledTeam": "billing"})
         assert outcomes(await env.apply())[env.schedule_id("job")] is Outcome.UPDATED
-        after = await env.describe("job")
-        assert _values(after.typed_search_attributes) == {
-            "ScheduledTeam": "billing",
-            "ScheduledTier": 7,
-        }
+        await _attributes_become(env, "job", {"ScheduledTeam": "billing", "ScheduledTier": 7})
 
     run_env(temporal_address, project_name, tmp_path, body)
 
@@ -136,12 +144,7 @@ def test_an_attribute_changed_by_hand_is_restored(
         await env.apply_and_settle()
         changed = SearchAttributePair(SearchAttributeKey.for_keyword("ScheduledTeam"), "hacked")
         await _set_by_hand(env, "job", TypedSearchAttributes([changed]))
-        with anyio.fail_after(10):  # applied a moment after the update (see observed.py)
-            while True:
-                described = await env.describe("job")
-                if _values(described.typed_search_attributes) == {"ScheduledTeam": "hacked"}:
-                    break
-                await anyio.sleep(0.05)
+        await _attributes_become(env, "job", {"ScheduledTeam": "hacked"})
         # Described, not listed: list content lags, and has been seen to flip back meanwhile.
         result = await reconcile_pass(
             env.load(),
@@ -154,8 +157,7 @@ def test_an_attribute_changed_by_hand_is_restored(
         (item,) = result.report.results
         assert item.outcome is Outcome.UPDATED
         assert "search attributes in Temporal differ" in item.reason
-        after = await env.describe("job")
-        assert _values(after.typed_search_attributes) == {"ScheduledTeam": "payments"}
+        await _attributes_become(env, "job", {"ScheduledTeam": "payments"})
 
     run_env(temporal_address, project_name, tmp_path, body)
 
