@@ -26,10 +26,13 @@ from scheduled.format.workflow_file import LoadOptions, load_text
 from scheduled.model.calendar import Calendar, Interval, Range
 from scheduled.model.desired import (
     Action,
+    AttributeType,
     DesiredSchedule,
     OverlapPolicy,
     Policies,
+    Priority,
     RetryPolicy,
+    SearchAttribute,
     Spec,
 )
 from scheduled.model.observed import Detail, ObservedSchedule
@@ -353,3 +356,34 @@ def test_arguments_that_are_not_one_mapping_are_exported_as_args() -> None:
     file = exported(hand_made(action=action))
     assert '  args: ["hello", 2]\n' in file.text
     assert loaded_back(file).action.args == ["hello", 2]
+
+
+def test_the_action_fields_and_search_attributes_round_trip_through_the_loader() -> None:
+    action = Action(
+        workflow_type="Report",
+        task_queue="reports",
+        workflow_id="nightly-report",
+        args_json='[3,"eu",{"dry":true}]',
+        summary="Nightly",
+        details="Runs **all** reports.",
+        priority=Priority(priority_key=2, fairness_key="tenant-a", fairness_weight=0.1),
+        search_attributes=(
+            SearchAttribute(name="Notes", type=AttributeType.TEXT, value="by hand"),
+            SearchAttribute(name="Tier", type=AttributeType.INT, value=2),
+        ),
+    )
+    observed = replace(
+        hand_made(action=action),
+        search_attributes=(
+            SearchAttribute(
+                name="Due", type=AttributeType.DATETIME, value=datetime(2026, 6, 1, tzinfo=UTC)
+            ),
+            SearchAttribute(name="Score", type=AttributeType.DOUBLE, value=2.0),
+            SearchAttribute(name="Tags", type=AttributeType.KEYWORD_LIST, value=("a", "b")),
+        ),
+    )
+    file = exported(observed)
+    assert '  args: [3, "eu", {"dry": true}]\n' in file.text
+    assert '"Due": {"type": "datetime", "value": "2026-06-01T00:00:00Z"}' in file.text
+    assert '"Notes": {"type": "text", "value": "by hand"}' in file.text
+    assert differences(loaded_back(file), observed) == []
