@@ -248,3 +248,13 @@ def test_a_root_that_is_a_symlink_loop_is_unreadable_not_a_crash(tmp_path: Path)
     result = load_tree(loop, LoadOptions(project="p"))
     assert not result.readable
     assert "loops back" in result.root_problem
+
+
+def test_two_files_with_the_same_workflow_id_base_are_warned_about(tmp_path: Path) -> None:
+    write_workflow(tmp_path, "a.yaml", workflow_yaml("a", every="1h", workflow_id="shared"))
+    write_workflow(tmp_path, "b.yaml", workflow_yaml("b", every="1h", workflow_id="shared"))
+    write_workflow(tmp_path, "c.yaml", workflow_yaml("c", every="1h"))
+    result = load_tree(tmp_path, LoadOptions(project="p"))
+    warned = sorted(d.file for d in result.diagnostics if d.code == "tree.shared-workflow-id")
+    assert warned == ["a.yaml", "b.yaml"]
+    assert set(result.desired) == {"a", "b", "c"}  # a warning: both still apply

@@ -161,7 +161,7 @@ def load_tree(
         results.append(result)
     if cache is not None:
         cache.retain(item.relative for item in found)
-    results = _reject_duplicate_ids(results)
+    results = _warn_shared_workflow_ids(_reject_duplicate_ids(results))
     desired = {
         result.schedule.workflow_id: result.schedule
         for result in results
@@ -186,6 +186,36 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def _warn_shared_workflow_ids(results: list[FileResult]) -> list[FileResult]:
+    """Two schedules whose runs share a workflow id base: Temporal appends only the fire time,
+    so when both are due at the same time the runs get the same id and one does not start."""
+    by_base: dict[str, list[int]] = defaultdict(list)
+    for index, result in enumerate(results):
+        if result.schedule is not None:
+            by_base[result.schedule.action.workflow_id].append(index)
+    for base, indexes in by_base.items():
+        if len(indexes) < 2:
+            continue
+        names = [results[index].relative for index in indexes]
+        for index in indexes:
+            result = results[index]
+            others = ", ".join(name for name in names if name != result.relative)
+            line, column = result.id_position
+            shared = Diagnostic(
+                file=result.relative,
+                line=line,
+                column=column,
+                severity=Severity.WARNING,
+                code="tree.shared-workflow-id",
+                message=f"the workflow id base {base!r} is also used by {others}: runs of both "
+                "due at the same time get the same workflow id, and Temporal starts only one; "
+                "give each its own `workflow_id`",
+                path="schedule.workflow_id",
+            )
+            results[index] = replace(result, diagnostics=(*result.diagnostics, shared))
+    return results
 
 
 def _reject_duplicate_ids(results: list[FileResult]) -> list[FileResult]:
