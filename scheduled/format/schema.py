@@ -13,12 +13,15 @@ import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from scheduled.format.diagnostics import format_path
 from scheduled.format.yaml_core import FALSE, TRUE, YAML_1_1_FALSE, YAML_1_1_TRUE, boolean_fix
+
+if TYPE_CHECKING:
+    # Imported where a file fails the fast check: jsonschema (with referencing, attrs and rpds)
+    # costs 40-120 ms of start-up, more than a `validate` of a few valid files takes in all.
+    import jsonschema
 
 SCHEMA_FILE = "workflow.schema.json"
 
@@ -45,6 +48,8 @@ def workflow_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     schema = workflow_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(_inline_refs(schema, schema))
