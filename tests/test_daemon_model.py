@@ -37,11 +37,10 @@ identity (Temporal's `created_at`: a rename moves a schedule, it never re-create
 schedule no possible order changes is not written at all (an unchanged file makes zero writes).
 It also checks /status: the invalid files, and the number of managed schedules.
 
-It found three bugs of changed-set passes. KNOWN_BUG_STRANDED_ORPHANS and
-KNOWN_BUG_EXPANSION_RACE are fixed (the flags stay, to re-guard a regression while it is being
-fixed; their minimal reproductions are plain tests at the end). KNOWN_BUG_TORN_WALK is open: a
-file moved between folders while a pass walks the tree may be in neither listing; its strict
-xfail fails once it is fixed.
+It found three bugs of changed-set passes, all fixed: KNOWN_BUG_STRANDED_ORPHANS,
+KNOWN_BUG_EXPANSION_RACE and KNOWN_BUG_TORN_WALK (a file moved between folders while a pass
+walks the tree was in neither listing). The flags stay, to re-guard a regression while it is
+being fixed; their minimal reproductions are plain tests at the end.
 """
 
 from __future__ import annotations
@@ -116,7 +115,7 @@ KNOWN_BUG_EXPANSION_RACE = False  # fixed: a gone file's id is kept until a pass
 # schedule is deleted, and the next pass creates it anew (history and an operator's pause
 # lost), or not at all while another file claims the id. While True, a change made while a
 # pass may be walking (from the second change of a batch on) allows for that tree too.
-KNOWN_BUG_TORN_WALK = True
+KNOWN_BUG_TORN_WALK = False  # fixed: the daemon looks for a gone file once more first
 
 
 # -- what a file holds -------------------------------------------------------------------------
@@ -1178,13 +1177,15 @@ def test_deleting_a_renamed_broken_file_deletes_its_schedule(
         (root / "renamed.yaml").unlink()
         deleted_at = time.time()
 
-        def pass_after_the_deletion() -> dict[str, Any] | None:
+        def converged_after_the_deletion() -> dict[str, Any] | None:
+            # The first pass holds the deletion for a second look, and says it is not converged.
             found = daemon.status()
-            return found if pass_started_after(found, deleted_at) else None
+            done = pass_started_after(found, deleted_at) and found["last_reconcile"]["converged"]
+            return found if done else None
 
-        status = wait_until(pass_after_the_deletion, what="a pass after the deletion")
+        status = wait_until(converged_after_the_deletion, what="a converged pass after it")
 
-        assert status is not None and status["last_reconcile"]["converged"]
+        assert status is not None
         assert not probe.exists(schedule_id), f"still there after {status['last_reconcile']}"
     finally:
         daemon.stop()
@@ -1242,11 +1243,6 @@ def test_a_duplicate_deleted_during_a_pass_lets_the_other_file_apply(
         probe.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug (KNOWN_BUG_TORN_WALK): a file moved between two folders while a pass "
-    "walks the tree is in neither listing, and the pass deletes its schedule",
-)
 def test_a_file_moved_to_another_folder_during_a_walk_keeps_its_schedule(
     tmp_path: Path, temporal_address: str, project_name: str
 ) -> None:

@@ -21,6 +21,8 @@ from scheduled.model.desired import (
 )
 from scheduled.model.observed import ObservedSchedule, WriteRecord
 from scheduled.reconcile.plan import (
+    HELD_GONE,
+    HELD_VANISHED,
     Kind,
     PassContext,
     Plan,
@@ -387,6 +389,32 @@ def _managed(*workflow_ids: str) -> list[ObservedSchedule]:
 def test_schedule_whose_file_is_gone_is_deleted() -> None:
     made = plan([desired("a"), desired("b")], _managed("a", "b", "c"))
     assert kinds(made) == {"a": Kind.UNCHANGED, "b": Kind.UNCHANGED, "c": Kind.DELETE}
+
+
+def test_the_daemon_holds_the_deletion_of_a_gone_file_for_a_second_look() -> None:
+    made = plan([desired("a")], _managed("a", "b"), hold_vanished_blocks=True)
+    assert kinds(made)["b"] is Kind.SKIP
+    assert made.operations[1].reasons == (HELD_GONE,)
+
+
+def test_the_daemon_holds_a_file_without_its_block_apart_from_a_gone_one() -> None:
+    made = plan(
+        [desired("a")],
+        _managed("a", "b"),
+        state={"present_sources": ["a.yaml", "b.yaml"]},
+        hold_vanished_blocks=True,
+    )
+    assert made.operations[1].reasons == (HELD_VANISHED,)
+
+
+def test_a_gone_file_confirmed_by_a_second_look_is_deleted() -> None:
+    made = plan(
+        [desired("a")],
+        _managed("a", "b"),
+        hold_vanished_blocks=True,
+        confirmed_vanished=frozenset({"b.yaml"}),
+    )
+    assert kinds(made)["b"] is Kind.DELETE
 
 
 def test_no_prune_skips_deletions() -> None:

@@ -49,6 +49,14 @@ HELD_VANISHED = (
     "its file still exists but has no schedule block: deleted if it stays so for one more "
     "quiet period"
 )
+# A file moved between folders while a pass walks the tree can be in neither folder's listing
+# (os.scandir lists one folder at a time: the target before the move, the source after), and a
+# checkout may delete before it writes: a file that is gone is looked for once more as well.
+HELD_GONE = (
+    "its file is gone: deleted if it is still gone after one more quiet period (a move or a "
+    "checkout may be half done)"
+)
+HELD_FOR_A_SECOND_LOOK = frozenset({(HELD_VANISHED,), (HELD_GONE,)})
 # A glob edit that leaves files out, or a file that lost its `id`, says nothing about whether
 # the schedule is still wanted; deleting on it would be a mass deletion by configuration.
 EXCLUDED = (
@@ -137,8 +145,9 @@ class PlanOptions:
     allow_mass_delete: bool = False
     max_delete_fraction: float = 0.5
     recently_deleted: int = 0  # by earlier passes of this window (the daemon's resync interval)
-    # The daemon's rule for a file that still exists but lost its `schedule:` block: delete only
-    # once the same content was seen again after one more quiet period (`confirmed_vanished`).
+    # The daemon's rule for a file that lost its `schedule:` block or is gone: delete only once
+    # the same content (or the same absence) is seen again a quiet period later
+    # (`confirmed_vanished`).
     hold_vanished_blocks: bool = False
     confirmed_vanished: frozenset[str] = frozenset()
 
@@ -435,12 +444,9 @@ def _plan_orphan(
         return base(kind=Kind.SKIP, reasons=(NOT_A_WORKFLOW,))
     if not options.prune:
         return base(kind=Kind.SKIP, reasons=("its file is gone, but pruning is off",))
-    if (
-        options.hold_vanished_blocks
-        and source in desired.present_sources
-        and source not in options.confirmed_vanished
-    ):
-        return base(kind=Kind.SKIP, reasons=(HELD_VANISHED,))
+    if options.hold_vanished_blocks and source not in options.confirmed_vanished:
+        held = HELD_VANISHED if source in desired.present_sources else HELD_GONE
+        return base(kind=Kind.SKIP, reasons=(held,))
     return base(kind=Kind.DELETE, reasons=("its file is gone or has no schedule",))
 
 
