@@ -65,8 +65,8 @@ import pytest
 import temporalio.client as tc
 from daemon_helpers import (
     DaemonProcess,
+    RestartableServer,
     TemporalProbe,
-    own_dev_server,
     schedule_state,
     sid,
     start_daemon,
@@ -74,7 +74,6 @@ from daemon_helpers import (
 )
 from trees import workflow_yaml, write_workflow
 
-from scheduled.devserver import DevServer, start_dev_server
 from scheduled.model.desired import schedule_id_prefix
 from scheduled.temporal.marker import parse_record
 
@@ -670,13 +669,14 @@ class World:
 
     workdir: Path
     project: str
-    state_dir: Path
-    port: int
-    server: DevServer
-    probe: TemporalProbe
+    temporal: RestartableServer
     root: Path
     daemon: DaemonProcess | None = None
     daemons: int = 0
+
+    @property
+    def probe(self) -> TemporalProbe:
+        return self.temporal.probe
 
     def start_daemon(self) -> DaemonProcess:
         self.daemons += 1
@@ -684,7 +684,7 @@ class World:
             self.workdir,
             self.root,
             self.project,
-            self.server.address,
+            self.temporal.address,
             *DAEMON_ARGS,
             name=f"daemon-{self.daemons}",
         )
@@ -695,30 +695,19 @@ class World:
         self.daemon.process.send_signal(signal.SIGKILL)
         self.daemon.process.wait(10)
 
-    def stop_temporal(self) -> None:
-        self.probe.close()
-        self.server.stop()
-
-    def start_temporal(self) -> None:
-        self.server = start_dev_server(self.state_dir, port=self.port)
-        self.probe = TemporalProbe(self.server.address)
-
     def close(self) -> None:
         if self.daemon is not None and self.daemon.process.poll() is None:
             self.daemon.process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.daemon.process.wait(10)
-        with contextlib.suppress(Exception):
-            self.probe.close()
-        self.server.stop()
+        self.temporal.close()
 
 
 @pytest.fixture
 def world(tmp_path: Path, project_name: str) -> Iterator[World]:
-    state_dir, port, server, probe = own_dev_server(tmp_path)
     root = tmp_path / "tree"
     root.mkdir()
-    world = World(tmp_path, project_name, state_dir, port, server, probe, root)
+    world = World(tmp_path, project_name, RestartableServer(tmp_path), root)
     try:
         yield world
     finally:
@@ -985,7 +974,7 @@ class ModelRun:
         if rare == "kill the daemon" and early:
             world.kill_daemon()
         if rare == "restart Temporal" and early:
-            world.stop_temporal()
+            world.temporal.stop()
         outcome = self.changes(min(rng.randint(1, 5), self.total_steps - self.steps))
         changed_at = self.changed_at if outcome is not None else None
         timeout = SETTLE_S
@@ -999,8 +988,8 @@ class ModelRun:
             world.start_daemon().wait_ready(timeout=60)
         elif rare == "restart Temporal":
             if not early:
-                world.stop_temporal()
-            world.start_temporal()
+                world.temporal.stop()
+            world.temporal.start()
             timeout = SETTLE_AFTER_OUTAGE_S
         elif rare == "SIGHUP":
             assert world.daemon is not None
