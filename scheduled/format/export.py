@@ -274,6 +274,11 @@ def _action_and_policies(
         refuse("it names no task queue")
     if observed.paused:
         block["enabled"] = False
+    if detail.remaining_runs == 0:
+        refuse("it has used up its runs (a limit on runs), and a file's `max_runs` is at least 1")
+    elif detail.remaining_runs is not None:
+        # The runs it has left: the count starts there again when scheduled writes it.
+        block["max_runs"] = detail.remaining_runs
     policies = detail.policies
     if policies.overlap is not OverlapPolicy.SKIP:
         block["overlap_policy"] = str(policies.overlap)

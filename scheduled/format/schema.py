@@ -425,6 +425,10 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
             at_key=True,
         )
         return
+    if validator in ("minimum", "maximum") and "errorMessage" in schema:
+        # The field says why its range is what it is (`max_runs`: why not 0).
+        yield SchemaProblem(path, str(schema["errorMessage"]), "schema.range", at_key=False)
+        return
     if validator in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"):
         limits = {
             "minimum": f"at least {error.validator_value}",
