@@ -468,6 +468,7 @@ def _observer(
     return ListAll(
         verify=verify,
         run_status=run_status,
+        runs_left=run_status,  # `list`, the one command that reads run status, shows them too
         concurrency=settings.concurrency,
         rate_limit=settings.rate_limit,
     )

@@ -19,7 +19,7 @@ from scheduled.model.durations import format_duration
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.adopt import WHAT_ADOPTING_LOSES, AdoptionPlan, AdoptionReport
 from scheduled.reconcile.apply import ApplyReport, OperationResult
-from scheduled.reconcile.diff import spec_in_words
+from scheduled.reconcile.diff import held_max_runs, spec_in_words
 from scheduled.reconcile.export import ExportReport
 from scheduled.reconcile.export import Status as ExportStatus
 from scheduled.reconcile.phases import PassResult
@@ -171,6 +171,10 @@ def schedule_row(
         "source": record.source if record else (desired.source if desired else None),
         "in_sync": in_sync,
         "note": observed.note,
+        # The runs left are known only from a describe (`get`, and `list` for these): the
+        # server counts them down, and a list entry does not carry them.
+        "max_runs": held_max_runs(observed),
+        "runs_left": observed.detail.remaining_runs if observed.detail is not None else None,
     }
     if observed.detail is not None:
         row["detail"] = _detail(observed)
@@ -248,7 +252,7 @@ def _columns() -> list[tuple[str, Callable[[dict[str, Any]], object]]]:
     return [
         ("SCHEDULE ID", lambda row: row["schedule_id"]),
         ("WORKFLOW", lambda row: row["workflow"]),
-        ("WHEN", lambda row: row["when"]),
+        ("WHEN", _when_cell),
         ("TZ", lambda row: row["timezone"]),
         ("PAUSED", lambda row: row["paused"]),
         ("NEXT RUN", lambda row: (row["next_runs"] or ["-"])[0][:19]),
@@ -256,6 +260,16 @@ def _columns() -> list[tuple[str, Callable[[dict[str, Any]], object]]]:
         ("SYNC", lambda row: {True: "yes", False: "NO", None: "?"}[row["in_sync"]]),
         ("SOURCE", lambda row: row["source"] or "-"),
     ]
+
+
+def _when_cell(row: dict[str, Any]) -> str:
+    limit, left = row.get("max_runs"), row.get("runs_left")
+    if limit is None:
+        return str(row["when"])
+    if left is None:
+        return f"{row['when']}; at most {limit} runs"
+    runs = "no runs left" if left == 0 else f"{left} of {limit} runs left"
+    return f"{row['when']}; {runs}"
 
 
 def _last_run_cell(row: dict[str, Any]) -> str:

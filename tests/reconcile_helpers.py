@@ -26,7 +26,7 @@ from trees import workflow_yaml, write_workflow
 
 from scheduled.format.globs import DEFAULT_SELECTION, FileSelection
 from scheduled.format.loader import LoadOptions, LoadResult, load_tree
-from scheduled.model.desired import schedule_id_for
+from scheduled.model.desired import OverlapPolicy, schedule_id_for
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.apply import ApplyOptions, Outcome
 from scheduled.reconcile.gateway import ScheduleGateway, ScheduleWrite
@@ -95,6 +95,21 @@ class CountingGateway:
     async def delete(self, schedule_id: str) -> None:
         self.calls["delete"] += 1
         await self.inner.delete(schedule_id)
+
+    async def trigger(self, schedule_id: str, *, overlap: OverlapPolicy | None = None) -> None:
+        self.calls["trigger"] += 1
+        await self.inner.trigger(schedule_id, overlap=overlap)
+
+    async def backfill(
+        self,
+        schedule_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        overlap: OverlapPolicy | None = None,
+    ) -> None:
+        self.calls["backfill"] += 1
+        await self.inner.backfill(schedule_id, start=start, end=end, overlap=overlap)
 
 
 @dataclass
