@@ -326,7 +326,7 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Any:
 
 def test_an_unknown_id_names_the_file_id_not_the_schedule_id(tmp_path: Path) -> None:
     load = _tree(tmp_path, {"job.yaml": HEAD})
-    with pytest.raises(runs.UnknownWorkflowError, match="no workflow file .* has id 'nope'"):
+    with pytest.raises(runs.UnknownWorkflowError, match=r"no workflow file .* has id 'nope'"):
         runs.find_target(load, "foo", "nope")
 
 
