@@ -18,10 +18,11 @@ from file_loading import load_text, schedule_of
 from test_apply import options, plan_for
 from test_plan import desired, observed, record_of
 
-from scheduled.format.loader import LoadOptions, load_tree
+from scheduled.format.loader import FileResult, LoadOptions, LoadResult, load_tree
 from scheduled.model.desired import DesiredSchedule, fingerprint_of, with_fingerprint
 from scheduled.model.observed import Detail, ObservedSchedule, WriteRecord
 from scheduled.reconcile import runs
+from scheduled.reconcile.adopt import adopt
 from scheduled.reconcile.apply import Outcome, apply_plan, write_for
 from scheduled.reconcile.diff import field_changes
 from scheduled.reconcile.gateway import ScheduleWrite
@@ -370,3 +371,20 @@ def test_a_time_without_an_offset_is_in_the_schedule_s_zone() -> None:
 def test_from_must_be_before_to(end: datetime) -> None:
     with pytest.raises(runs.BadRangeError, match="must be before --to"):
         runs.backfill_range(datetime(2026, 1, 1, 9), end, "UTC")
+
+
+# -- adopt ---------------------------------------------------------------------------------
+
+
+def test_adopt_creates_the_schedule_with_its_full_count_and_no_run() -> None:
+    fake = FakeGateway()
+    schedule = dataclasses.replace(limited(5), trigger_immediately=True)
+    fake.foreign[schedule.schedule_id] = observed(desired("job"), owner=None, record=None)
+    load = LoadResult(
+        root=Path("."),
+        files=(FileResult(relative=schedule.source, workflow_id="job", schedule=schedule),),
+        desired={"job": schedule},
+    )
+    anyio.run(lambda: adopt(load, fake, project="foo", workflow_id="job"))
+    stored = fake.stored[schedule.schedule_id]
+    assert (stored.remaining_runs, stored.manual_runs) == (5, [])
