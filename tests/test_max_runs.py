@@ -16,6 +16,7 @@ import temporalio.client as tc
 from fakes import FakeGateway
 from file_loading import load_text, schedule_of
 from test_apply import options, plan_for
+from test_format_export import exported, hand_made, refused
 from test_plan import desired, observed, record_of
 
 from scheduled.format.loader import FileResult, LoadOptions, LoadResult, load_tree
@@ -388,3 +389,24 @@ def test_adopt_creates_the_schedule_with_its_full_count_and_no_run() -> None:
     anyio.run(lambda: adopt(load, fake, project="foo", workflow_id="job"))
     stored = fake.stored[schedule.schedule_id]
     assert (stored.remaining_runs, stored.manual_runs) == (5, [])
+
+
+# -- export --------------------------------------------------------------------------------
+
+
+def test_export_writes_the_runs_a_hand_made_schedule_has_left() -> None:
+    schedule = hand_made()
+    assert schedule.detail is not None
+    limited_by_hand = dataclasses.replace(
+        schedule, detail=dataclasses.replace(schedule.detail, remaining_runs=4)
+    )
+    assert "  max_runs: 4\n" in exported(limited_by_hand).text
+
+
+def test_export_refuses_a_schedule_that_has_used_up_its_runs() -> None:
+    schedule = hand_made()
+    assert schedule.detail is not None
+    used_up = dataclasses.replace(
+        schedule, detail=dataclasses.replace(schedule.detail, remaining_runs=0)
+    )
+    assert "used up its runs" in refused(used_up)

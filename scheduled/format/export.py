@@ -535,6 +535,8 @@ def differences(schedule: DesiredSchedule, observed: ObservedSchedule) -> list[s
         ("pause_on_failure", policies.pause_on_failure, held_policies.pause_on_failure),
         ("enabled", schedule.paused, observed.paused),
         ("note", schedule.note, observed.note),
+        # The file's limit starts the count again at the runs the schedule has left.
+        ("max_runs", schedule.max_runs, observed.detail.remaining_runs),
     ]
     for name in ("execution_timeout", "run_timeout", "task_timeout"):
         pairs.append((name, getattr(action, name) or None, getattr(held, name) or None))
