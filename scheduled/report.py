@@ -252,7 +252,7 @@ def _columns() -> list[tuple[str, Callable[[dict[str, Any]], object]]]:
     return [
         ("SCHEDULE ID", lambda row: row["schedule_id"]),
         ("WORKFLOW", lambda row: row["workflow"]),
-        ("WHEN", _when_cell),
+        ("WHEN", when_text),
         ("TZ", lambda row: row["timezone"]),
         ("PAUSED", lambda row: row["paused"]),
         ("NEXT RUN", lambda row: (row["next_runs"] or ["-"])[0][:19]),
@@ -262,7 +262,8 @@ def _columns() -> list[tuple[str, Callable[[dict[str, Any]], object]]]:
     ]
 
 
-def _when_cell(row: dict[str, Any]) -> str:
+def when_text(row: dict[str, Any]) -> str:
+    """When a schedule row fires, with its run limit and the runs left when they are known."""
     limit, left = row.get("max_runs"), row.get("runs_left")
     if limit is None:
         return str(row["when"])

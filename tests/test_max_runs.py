@@ -17,6 +17,7 @@ from fakes import FakeGateway
 from file_loading import load_text, schedule_of
 from test_apply import options, plan_for
 from test_format_export import exported, hand_made, refused
+from test_overview import page, snapshot
 from test_plan import desired, observed, record_of
 
 from scheduled.format.loader import FileResult, LoadOptions, LoadResult, load_tree
@@ -410,3 +411,14 @@ def test_export_refuses_a_schedule_that_has_used_up_its_runs() -> None:
         schedule, detail=dataclasses.replace(schedule.detail, remaining_runs=0)
     )
     assert "used up its runs" in refused(used_up)
+
+
+# -- the daemon's status page --------------------------------------------------------------
+
+
+def test_the_status_page_shows_the_limit_and_the_runs_left_when_described() -> None:
+    schedule = limited(5)
+    (line,) = page(snapshot((schedule, listed(schedule)))).schedules
+    assert line.when == "at 09:00; at most 5 runs"  # the list does not carry the count
+    (line,) = page(snapshot((schedule, held(schedule, 0)))).schedules
+    assert (line.when, line.in_sync) == ("at 09:00; no runs left", True)
