@@ -15,6 +15,7 @@ import pytest
 import temporalio.client as tc
 from fakes import FakeGateway
 from file_loading import load_text, schedule_of
+from temporalio.api.workflowservice.v1 import DescribeScheduleResponse
 from test_apply import options, plan_for
 from test_format_export import exported, hand_made, refused
 from test_overview import page, snapshot
@@ -29,7 +30,7 @@ from scheduled.reconcile.apply import Outcome, apply_plan, write_for
 from scheduled.reconcile.diff import field_changes
 from scheduled.reconcile.gateway import ScheduleWrite
 from scheduled.reconcile.plan import Kind, PassContext, plan_schedule
-from scheduled.temporal.convert import detail_from_sdk, sdk_schedule
+from scheduled.temporal.convert import detail_from_sdk, sdk_schedule, unsupported_parts
 from scheduled.temporal.marker import parse_record, record_calendar
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -422,3 +423,10 @@ def test_the_status_page_shows_the_limit_and_the_runs_left_when_described() -> N
     assert line.when == "at 09:00; at most 5 runs"  # the list does not carry the count
     (line,) = page(snapshot((schedule, held(schedule, 0)))).schedules
     assert (line.when, line.in_sync) == ("at 09:00; no runs left", True)
+
+
+def test_a_limit_is_no_longer_something_a_file_cannot_say() -> None:
+    described = DescribeScheduleResponse()
+    described.schedule.state.limited_actions = True
+    described.schedule.state.remaining_actions = 4
+    assert "limit" not in " ".join(unsupported_parts(described))

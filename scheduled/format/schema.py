@@ -61,6 +61,7 @@ _ANNOTATIONS = frozenset(
         "$comment",
         "enumDescriptions",
         "patternErrorMessage",
+        "errorMessage",
     }
 )
 
