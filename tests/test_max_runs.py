@@ -5,6 +5,7 @@ SDK and back, apply against the fake, and the checks of `trigger`/`backfill`."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -430,3 +431,20 @@ def test_a_limit_is_no_longer_something_a_file_cannot_say() -> None:
     described.schedule.state.limited_actions = True
     described.schedule.state.remaining_actions = 4
     assert "limit" not in " ".join(unsupported_parts(described))
+
+
+# -- the README's examples -----------------------------------------------------------------
+
+
+def test_the_readme_examples_of_these_fields_are_valid_files(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = [
+        block
+        for block in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
+        if block.startswith("id: ") and ("max_runs" in block or "trigger_immediately" in block)
+    ]
+    assert len(blocks) == 2
+    defaults = LoadOptions(project="foo", default_workflow="W", default_task_queue="q")
+    for block in blocks:
+        schedule = schedule_of(tmp_path, block, defaults)
+        assert schedule.max_runs == 24 or schedule.trigger_immediately
