@@ -78,6 +78,10 @@ def render_plan(plan: Plan, now: datetime, *, verbose: bool = False) -> list[str
             desired = operation.desired
             if operation.kind is Kind.CREATE:
                 lines.append(f"      when: {spec_in_words(desired.spec)} ({desired.spec.timezone})")
+                if desired.max_runs is not None:
+                    lines.append(f"      max_runs: {desired.max_runs} (then it stops firing)")
+                if desired.trigger_immediately and not operation.paused:
+                    lines.append("      starts one run at once (trigger_immediately)")
             if operation.observed is not None and operation.observed.spec != desired.spec:
                 lines.append(f"      next runs before: {_times(operation.observed.next_runs[:3])}")
                 lines.append(f"      next runs after:  {_times(upcoming(desired.spec, now))}")

@@ -16,6 +16,7 @@ import pytest
 import temporalio.client as tc
 from fakes import FakeGateway
 from file_loading import load_text, schedule_of
+from options import plan_options
 from temporalio.api.workflowservice.v1 import DescribeScheduleResponse
 from test_apply import options, plan_for
 from test_format_export import exported, hand_made, refused
@@ -30,7 +31,14 @@ from scheduled.reconcile.adopt import adopt
 from scheduled.reconcile.apply import Outcome, apply_plan, write_for
 from scheduled.reconcile.diff import field_changes
 from scheduled.reconcile.gateway import ScheduleWrite
-from scheduled.reconcile.plan import Kind, PassContext, plan_schedule
+from scheduled.reconcile.plan import (
+    Kind,
+    PassContext,
+    desired_state_from,
+    make_plan,
+    plan_schedule,
+)
+from scheduled.report import render_plan
 from scheduled.temporal.convert import detail_from_sdk, sdk_schedule, unsupported_parts
 from scheduled.temporal.marker import parse_record, record_calendar
 
@@ -448,3 +456,15 @@ def test_the_readme_examples_of_these_fields_are_valid_files(tmp_path: Path) -> 
     for block in blocks:
         schedule = schedule_of(tmp_path, block, defaults)
         assert schedule.max_runs == 24 or schedule.trigger_immediately
+
+
+def test_the_plan_says_what_a_create_will_start() -> None:
+    schedule = dataclasses.replace(limited(3), trigger_immediately=True)
+    made = make_plan(
+        desired_state_from([schedule], project="foo", file_count=1),
+        [],
+        plan_options("foo", now=NOW),
+    )
+    lines = render_plan(made, NOW)
+    assert "      max_runs: 3 (then it stops firing)" in lines
+    assert "      starts one run at once (trigger_immediately)" in lines
