@@ -19,7 +19,7 @@ from scheduled.model.durations import format_duration
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.adopt import WHAT_ADOPTING_LOSES, AdoptionPlan, AdoptionReport
 from scheduled.reconcile.apply import ApplyReport, OperationResult
-from scheduled.reconcile.diff import spec_in_words
+from scheduled.reconcile.diff import held_max_runs, spec_in_words
 from scheduled.reconcile.export import ExportReport
 from scheduled.reconcile.export import Status as ExportStatus
 from scheduled.reconcile.phases import PassResult
@@ -78,6 +78,10 @@ def render_plan(plan: Plan, now: datetime, *, verbose: bool = False) -> list[str
             desired = operation.desired
             if operation.kind is Kind.CREATE:
                 lines.append(f"      when: {spec_in_words(desired.spec)} ({desired.spec.timezone})")
+                if desired.max_runs is not None:
+                    lines.append(f"      max_runs: {desired.max_runs} (then it stops firing)")
+                if desired.trigger_immediately and not operation.paused:
+                    lines.append("      starts one run at once (trigger_immediately)")
             if operation.observed is not None and operation.observed.spec != desired.spec:
                 lines.append(f"      next runs before: {_times(operation.observed.next_runs[:3])}")
                 lines.append(f"      next runs after:  {_times(upcoming(desired.spec, now))}")
@@ -171,6 +175,10 @@ def schedule_row(
         "source": record.source if record else (desired.source if desired else None),
         "in_sync": in_sync,
         "note": observed.note,
+        # The runs left are known only from a describe (`get`, and `list` for these): the
+        # server counts them down, and a list entry does not carry them.
+        "max_runs": held_max_runs(observed),
+        "runs_left": observed.detail.remaining_runs if observed.detail is not None else None,
     }
     if observed.detail is not None:
         row["detail"] = _detail(observed)
@@ -248,7 +256,7 @@ def _columns() -> list[tuple[str, Callable[[dict[str, Any]], object]]]:
     return [
         ("SCHEDULE ID", lambda row: row["schedule_id"]),
         ("WORKFLOW", lambda row: row["workflow"]),
-        ("WHEN", lambda row: row["when"]),
+        ("WHEN", when_text),
         ("TZ", lambda row: row["timezone"]),
         ("PAUSED", lambda row: row["paused"]),
         ("NEXT RUN", lambda row: (row["next_runs"] or ["-"])[0][:19]),
@@ -256,6 +264,17 @@ def _columns() -> list[tuple[str, Callable[[dict[str, Any]], object]]]:
         ("SYNC", lambda row: {True: "yes", False: "NO", None: "?"}[row["in_sync"]]),
         ("SOURCE", lambda row: row["source"] or "-"),
     ]
+
+
+def when_text(row: dict[str, Any]) -> str:
+    """When a schedule row fires, with its run limit and the runs left when they are known."""
+    limit, left = row.get("max_runs"), row.get("runs_left")
+    if limit is None:
+        return str(row["when"])
+    if left is None:
+        return f"{row['when']}; at most {limit} runs"
+    runs = "no runs left" if left == 0 else f"{left} of {limit} runs left"
+    return f"{row['when']}; {runs}"
 
 
 def _last_run_cell(row: dict[str, Any]) -> str:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import anyio
 
+from scheduled.model.desired import OverlapPolicy
 from scheduled.model.observed import Detail, ObservedSchedule
 from scheduled.reconcile.gateway import (
     ScheduleExistsError,
@@ -31,6 +33,8 @@ class _Stored:
     write: ScheduleWrite
     paused: bool
     note: str
+    remaining_runs: int | None = None  # counted down by `fire`, as the server does
+    manual_runs: list[str] = field(default_factory=list)  # trigger/backfill/trigger_immediately
 
 
 class FakeGateway:
@@ -64,6 +68,12 @@ class FakeGateway:
     def operator_pause(self, schedule_id: str, note: str = "paused by operator") -> None:
         stored = self.stored[schedule_id]
         stored.paused, stored.note = True, note
+
+    def fire(self, schedule_id: str, times: int = 1) -> None:
+        """The schedule fires on its own `times` times: a limited one counts down, to 0."""
+        stored = self.stored[schedule_id]
+        if stored.remaining_runs is not None:
+            stored.remaining_runs = max(0, stored.remaining_runs - times)
 
     @property
     def writes(self) -> int:
@@ -122,7 +132,11 @@ class FakeGateway:
         schedule = stored.write.schedule
         return replace(
             self._observed(schedule_id),
-            detail=Detail(policies=schedule.policies, action=schedule.action),
+            detail=Detail(
+                policies=schedule.policies,
+                action=schedule.action,
+                remaining_runs=stored.remaining_runs,
+            ),
         )
 
     async def read_journal(self, project: str) -> dict[str, float]:
@@ -139,7 +153,12 @@ class FakeGateway:
         if schedule_id in self.stored or schedule_id in self.foreign:
             raise ScheduleExistsError("exists", schedule_id=schedule_id)
         self.stored[schedule_id] = _Stored(
-            memo=ownership_memo(write.project), write=write, paused=write.paused, note=write.note
+            memo=ownership_memo(write.project),
+            write=write,
+            paused=write.paused,
+            note=write.note,
+            remaining_runs=write.remaining_runs,
+            manual_runs=["trigger_immediately"] if write.trigger_immediately else [],
         )
 
     async def update(self, write: ScheduleWrite) -> None:
@@ -149,6 +168,7 @@ class FakeGateway:
             raise ScheduleNotFoundError("not found", schedule_id=schedule_id, status="NOT_FOUND")
         stored = self.stored[schedule_id]
         stored.write, stored.paused, stored.note = write, write.paused, write.note
+        stored.remaining_runs = write.remaining_runs  # an update replaces the state whole
 
     async def delete(self, schedule_id: str) -> None:
         await self._enter("delete", schedule_id)
@@ -157,6 +177,27 @@ class FakeGateway:
             and self.foreign.pop(schedule_id, None) is None
         ):
             raise ScheduleNotFoundError("not found", schedule_id=schedule_id, status="NOT_FOUND")
+
+    async def trigger(self, schedule_id: str, *, overlap: OverlapPolicy | None = None) -> None:
+        await self._enter("trigger", schedule_id)
+        self._stored_or_missing(schedule_id).manual_runs.append(f"trigger {overlap}")
+
+    async def backfill(
+        self,
+        schedule_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        overlap: OverlapPolicy | None = None,
+    ) -> None:
+        await self._enter("backfill", schedule_id)
+        stored = self._stored_or_missing(schedule_id)
+        stored.manual_runs.append(f"backfill {start.isoformat()} {end.isoformat()} {overlap}")
+
+    def _stored_or_missing(self, schedule_id: str) -> _Stored:
+        if schedule_id not in self.stored:
+            raise ScheduleNotFoundError("not found", schedule_id=schedule_id, status="NOT_FOUND")
+        return self.stored[schedule_id]
 
     def _observed(self, schedule_id: str) -> ObservedSchedule:
         stored = self.stored[schedule_id]

@@ -142,6 +142,10 @@ SNIPPETS = {
     "attempts-leading-zero.yaml": HEAD + "  retry: {maximum_attempts: 010}\n",
     "attempts-underscore.yaml": HEAD + "  retry: {maximum_attempts: 1_000}\n",
     "seed-keys.yaml": "id: seed\ndescription: x\ntasks: [{id: a}]\ntools: {}\nschemas: {}\n",
+    "max-runs.yaml": HEAD + "  max_runs: 3\n  trigger_immediately: true\n",
+    "max-runs-zero.yaml": HEAD + "  max_runs: 0\n",
+    "max-runs-fraction.yaml": HEAD + "  max_runs: 2.5\n",
+    "trigger-yes.yaml": HEAD + "  trigger_immediately: yes\n",
 }
 
 
@@ -175,6 +179,9 @@ def test_the_editor_flags_what_scheduled_flags_and_nothing_else(
         "jitter-words.yaml",
         "overlap-typo.yaml",
         "attempts-underscore.yaml",
+        "max-runs-zero.yaml",
+        "max-runs-fraction.yaml",
+        "trigger-yes.yaml",
     }
     seen = editor.diagnostics([tmp_path / name for name in SNIPPETS])
     in_editor = {path.name: found for path, found in seen.items()}

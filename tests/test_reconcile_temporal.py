@@ -346,6 +346,35 @@ CASES = [
         frozenset({"memo"}),
     ),
 ]
+CASES += [
+    FieldCase(
+        "max_runs",  # the server has not counted down: a cron far away
+        {"max_runs": 3},
+        {"max_runs": 5},
+        lambda seen: (seen.schedule.state.limited_actions, seen.schedule.state.remaining_actions),
+        (True, 3),
+        (True, 5),
+        frozenset({"max_runs"}),
+    ),
+    FieldCase(
+        "max_runs_removed",
+        {"max_runs": 3},
+        {},
+        lambda seen: (seen.schedule.state.limited_actions, seen.schedule.state.remaining_actions),
+        (True, 3),
+        (False, 0),
+        frozenset({"max_runs"}),
+    ),
+    FieldCase(
+        "trigger_immediately",  # a create-time instruction: present, it changes no diff
+        {"trigger_immediately": True, "note": "first"},
+        {"trigger_immediately": True, "note": "second"},
+        lambda seen: seen.schedule.state.note,
+        "first",
+        "second",
+        frozenset({"note"}),
+    ),
+]
 CASE_IDS = [case.name for case in CASES]
 BY_NAME = {case.name: case for case in CASES}
 

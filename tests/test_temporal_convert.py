@@ -91,8 +91,6 @@ def test_what_a_file_cannot_say_is_named_part_by_part() -> None:
     described = DescribeScheduleResponse()
     schedule = described.schedule
     schedule.spec.exclude_structured_calendar.append(StructuredCalendarSpec(comment="holidays"))
-    schedule.state.limited_actions = True
-    schedule.state.remaining_actions = 4
     workflow = schedule.action.start_workflow
     workflow.input.payloads.extend([Payload(data=b"1"), Payload(data=b"2")])
     workflow.search_attributes.indexed_fields["Tier"].data = b"1"
@@ -103,7 +101,6 @@ def test_what_a_file_cannot_say_is_named_part_by_part() -> None:
     described.search_attributes.indexed_fields["Team"].data = b'"x"'
     assert unsupported_parts(described) == (
         "1 exclusion calendar(s) (times it must not fire)",
-        "a limit on its runs (4 remaining)",
         "2 workflow arguments (a file passes one, `input`)",
         "search attributes on each started workflow (Tier)",
         "workflow headers (tracing)",

@@ -274,6 +274,11 @@ def _action_and_policies(
         refuse("it names no task queue")
     if observed.paused:
         block["enabled"] = False
+    if detail.remaining_runs == 0:
+        refuse("it has used up its runs (a limit on runs), and a file's `max_runs` is at least 1")
+    elif detail.remaining_runs is not None:
+        # The runs it has left: the count starts there again when scheduled writes it.
+        block["max_runs"] = detail.remaining_runs
     policies = detail.policies
     if policies.overlap is not OverlapPolicy.SKIP:
         block["overlap_policy"] = str(policies.overlap)
@@ -530,6 +535,8 @@ def differences(schedule: DesiredSchedule, observed: ObservedSchedule) -> list[s
         ("pause_on_failure", policies.pause_on_failure, held_policies.pause_on_failure),
         ("enabled", schedule.paused, observed.paused),
         ("note", schedule.note, observed.note),
+        # The file's limit starts the count again at the runs the schedule has left.
+        ("max_runs", schedule.max_runs, observed.detail.remaining_runs),
     ]
     for name in ("execution_timeout", "run_timeout", "task_timeout"):
         pairs.append((name, getattr(action, name) or None, getattr(held, name) or None))

@@ -66,6 +66,7 @@ _ANNOTATIONS = frozenset(
         "$comment",
         "enumDescriptions",
         "patternErrorMessage",
+        "errorMessage",
     }
 )
 
@@ -429,6 +430,10 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
             "schema.offset-without-every",
             at_key=True,
         )
+        return
+    if validator in ("minimum", "maximum") and "errorMessage" in schema:
+        # The field says why its range is what it is (`max_runs`: why not 0).
+        yield SchemaProblem(path, str(schema["errorMessage"]), "schema.range", at_key=False)
         return
     if validator in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"):
         limits = {

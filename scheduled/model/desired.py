@@ -98,6 +98,12 @@ class DesiredSchedule:
     action: Action
     enabled: bool = True
     note: str = ""
+    # How many runs the schedule may start (Temporal's limited_actions/remaining_actions);
+    # None: no limit. The server counts down, so it is compared with the file, not the count.
+    max_runs: int | None = None
+    # One run at once when the schedule is created: an instruction to the create, not a
+    # state Temporal holds, so it takes no part in equality, the fingerprint or drift.
+    trigger_immediately: bool = field(default=False, compare=False)
     fingerprint: str = ""
 
     @property
@@ -172,6 +178,9 @@ def fingerprint_of(schedule: DesiredSchedule) -> str:
         "enabled": schedule.enabled,
         "note": schedule.note,
     }
+    if schedule.max_runs is not None:
+        # Only when set: the fingerprints of files without a limit stay as they were.
+        payload["max_runs"] = schedule.max_runs
     digest = hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
     return f"{FINGERPRINT_VERSION}:{digest[:24]}"
 

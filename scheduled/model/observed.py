@@ -34,6 +34,9 @@ class WriteRecord:
     enabled: bool  # the file's `enabled` when this was written, to tell an operator's pause
     revision: str = ""  # git commit or link target of the tree that was applied
     commit_time: int = 0  # orders revisions; a replica never writes an older one
+    # The file's `max_runs` when this was written: the list does not show the server's count,
+    # and an update replaces it, so this tells whether the count must be carried over.
+    max_runs: int | None = None
 
 
 def record_for(schedule: DesiredSchedule, revision: Revision) -> WriteRecord:
@@ -44,6 +47,7 @@ def record_for(schedule: DesiredSchedule, revision: Revision) -> WriteRecord:
         enabled=schedule.enabled,
         revision=revision.name,
         commit_time=revision.commit_time,
+        max_runs=schedule.max_runs,
     )
 
 
@@ -63,8 +67,11 @@ class Detail:
     action: Action
     # How many arguments each started workflow gets; scheduled always sends one (`input`).
     argument_count: int = 1
+    # The runs the server still lets the schedule start (it counts down from `max_runs`);
+    # None: no limit.
+    remaining_runs: int | None = None
     # What the schedule holds beyond these values, and so beyond what a workflow file can say
-    # (exclusion calendars, search attributes, a schedule memo, a limit on runs, ...), each in
+    # (exclusion calendars, search attributes, a schedule memo, ...), each in
     # a few words; empty for what scheduled writes. `export` refuses a schedule with any, and
     # `adopt` lists them as lost, since it re-creates the schedule from its file.
     unsupported: tuple[str, ...] = ()

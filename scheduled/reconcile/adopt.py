@@ -100,6 +100,9 @@ def _write(schedule: DesiredSchedule, project: str, revision: Revision) -> Sched
         paused=schedule.paused,
         note=schedule.note,
         record=record_for(schedule, revision),
+        # Created again from the file: a `max_runs` starts at its full count, and
+        # `trigger_immediately` (a take-over is no new schedule) starts nothing.
+        remaining_runs=schedule.max_runs,
     )
 
 

@@ -83,6 +83,7 @@ def field_changes(
     compare("workflow", observed.workflow_type, schedule.action.workflow_type)
     compare("paused", observed.paused, paused)
     compare("note", observed.note, note)
+    compare("max_runs", held_max_runs(observed), schedule.max_runs, _show_max_runs)
     if observed.detail is not None:
         action, before_action = schedule.action, observed.detail.action
         for name in ("task_queue", "workflow_id"):
@@ -107,6 +108,20 @@ def field_changes(
         )
         compare("pause_on_failure", before_policies.pause_on_failure, policies.pause_on_failure)
     return changes
+
+
+def held_max_runs(observed: ObservedSchedule) -> int | None:
+    """The run limit Temporal holds, as the file would say it: the written `max_runs` from
+    the write record (the list does not show the count), unless a describe shows otherwise:
+    no limit at all, or a limit scheduled did not write (then the runs it has left)."""
+    detail, recorded = observed.detail, observed.record.max_runs if observed.record else None
+    if detail is not None and (detail.remaining_runs is None or recorded is None):
+        return detail.remaining_runs
+    return recorded
+
+
+def _show_max_runs(value: int | None) -> str:
+    return "(no limit)" if value is None else str(value)
 
 
 def _show_retry(policy: RetryPolicy | None) -> str:

@@ -88,7 +88,12 @@ def sdk_schedule(write: ScheduleWrite) -> tc.Schedule:
             catchup_window=policies.catchup_window or server_defaults.CATCHUP_WINDOW,
             pause_on_failure=policies.pause_on_failure,
         ),
-        state=tc.ScheduleState(paused=write.paused, note=write.note or None),
+        state=tc.ScheduleState(
+            paused=write.paused,
+            note=write.note or None,
+            limited_actions=write.remaining_runs is not None,
+            remaining_actions=write.remaining_runs or 0,
+        ),
     )
 
 
@@ -221,6 +226,11 @@ def recent_run(result: temporalio.api.schedule.v1.ScheduleActionResult) -> Recen
     )
 
 
+def sdk_overlap(overlap: OverlapPolicy | None) -> tc.ScheduleOverlapPolicy | None:
+    """The overlap policy of a trigger or backfill; None: the schedule's own."""
+    return _OVERLAP[overlap] if overlap is not None else None
+
+
 def detail_from_sdk(
     schedule: tc.Schedule,
     action: tc.ScheduleActionStartWorkflow,
@@ -234,6 +244,9 @@ def detail_from_sdk(
     return Detail(
         argument_count=len(raw.schedule.action.start_workflow.input.payloads) if raw else 1,
         unsupported=unsupported_parts(raw) if raw else (),
+        # A schedule that used up its runs stays limited with 0 remaining (checked on a dev
+        # server); manual triggers and backfills start runs without counting down.
+        remaining_runs=schedule.state.remaining_actions if schedule.state.limited_actions else None,
         policies=Policies(
             overlap=_OVERLAP_BACK.get(schedule.policy.overlap, OverlapPolicy.SKIP),
             catchup_window=schedule.policy.catchup_window,
@@ -263,7 +276,7 @@ def unsupported_parts(
     memo another team's codec wrote is still named) and a field the SDK does not expose is
     not missed."""
     schedule = described.schedule
-    spec, state, workflow = schedule.spec, schedule.state, schedule.action.start_workflow
+    spec, workflow = schedule.spec, schedule.action.start_workflow
     parts: list[str] = []
     exclusions = len(spec.exclude_calendar) + sum(
         1
@@ -276,8 +289,6 @@ def unsupported_parts(
         parts.append(f"{len(spec.calendar)} calendar(s) in Temporal's older CalendarSpec form")
     if spec.timezone_data:
         parts.append("its own time zone data (timezone_data)")
-    if state.limited_actions:
-        parts.append(f"a limit on its runs ({state.remaining_actions} remaining)")
     if schedule.policies.keep_original_workflow_id:
         parts.append("the keep_original_workflow_id policy")
     if len(workflow.input.payloads) > 1:

@@ -6,11 +6,11 @@ needs no call per schedule:
 * Ownership lives in the schedule-level memo, `{"scheduled": {"project": ..., "managed_by":
   "scheduled"}}`. Temporal accepts a schedule memo only at create ("memo updates are not
   supported on workflow-backed schedules"), which suits a fact that never changes.
-* The record of the last write (fingerprint, source file, the file's `enabled`, revision) lives
-  in the comment of one extra *exclude* calendar that matches only the year 2000. Temporal
-  returns cron text nowhere and replaces spec, action, policies and state whole on update, so the
-  record must be part of the spec; the note would not do, since pausing in the UI or CLI
-  overwrites the note with the pause reason.
+* The record of the last write (fingerprint, source file, the file's `enabled` and `max_runs`,
+  revision) lives in the comment of one extra *exclude* calendar that matches only the year 2000.
+  Temporal returns cron text nowhere and replaces spec, action, policies and state whole on
+  update, so the record must be part of the spec; the note would not do, since pausing in the UI
+  or CLI overwrites the note with the pause reason.
 """
 
 from __future__ import annotations
@@ -87,6 +87,8 @@ def record_calendar(record: WriteRecord) -> Calendar:
         "rev": record.revision,
         "gen": record.commit_time,
     }
+    if record.max_runs is not None:  # only when set: records without a limit stay as they were
+        payload["max"] = record.max_runs
     return Calendar(
         second=(Range(0, 0, 1),),
         minute=(Range(0, 0, 1),),
@@ -115,6 +117,7 @@ def parse_record(comment: str) -> WriteRecord | None:
             enabled=bool(payload["en"]),
             revision=str(payload.get("rev", "")),
             commit_time=int(payload.get("gen", 0)),
+            max_runs=int(payload["max"]) if payload.get("max") is not None else None,
         )
     except (ValueError, KeyError, TypeError):
         return None
