@@ -92,6 +92,23 @@ def _intervals(seen: Seen) -> list[tuple[timedelta, timedelta]]:
     return [(i.every, i.offset) for i in seen.schedule.spec.intervals]
 
 
+def _exclusions(seen: Seen) -> list[tuple[Any, ...]]:
+    """The file's exclude calendars (after the write record), as comment and (start, end) of
+    year, month, day of month, hour and second."""
+    record, *calendars = seen.schedule.spec.skip
+    assert parse_record(record.comment or "") is not None
+    return [
+        (
+            calendar.comment,
+            *(
+                [(r.start, r.end) for r in getattr(calendar, name)]
+                for name in ("year", "month", "day_of_month", "hour", "second")
+            ),
+        )
+        for calendar in calendars
+    ]
+
+
 def _retry(seen: Seen) -> tuple[Any, ...] | None:
     policy = seen.action.retry_policy
     if policy is None:
@@ -147,6 +164,61 @@ CASES = [
         [(15 * M, 2 * M)],
         [(H, 5 * M)],
         frozenset({"when"}),
+    ),
+    FieldCase(
+        "every_list",
+        {"every": ["1h", {"every": "90m", "offset": "10m"}]},
+        {"every": ["1h", {"every": "90m", "offset": "20m"}, "7h"]},
+        _intervals,
+        [(H, None), (90 * M, 10 * M)],
+        [(H, None), (90 * M, 20 * M), (7 * H, None)],
+        frozenset({"when"}),
+    ),
+    FieldCase(
+        "cron_and_every",
+        {"cron": "0 9 * * *", "every": "5h"},
+        {"cron": "0 9 * * *", "every": {"every": "5h", "offset": "30m"}},
+        lambda seen: (calendar_times(seen), _intervals(seen)),
+        ([(9, 0)], [(5 * H, None)]),
+        ([(9, 0)], [(5 * H, 30 * M)]),
+        frozenset({"when"}),
+    ),
+    FieldCase(
+        "skip",
+        {"skip": ["2030-12-25", {"from": "2030-12-30", "to": "2031-01-02"}, "* 12 * * 6,0"]},
+        {"skip": ["2030-12-24", "* 12 * * 6,0"]},
+        _exclusions,
+        [
+            ("2030-12-25", [(2030, 2030)], [(12, 12)], [(25, 25)], [(0, 23)], [(0, 59)]),
+            *(
+                ("2030-12-30 to 2031-01-02", [(y, y)], [(m, m)], [days], [(0, 23)], [(0, 59)])
+                for y, m, days in ((2030, 12, (30, 31)), (2031, 1, (1, 2)))
+            ),
+            ("* 12 * * 6,0", [], [(1, 12)], [(1, 31)], [(12, 12)], [(0, 59)]),
+        ],
+        [
+            ("2030-12-24", [(2030, 2030)], [(12, 12)], [(24, 24)], [(0, 23)], [(0, 59)]),
+            ("* 12 * * 6,0", [], [(1, 12)], [(1, 31)], [(12, 12)], [(0, 59)]),
+        ],
+        frozenset({"skip"}),
+    ),
+    FieldCase(
+        "skip_added",
+        {},
+        {"skip": "2030-07-04"},
+        _exclusions,
+        [],
+        [("2030-07-04", [(2030, 2030)], [(7, 7)], [(4, 4)], [(0, 23)], [(0, 59)])],
+        frozenset({"skip"}),
+    ),
+    FieldCase(
+        "skip_removed",
+        {"skip": ["0 9 * * 1"]},
+        {},
+        _exclusions,
+        [("0 9 * * 1", [], [(1, 12)], [(1, 31)], [(9, 9)], [(0, 59)])],
+        [],
+        frozenset({"skip"}),
     ),
     FieldCase(
         "timezone",
