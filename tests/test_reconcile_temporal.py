@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 import temporalio.client as tc
 from reconcile_helpers import (
@@ -1056,6 +1057,44 @@ def test_list_reports_the_last_run_and_its_status(
         described = await env.gateway.describe(sid)
         assert described.last_run is not None and described.last_run.status == "running"
         await env.client.get_workflow_handle(run.workflow_id).terminate("test done")
+
+    run_env(temporal_address, project_name, tmp_path, body)
+
+
+@pytest.mark.temporal
+def test_a_backfill_over_a_skipped_day_starts_no_run_on_it_and_one_on_each_other_day(
+    temporal_address: str, project_name: str, tmp_path: Path
+) -> None:
+    """The exclusion holds for Temporal itself, in the schedule's zone: 09:00 in Berlin is
+    08:00 UTC in November, and 2026-11-03 is skipped there."""
+    skipped = "2026-11-03"
+
+    async def body(env: Env) -> None:
+        env.write("holiday", cron="0 9 * * *", timezone="Europe/Berlin", skip=[skipped])
+        await env.apply_and_settle()
+        await env.handle("holiday").backfill(
+            tc.ScheduleBackfill(
+                start_at=datetime(2026, 11, 1, tzinfo=UTC),
+                end_at=datetime(2026, 11, 6, tzinfo=UTC),
+                overlap=tc.ScheduleOverlapPolicy.ALLOW_ALL,
+            )
+        )
+        prefix = f"{env.project}-holiday-"
+        query = f'WorkflowId STARTS_WITH "{prefix}"'
+        started: list[str] = []
+        actions = 0
+        for _ in range(200):  # the backfill runs in the scheduler; visibility lags behind it
+            actions = (await env.describe("holiday")).info.num_actions
+            started = sorted([run.id async for run in env.client.list_workflows(query)])
+            if actions >= 4 and len(started) >= actions:
+                break
+            await anyio.sleep(0.05)
+        assert actions == 4
+        for workflow_id in started:
+            await env.client.get_workflow_handle(workflow_id).terminate("test done")
+        assert [workflow_id.removeprefix(prefix) for workflow_id in started] == [
+            f"2026-11-0{day}T08:00:00Z" for day in (1, 2, 4, 5)
+        ]
 
     run_env(temporal_address, project_name, tmp_path, body)
 
