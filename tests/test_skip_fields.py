@@ -103,7 +103,7 @@ def test_one_entry_need_not_be_a_list(tmp_path: Path) -> None:
         ),
         ([{"from": "2026-12-20"}], "schema.missing-key", "schedule.skip[0]", "needs the key `to`"),
         (
-            [{"from": "2026-12-20", "until": "2026-12-21"}],
+            [{"from": "2026-12-20", "to": "2026-12-21", "until": "2026-12-22"}],
             "schema.unknown-key",
             "schedule.skip[0].until",
             "allowed: from, to",
