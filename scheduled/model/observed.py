@@ -64,8 +64,8 @@ class Detail:
     # How many arguments each started workflow gets; scheduled always sends one (`input`).
     argument_count: int = 1
     # What the schedule holds beyond these values, and so beyond what a workflow file can say
-    # (exclusion calendars, search attributes, a schedule memo, a limit on runs, ...), each in
-    # a few words; empty for what scheduled writes. `export` refuses a schedule with any, and
+    # (old-form exclusion calendars, search attributes, a schedule memo, a limit on runs, ...),
+    # each in a few words; empty for what scheduled writes. `export` refuses a schedule with any, and
     # `adopt` lists them as lost, since it re-creates the schedule from its file.
     unsupported: tuple[str, ...] = ()
 
