@@ -204,6 +204,15 @@ CASES = [
         frozenset({"skip"}),
     ),
     FieldCase(
+        "skip_beyond_the_list",  # a list shows the write record and 9 exclusions, no more
+        {"skip": [f"2030-01-{day:02d}" for day in range(1, 13)]},
+        {"skip": [f"2030-01-{day:02d}" for day in range(1, 14)]},
+        lambda seen: [calendar[0] for calendar in _exclusions(seen)],
+        [f"2030-01-{day:02d}" for day in range(1, 13)],
+        [f"2030-01-{day:02d}" for day in range(1, 14)],
+        frozenset({"skip"}),
+    ),
+    FieldCase(
         "skip_added",
         {},
         {"skip": "2030-07-04"},
