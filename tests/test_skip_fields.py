@@ -157,3 +157,15 @@ def test_two_ranges_side_by_side_stay_two_entries() -> None:
         {"from": "2026-12-01", "to": "2026-12-10"},
         {"from": "2026-12-11", "to": "2026-12-20"},
     ]
+
+
+def test_a_skipped_day_that_has_passed_is_a_warning_to_remove_it(tmp_path: Path) -> None:
+    # file_loading loads at 2026-03-01 12:00 UTC
+    text = workflow_yaml(
+        "old", cron="0 9 * * *", skip=["2025-12-25", {"from": "2026-02-20", "to": "2026-03-01"}]
+    )
+    result = load_text(tmp_path, text)
+    assert result.schedule is not None
+    (warning,) = [d for d in result.diagnostics if d.code == "skip.past"]
+    assert (warning.severity, warning.path) == ("warning", "schedule.skip[0]")
+    assert "ended on 2025-12-25 and skips nothing any more" in warning.message

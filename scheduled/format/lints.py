@@ -125,6 +125,23 @@ def skip_removes_every_fire(fields: SpecFields, now: datetime) -> list[Lint]:
     ]
 
 
+def skip_in_past(fields: SpecFields, now: datetime) -> list[Lint]:
+    """A skipped day that has passed (in the schedule's zone) skips nothing any more: last
+    year's holidays, left in the list."""
+    today = now.astimezone(fields.zone).date()
+    return [
+        Lint(
+            severity=Severity.WARNING,
+            code="skip.past",
+            message=f"this `skip` entry ended on {entry.last_day.isoformat()} and skips nothing "
+            "any more; remove it",
+            path=entry.path,
+        )
+        for entry in fields.skips
+        if entry.last_day is not None and entry.last_day < today
+    ]
+
+
 RULES: list[Rule] = [
     cron_warnings,
     never_fires,
@@ -132,6 +149,7 @@ RULES: list[Rule] = [
     no_jitter,
     end_in_past,
     skip_removes_every_fire,
+    skip_in_past,
 ]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -38,16 +38,33 @@ _WHOLE_DAY = {
 _FULL_SECONDS = (Range(0, 59),)
 
 
-def read_skip(value: Any, errors: ErrorSink) -> tuple[Calendar, ...]:
-    """The exclude calendars of `skip:` (one entry, or a list), each entry's problems reported."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkipEntry:
+    """One entry of `skip:` as read: where it stands, its calendars, and for a date or a range
+    its last day (the lints warn about one that has passed)."""
+
+    path: DocPath
+    calendars: tuple[Calendar, ...]
+    last_day: date | None = None
+
+
+def read_skip(value: Any, errors: ErrorSink) -> tuple[SkipEntry, ...]:
+    """The entries of `skip:` (one entry, or a list) that could be read; each problem reported."""
     entries = value if isinstance(value, list) else [value]
-    calendars: list[Calendar] = []
+    found: list[SkipEntry] = []
     for index, entry in enumerate(entries):
         path: DocPath = (
             ("schedule", "skip", index) if isinstance(value, list) else ("schedule", "skip")
         )
-        calendars.extend(_entry(entry, path, errors))
-    return tuple(calendars)
+        calendars = _entry(entry, path, errors)
+        if calendars:
+            found.append(SkipEntry(path=path, calendars=calendars, last_day=_last_day(entry)))
+    return tuple(found)
+
+
+def _last_day(entry: Any) -> date | None:
+    text = str(entry.get("to") if isinstance(entry, dict) else entry)
+    return date.fromisoformat(text) if DATE_PATTERN.match(text) else None
 
 
 def _entry(entry: Any, path: DocPath, errors: ErrorSink) -> tuple[Calendar, ...]:

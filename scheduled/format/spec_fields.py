@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from scheduled.format.cron import MAX_COMMENT_BYTES, CachedCron, CronError, compile_cached
 from scheduled.format.schema import did_you_mean
-from scheduled.format.skip_fields import read_skip
+from scheduled.format.skip_fields import SkipEntry, read_skip
 from scheduled.format.yaml_reader import DocPath
 from scheduled.model.calendar import Interval
 from scheduled.model.desired import Spec
@@ -34,6 +34,7 @@ class SpecFields:
     spec: Spec
     zone: zoneinfo.ZoneInfo
     crons: tuple[tuple[DocPath, CachedCron], ...]  # each cron that compiled, with its path
+    skips: tuple[SkipEntry, ...] = ()  # each `skip` entry that could be read, with its path
 
 
 def read_spec(block: SchemaGate, errors: ErrorSink) -> SpecFields | None:
@@ -51,7 +52,7 @@ def read_spec(block: SchemaGate, errors: ErrorSink) -> SpecFields | None:
     zone = _timezone(timezone_name, errors)
     values = block.values
     intervals = _intervals(values, errors) if block.valid("every") else ()
-    skip = read_skip(values["skip"], errors) if block.valid("skip") else ()
+    skips = read_skip(values["skip"], errors) if block.valid("skip") else ()
     jitter = read_duration(values, "jitter", _SCHEDULE, errors) if block.valid("jitter") else None
     start_at = _timestamp(values, "start_at", zone, errors) if block.valid("start_at") else None
     end_at = _timestamp(values, "end_at", zone, errors) if block.valid("end_at") else None
@@ -74,10 +75,10 @@ def read_spec(block: SchemaGate, errors: ErrorSink) -> SpecFields | None:
         jitter=jitter or timedelta(0),
         start_at=start_at,
         end_at=end_at,
-        skip=skip,
+        skip=tuple(calendar for entry in skips for calendar in entry.calendars),
         cron_text=tuple(_as_list(values.get("cron"))),
     )
-    return SpecFields(spec=spec, zone=zone, crons=tuple(crons))
+    return SpecFields(spec=spec, zone=zone, crons=tuple(crons), skips=skips)
 
 
 def read_duration(
