@@ -1,4 +1,5 @@
-"""The "when" fields of a `schedule:` block to a Spec: crons, zone, every/offset, start/end, jitter.
+"""The "when" fields of a `schedule:` block to a Spec: crons, zone, every/offset, start/end, jitter,
+skip (read by skip_fields).
 
 Only errors are reported here (a value that cannot be used); warnings about a schedule that is
 valid but probably not meant are the lints', which run on the SpecFields returned.
@@ -85,11 +86,7 @@ def read_duration(
     values: Mapping[str, Any], name: str, path: DocPath, errors: ErrorSink
 ) -> timedelta | None:
     """values[name] as a duration (`1h30m`), or None after reporting why it is not one."""
-    try:
-        return parse_duration(str(values[name]))
-    except ValueError as error:
-        errors.error("schedule.duration", str(error), path=(*path, name))
-        return None
+    return _duration(values[name], (*path, name), errors)
 
 
 def _crons(value: Any, errors: ErrorSink) -> list[tuple[DocPath, CachedCron]]:
@@ -193,7 +190,8 @@ def _intervals(values: Mapping[str, Any], errors: ErrorSink) -> tuple[Interval, 
                 path=("schedule", "offset"),
             )
         found = [
-            _entry(item, ("schedule", "every", index), errors) for index, item in enumerate(every)
+            _interval_entry(item, ("schedule", "every", index), errors)
+            for index, item in enumerate(every)
         ]
         return tuple(interval for interval in found if interval is not None)
     if isinstance(every, dict) and "offset" in values:
@@ -204,14 +202,14 @@ def _intervals(values: Mapping[str, Any], errors: ErrorSink) -> tuple[Interval, 
         )
         return ()
     if isinstance(every, dict):
-        interval = _entry(every, ("schedule", "every"), errors)
+        interval = _interval_entry(every, ("schedule", "every"), errors)
     else:
         # `offset` is read as written, even when the schema rejected it.
         interval = _interval(values, _SCHEDULE, errors)
     return () if interval is None else (interval,)
 
 
-def _entry(item: Any, path: DocPath, errors: ErrorSink) -> Interval | None:
+def _interval_entry(item: Any, path: DocPath, errors: ErrorSink) -> Interval | None:
     if isinstance(item, dict):
         return _interval(item, path, errors)
     return _interval({"every": item}, path[:-1], errors, every_path=path)
