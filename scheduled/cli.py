@@ -1058,7 +1058,7 @@ def export_command(ctx: click.Context, /, directory: Path, query: str, **_: Any)
     the schedule id without `schedule-{project}-`, so the file maps back onto the same schedule,
     which `adopt --all` then takes over; a schedule named otherwise keeps its whole id, and the
     report says plainly that adopting cannot take it over in place. The project is --project,
-    or the folder's name. Schedules a file cannot say (exclusions, search attributes, a schedule
+    or the folder's name. Schedules a file cannot say (search attributes, a schedule
     memo, several arguments, a calendar with no exact cron, ...) are reported with the reason.
     An existing file is never overwritten; an id a file of DIRECTORY holds is not written again.
 

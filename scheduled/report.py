@@ -19,7 +19,7 @@ from scheduled.model.durations import format_duration
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.adopt import WHAT_ADOPTING_LOSES, AdoptionPlan, AdoptionReport
 from scheduled.reconcile.apply import ApplyReport, OperationResult
-from scheduled.reconcile.diff import held_max_runs, spec_in_words
+from scheduled.reconcile.diff import held_max_runs, when_in_words
 from scheduled.reconcile.export import ExportReport
 from scheduled.reconcile.export import Status as ExportStatus
 from scheduled.reconcile.phases import PassResult
@@ -43,7 +43,14 @@ def upcoming(spec: Spec, now: datetime, count: int = 3) -> list[datetime]:
         return []
     # `now`, not start_at, as the start: a fire exactly at start_at is one of them.
     return next_fire_times(
-        spec.calendars, spec.intervals, zone, now, count, start_at=spec.start_at, end_at=spec.end_at
+        spec.calendars,
+        spec.intervals,
+        zone,
+        now,
+        count,
+        start_at=spec.start_at,
+        end_at=spec.end_at,
+        excludes=spec.skip,
     )
 
 
@@ -77,7 +84,7 @@ def render_plan(plan: Plan, now: datetime, *, verbose: bool = False) -> list[str
         if operation.kind in (Kind.CREATE, Kind.UPDATE) and operation.desired is not None:
             desired = operation.desired
             if operation.kind is Kind.CREATE:
-                lines.append(f"      when: {spec_in_words(desired.spec)} ({desired.spec.timezone})")
+                lines.append(f"      when: {when_in_words(desired.spec)} ({desired.spec.timezone})")
                 if desired.max_runs is not None:
                     lines.append(f"      max_runs: {desired.max_runs} (then it stops firing)")
                 if desired.trigger_immediately and not operation.paused:
@@ -165,7 +172,7 @@ def schedule_row(
     row: dict[str, Any] = {
         "schedule_id": observed.schedule_id,
         "workflow": observed.workflow_type,
-        "when": spec_in_words(observed.spec),
+        "when": when_in_words(observed.spec),
         "timezone": observed.spec.timezone,
         "paused": paused,
         "next_runs": [moment.astimezone(zone).isoformat() for moment in upcoming_runs],
@@ -428,7 +435,7 @@ def _markdown_operation(
             lines += ["", f"Next runs before: {_times(observed.next_runs[:3])}"]
             lines += ["", f"Next runs after: {_times(upcoming(desired.spec, now))}"]
         elif operation.kind is Kind.CREATE:
-            when = f"{spec_in_words(desired.spec)} ({desired.spec.timezone})"
+            when = f"{when_in_words(desired.spec)} ({desired.spec.timezone})"
             lines += ["", f"When: {when}", "", f"Next runs: {_times(upcoming(desired.spec, now))}"]
     return [*lines, "", "</details>", ""]
 

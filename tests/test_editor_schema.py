@@ -146,6 +146,14 @@ SNIPPETS = {
     "max-runs-zero.yaml": HEAD + "  max_runs: 0\n",
     "max-runs-fraction.yaml": HEAD + "  max_runs: 2.5\n",
     "trigger-yes.yaml": HEAD + "  trigger_immediately: yes\n",
+    "every-list.yaml": "id: list\nschedule:\n  every: [1h, {every: 90m, offset: 10m}]\n",
+    "every-list-typo.yaml": "id: typo\nschedule:\n  every: [1h, 90 minutes]\n",
+    "cron-and-every.yaml": HEAD + "  every: 6h\n",
+    "skip-dates.yaml": HEAD
+    + "  skip: [2026-12-25, '2026-12-26', {from: 2026-12-28, to: 2027-01-01}]\n",
+    "skip-cron.yaml": HEAD + "  skip: '* * * * 6,0'\n",
+    "skip-number.yaml": HEAD + "  skip: [2026-12-25, 20261226]\n",
+    "skip-range-typo.yaml": HEAD + "  skip:\n    - {from: 2026-12-28, to: 2027-1-1}\n",
 }
 
 
@@ -182,6 +190,9 @@ def test_the_editor_flags_what_scheduled_flags_and_nothing_else(
         "max-runs-zero.yaml",
         "max-runs-fraction.yaml",
         "trigger-yes.yaml",
+        "every-list-typo.yaml",
+        "skip-number.yaml",
+        "skip-range-typo.yaml",
     }
     seen = editor.diagnostics([tmp_path / name for name in SNIPPETS])
     in_editor = {path.name: found for path, found in seen.items()}

@@ -213,6 +213,23 @@ def test_list_cut_to_ten_calendars_still_matches() -> None:
     assert only(plan([schedule], [listed])).kind is Kind.UNCHANGED
 
 
+def test_exclusions_removed_in_temporal_are_an_update_that_says_so() -> None:
+    schedule = desired()
+    schedule = replace(schedule, spec=replace(schedule.spec, skip=(calendar("0 12 * * *"),)))
+    stripped = observed(schedule, spec=replace(schedule.spec, skip=()))
+    operation = only(plan([schedule], [stripped]))
+    assert operation.kind is Kind.UPDATE
+    assert "edited outside scheduled" in operation.reasons[0]
+
+
+def test_a_list_showing_nine_exclusions_beside_the_write_record_still_matches() -> None:
+    many = tuple(calendar(f"0 {hour} * * *") for hour in range(12))
+    schedule = desired()
+    schedule = replace(schedule, spec=replace(schedule.spec, skip=many))
+    listed = observed(schedule, spec=replace(schedule.spec, skip=many[:9]))
+    assert only(plan([schedule], [listed])).kind is Kind.UNCHANGED
+
+
 def test_spec_matches_compares_structures_not_cron_text() -> None:
     nine = Spec(calendars=(calendar("0 9 * * *"),), cron_text=("0 9 * * *",))
     assert spec_matches(nine, replace(nine, cron_text=()))

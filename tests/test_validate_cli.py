@@ -54,7 +54,9 @@ def with_warning(clean: Path) -> Path:
 def with_errors(with_warning: Path) -> Path:
     write_workflow(with_warning, "broken.yaml", workflow_yaml("broken", cron="0 25 * * *"))
     write_workflow(
-        with_warning, "team/Bad.yaml", "id: Bad\nschedule: {every: 1h, cron: '@daily'}\n"
+        with_warning,
+        "team/Bad.yaml",
+        "id: Bad\nschedule: {every: 1h, cron: '@daily', skip: 2026-02-30}\n",
     )
     return with_warning
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from scheduled.format.cron import MAX_COMMENT_BYTES, CronError, compile_cron
 from scheduled.format.schema import workflow_schema
+from scheduled.format.skip_fields import skip_entries
 from scheduled.format.workflow_file import LoadOptions, load_text
 from scheduled.model.calendar import MAX_YEAR, MIN_YEAR, Calendar, Interval, Range, describe
 from scheduled.model.desired import (
@@ -208,12 +209,6 @@ def _item(r: Range, low: int, high: int, *, plain: bool) -> str:
     return f"{r.start}-{r.end}" if r.step == 1 else f"{r.start}-{r.end}/{r.step}"
 
 
-def every_text(interval: Interval) -> str:
-    """`@every 1h30m/5m`: an interval (and its offset) as a cron list entry."""
-    offset = f"/{format_duration(interval.offset)}" if interval.offset else ""
-    return f"@every {format_duration(interval.every)}{offset}"
-
-
 # -- one schedule ------------------------------------------------------------------------
 
 
@@ -319,8 +314,9 @@ class _Refusals:
 
 
 def _when(spec: Spec, refuse: _Refusals, notes: list[str]) -> dict[str, Any]:
-    """The spec's keys of the `schedule:` block: `every`/`offset` for one interval alone,
-    else `cron` (a list when there are several, `@every` entries for intervals)."""
+    """The spec's keys of the `schedule:` block: `cron` for the calendars (a list when there
+    are several), `every` for the intervals (`every`/`offset` for one, a list for several),
+    both when it has both, and `skip` for its exclusions."""
     fields: dict[str, Any] = {}
     if not spec.calendars and not spec.intervals:
         refuse(
@@ -343,14 +339,25 @@ def _when(spec: Spec, refuse: _Refusals, notes: list[str]) -> dict[str, Any]:
         if _whole_seconds(interval.every) and _whole_seconds(interval.offset):
             continue
         refuse(f"its interval {interval.every} (offset {interval.offset}) is not whole seconds")
-    if not spec.calendars and len(spec.intervals) == 1:
+    if crons:
+        fields["cron"] = crons[0] if len(crons) == 1 else crons
+    if len(spec.intervals) == 1:
         (interval,) = spec.intervals
         fields["every"] = format_duration(interval.every)
         if interval.offset:
             fields["offset"] = format_duration(interval.offset)
-    elif spec.calendars or spec.intervals:
-        crons.extend(every_text(interval) for interval in spec.intervals)
-        fields["cron"] = crons[0] if len(crons) == 1 else crons
+    elif spec.intervals:
+        fields["every"] = [_every_entry(interval) for interval in spec.intervals]
+    if spec.skip:
+        entries = skip_entries(spec.skip)
+        if entries is None:
+            refuse(
+                "its exclusions ("
+                + "; ".join(describe(calendar) for calendar in spec.skip)
+                + ") have no exact `skip` form (dates, ranges of dates, crons)"
+            )
+        else:
+            fields["skip"] = entries
     if spec.timezone != "UTC":
         fields["timezone"] = spec.timezone
     if spec.jitter:
@@ -360,6 +367,14 @@ def _when(spec: Spec, refuse: _Refusals, notes: list[str]) -> dict[str, Any]:
         if value is not None:
             fields[name] = value.isoformat().replace("+00:00", "Z")
     return fields
+
+
+def _every_entry(interval: Interval) -> str | dict[str, str]:
+    """One entry of an `every` list: the duration, or `{every, offset}` with an offset."""
+    every = format_duration(interval.every)
+    if not interval.offset:
+        return every
+    return {"every": every, "offset": format_duration(interval.offset)}
 
 
 def _retry(policy: RetryPolicy, refuse: _Refusals) -> dict[str, Any]:
@@ -479,7 +494,7 @@ def _file_text(
         "schedule:",
     ]
     for key, value in block.items():
-        if isinstance(value, list) and key == "cron":
+        if isinstance(value, list):
             lines.append(f"  {key}:")
             lines.extend(f"    - {_scalar(item)}" for item in value)
         else:
@@ -517,6 +532,7 @@ def differences(schedule: DesiredSchedule, observed: ObservedSchedule) -> list[s
     pairs: list[tuple[str, object, object]] = [
         ("calendars", structures(spec.calendars), structures(held_spec.calendars)),
         ("intervals", spec.intervals, held_spec.intervals),
+        ("skip", structures(spec.skip), structures(held_spec.skip)),
         ("timezone", spec.timezone, held_spec.timezone),
         ("jitter", spec.jitter, held_spec.jitter),
         ("start_at", spec.start_at, held_spec.start_at),

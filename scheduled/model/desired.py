@@ -22,6 +22,10 @@ from scheduled.model.calendar import Calendar, Interval, Range
 
 FINGERPRINT_VERSION = "v1"
 PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# Metadata of a field added after FINGERPRINT_VERSION was fixed: left out of the fingerprint
+# while it holds its default, so a schedule that does not use it keeps the fingerprint it was
+# written with (and an upgrade does not update every schedule once).
+SINCE_V1: dict[str, bool] = {"omit_default": True}
 
 
 class OverlapPolicy(StrEnum):
@@ -52,6 +56,9 @@ class Spec:
     jitter: timedelta = timedelta(0)
     start_at: datetime | None = None
     end_at: datetime | None = None
+    # Exclusions (`skip:`): times at which nothing fires, as Temporal's exclude calendars in
+    # the schedule's zone. Not the write record: that calendar is added only when sending.
+    skip: tuple[Calendar, ...] = field(default=(), metadata=SINCE_V1)
     # The cron text as written in the file, for people; the calendars are what counts.
     cron_text: tuple[str, ...] = field(default=(), compare=False)
 
@@ -128,16 +135,29 @@ def workflow_id_for(project: str, workflow_id: str) -> str:
     return f"{project}-{workflow_id}"
 
 
-_COMPARED_FIELDS: dict[type, tuple[str, ...]] = {}
+_COMPARED_FIELDS: dict[type, tuple[tuple[str, bool, Any], ...]] = {}
 
 
-def _compared_fields(cls: type) -> tuple[str, ...]:
-    """The fields that take part in equality (and so in the fingerprint), once per class."""
+def _compared_fields(cls: type) -> tuple[tuple[str, bool, Any], ...]:
+    """The fields that take part in equality (and so in the fingerprint), once per class:
+    name, whether it is left out at its default (SINCE_V1), and that default."""
     names = _COMPARED_FIELDS.get(cls)
     if names is None:
-        names = tuple(item.name for item in dataclasses.fields(cls) if item.compare)
+        names = tuple(
+            (item.name, bool(item.metadata.get("omit_default")), item.default)
+            for item in dataclasses.fields(cls)
+            if item.compare
+        )
         _COMPARED_FIELDS[cls] = names
     return names
+
+
+def _plain_fields(value: Any) -> dict[str, Any]:
+    return {
+        name: _plain(getattr(value, name))
+        for name, omit_default, default in _compared_fields(type(value))
+        if not (omit_default and getattr(value, name) == default)
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -157,14 +177,14 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_plain(item) for item in value]
     if hasattr(value, "__dataclass_fields__"):
-        return {name: _plain(getattr(value, name)) for name in _compared_fields(type(value))}
+        return _plain_fields(value)
     return value
 
 
 @functools.lru_cache(maxsize=4096)
 def _plain_calendar(calendar: Calendar) -> dict[str, Any]:
     """Calendars repeat across a tree and are the bulk of a spec; the result is only read."""
-    return {name: _plain(getattr(calendar, name)) for name in _compared_fields(Calendar)}
+    return _plain_fields(calendar)
 
 
 def fingerprint_of(schedule: DesiredSchedule) -> str:

@@ -71,8 +71,8 @@ class Detail:
     # None: no limit.
     remaining_runs: int | None = None
     # What the schedule holds beyond these values, and so beyond what a workflow file can say
-    # (exclusion calendars, search attributes, a schedule memo, ...), each in
-    # a few words; empty for what scheduled writes. `export` refuses a schedule with any, and
+    # (old-form exclusion calendars, search attributes, a schedule memo, ...), each in a few
+    # words; empty for what scheduled writes. `export` refuses a schedule with any, and
     # `adopt` lists them as lost, since it re-creates the schedule from its file.
     unsupported: tuple[str, ...] = ()
 

@@ -27,6 +27,22 @@ def spec_in_words(spec: Spec) -> str:
     return "; ".join(parts) or "(never)"
 
 
+def when_in_words(spec: Spec) -> str:
+    """spec_in_words, and the exclusions when there are any."""
+    words = spec_in_words(spec)
+    return f"{words}; skip {skip_in_words(spec)}" if spec.skip else words
+
+
+def skip_in_words(spec: Spec) -> str:
+    """The exclusions as the file says them (the calendars of one range share its text)."""
+    words: list[str] = []
+    for calendar in spec.skip:
+        text = calendar.comment or describe(calendar)
+        if not words or words[-1] != text:
+            words.append(text)
+    return "; ".join(words) or "(none)"
+
+
 def with_changes(plan: Plan) -> Plan:
     """The plan with each update's field changes filled in, from what it was planned against
     (a list entry, or a describe when the caller fetched the detail)."""
@@ -76,6 +92,7 @@ def field_changes(
             "; ".join(c.comment for c in before_spec.calendars),
             "; ".join(c.comment for c in after_spec.calendars),
         )
+    compare("skip", skip_in_words(before_spec), skip_in_words(after_spec))
     compare("timezone", before_spec.timezone, after_spec.timezone)
     compare("jitter", before_spec.jitter, after_spec.jitter)
     compare("start_at", before_spec.start_at, after_spec.start_at)

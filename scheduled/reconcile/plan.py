@@ -525,6 +525,8 @@ def spec_matches(desired: Spec, observed: Spec) -> bool:
         and desired.jitter == observed.jitter
         and desired.start_at == observed.start_at
         and desired.end_at == observed.end_at
+        # The write record is the first exclude calendar, so a list shows 9 of the file's.
+        and desired.skip[: LIST_CALENDAR_LIMIT - 1] == observed.skip[: LIST_CALENDAR_LIMIT - 1]
     )
 
 

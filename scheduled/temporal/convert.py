@@ -31,7 +31,6 @@ from scheduled.model.desired import (
 from scheduled.model.observed import Detail, ObservedSchedule, RecentRun
 from scheduled.reconcile.gateway import ScheduleWrite
 from scheduled.temporal.marker import (
-    COMMENT_PREFIX,
     MEMO_KEY,
     is_record_calendar,
     journal_note,
@@ -77,7 +76,10 @@ def sdk_schedule(write: ScheduleWrite) -> tc.Schedule:
                 tc.ScheduleIntervalSpec(every=interval.every, offset=interval.offset or None)
                 for interval in spec.intervals
             ],
-            skip=[sdk_calendar(record_calendar(write.record))],
+            # The record first: list results cut the exclude calendars to their first 10
+            # (checked against a real server), and the record must survive that cut.
+            skip=[sdk_calendar(record_calendar(write.record))]
+            + [sdk_calendar(calendar) for calendar in spec.skip],
             start_at=spec.start_at,
             end_at=spec.end_at,
             jitter=spec.jitter or None,
@@ -178,9 +180,14 @@ def observed_schedule(
 ) -> ObservedSchedule:
     """What a list entry or a describe shows, without the record calendar in the spec."""
     record = None
-    for skip in spec.skip:
-        if skip.comment and (parsed := parse_record(skip.comment)) is not None:
+    for excluded in spec.skip:
+        if excluded.comment and (parsed := parse_record(excluded.comment)) is not None:
             record = parsed
+    exclusions = tuple(
+        calendar
+        for calendar in map(calendar_from_sdk, spec.skip)
+        if not is_record_calendar(calendar)
+    )
     calendars = tuple(
         calendar
         for calendar in map(calendar_from_sdk, spec.calendars)
@@ -199,6 +206,7 @@ def observed_schedule(
             jitter=spec.jitter or timedelta(0),
             start_at=spec.start_at,
             end_at=spec.end_at,
+            skip=exclusions,
         ),
         workflow_type=workflow_type,
         paused=paused,
@@ -278,13 +286,12 @@ def unsupported_parts(
     schedule = described.schedule
     spec, workflow = schedule.spec, schedule.action.start_workflow
     parts: list[str] = []
-    exclusions = len(spec.exclude_calendar) + sum(
-        1
-        for calendar in spec.exclude_structured_calendar
-        if not calendar.comment.startswith(COMMENT_PREFIX)  # our write record is no exclusion
-    )
-    if exclusions:
-        parts.append(f"{exclusions} exclusion calendar(s) (times it must not fire)")
+    # Structured exclude calendars are a file's `skip`; only the older string form is not.
+    if spec.exclude_calendar:
+        parts.append(
+            f"{len(spec.exclude_calendar)} exclusion calendar(s) in Temporal's older "
+            "CalendarSpec form"
+        )
     if spec.calendar:
         parts.append(f"{len(spec.calendar)} calendar(s) in Temporal's older CalendarSpec form")
     if spec.timezone_data:

@@ -7,7 +7,8 @@ needs no call per schedule:
   "scheduled"}}`. Temporal accepts a schedule memo only at create ("memo updates are not
   supported on workflow-backed schedules"), which suits a fact that never changes.
 * The record of the last write (fingerprint, source file, the file's `enabled` and `max_runs`,
-  revision) lives in the comment of one extra *exclude* calendar that matches only the year 2000.
+  revision) lives in the comment of one extra *exclude* calendar that matches only the year 2000,
+  sent first, before the file's own exclusions (`skip`): list results keep only the first 10.
   Temporal returns cron text nowhere and replaces spec, action, policies and state whole on
   update, so the record must be part of the spec; the note would not do, since pausing in the UI
   or CLI overwrites the note with the pause reason.
