@@ -190,6 +190,19 @@ class Env:
         self.last_calls = counting.calls
         return result
 
+    async def apply_until(
+        self, predicate: Callable[[PassResult], bool], *, within_s: float = 10.0, **overrides: Any
+    ) -> PassResult:
+        """Apply until a pass does what predicate asks: for a change made in Temporal by hand,
+        which the list shows only eventually (under load, a list right after one that showed the
+        change has shown the schedule as before)."""
+        deadline = time.monotonic() + within_s
+        while True:
+            result = await self.apply(**overrides)
+            if predicate(result) or time.monotonic() > deadline:
+                return result
+            await anyio.sleep(0.2)
+
     async def apply_and_settle(self) -> PassResult:
         """One pass, then wait until the list shows what it wrote."""
         result = await self.apply()

@@ -701,7 +701,10 @@ def test_override_operator_pause_unpauses(
         await env.apply_and_settle()
         await env.handle("job").pause(note="ops")
         await env.wait_listed(lambda listed: listed[sid].paused)
-        result = await env.apply(respect_operator_pause=False)
+        result = await env.apply_until(
+            lambda result: outcomes(result)[sid] is not Outcome.UNCHANGED,
+            respect_operator_pause=False,
+        )
         assert outcomes(result)[sid] is Outcome.UPDATED
         state = (await env.describe("job")).schedule.state
         assert (state.paused, state.note) == (False, "from the file")
@@ -730,11 +733,13 @@ def test_spec_edited_by_hand_in_temporal_is_detected_and_restored(
         await env.handle("job").update(edit)
         await env.wait_listed(lambda listed: listed[sid].spec.calendars[0].hour[0].start == 17)
 
-        made = await env.plan()
-        (operation,) = made.operations
+        result = await env.apply_until(
+            lambda result: outcomes(result)[sid] is not Outcome.UNCHANGED
+        )
+        (operation,) = result.plan.operations
         assert operation.kind is Kind.UPDATE
         assert any("edited outside scheduled" in reason for reason in operation.reasons)
-        assert outcomes(await env.apply())[sid] is Outcome.UPDATED
+        assert outcomes(result)[sid] is Outcome.UPDATED
         restored = await env.describe("job")
         assert calendar_times(restored) == [(9, 0)]
         assert fire_hours(restored) == {(9, 0)}
