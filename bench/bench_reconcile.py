@@ -51,6 +51,7 @@ import temporalio.common
 from scheduled.devserver import DevServer, start_dev_server, temporal_cli
 from scheduled.format.loader import LoadOptions, LoadResult, load_tree
 from scheduled.format.revision import tree_revision
+from scheduled.model.desired import OverlapPolicy
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.apply import ApplyOptions
 from scheduled.reconcile.gateway import ScheduleGateway, ScheduleWrite, TransientGatewayError
@@ -258,6 +259,21 @@ class CountingGateway:
     async def delete(self, schedule_id: str) -> None:
         self.calls["delete"] += 1
         await self.inner.delete(schedule_id)
+
+    async def trigger(self, schedule_id: str, *, overlap: OverlapPolicy | None = None) -> None:
+        self.calls["trigger"] += 1
+        await self.inner.trigger(schedule_id, overlap=overlap)
+
+    async def backfill(
+        self,
+        schedule_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        overlap: OverlapPolicy | None = None,
+    ) -> None:
+        self.calls["backfill"] += 1
+        await self.inner.backfill(schedule_id, start=start, end=end, overlap=overlap)
 
 
 # -- the two sides -------------------------------------------------------------------------

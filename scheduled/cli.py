@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     import anyio
 
     from scheduled.format.loader import LoadResult
+    from scheduled.model.desired import OverlapPolicy
     from scheduled.reconcile.gateway import ScheduleGateway
     from scheduled.reconcile.phases import Observer, PassResult
+    from scheduled.reconcile.runs import Target
     from scheduled.temporal.connection import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -233,7 +235,9 @@ def _print_validation(result: LoadResult, shown: Callable[[str], str]) -> None:
 @click.option(
     "--output",
     "document",
-    type=click.Choice(["workflow", "validate", "plan", "apply", "list", "get", "error"]),
+    type=click.Choice(
+        ["workflow", "validate", "plan", "apply", "list", "get", "trigger", "backfill", "error"]
+    ),
     default="workflow",
     show_default=True,
     help="workflow: the file format, for editors; the others: what `--format json` prints.",
@@ -383,7 +387,7 @@ def _run_event_loop(function: Callable[[], Awaitable[T]]) -> T:
     return run_event_loop(function)
 
 
-def _fail(message: str, *, kind: str = "connection") -> None:
+def _fail(message: str, *, kind: str = "connection", code: ExitCode = ExitCode.FAILED) -> None:
     """Fail the command: the message on stderr, and with --format json an error document on
     stdout too (a tool reading stdout still gets JSON)."""
     ctx = click.get_current_context(silent=True)
@@ -393,7 +397,7 @@ def _fail(message: str, *, kind: str = "connection") -> None:
         command = ctx.info_name or ""
         click.echo(json.dumps(error_document(command, message, kind=kind), indent=2))
     click.echo(f"error: {message}", err=True)
-    raise SystemExit(ExitCode.FAILED)
+    raise SystemExit(code)
 
 
 def _one_pass(
@@ -468,6 +472,7 @@ def _observer(
     return ListAll(
         verify=verify,
         run_status=run_status,
+        runs_left=run_status,  # `list`, the one command that reads run status, shows them too
         concurrency=settings.concurrency,
         rate_limit=settings.rate_limit,
     )
@@ -697,6 +702,188 @@ def get_command(ctx: click.Context, /, workflow_id: str, root: Path, **_: Any) -
     click.echo(json.dumps(get_document(rows[0]), indent=2))
 
 
+OVERLAP_CHOICES = [
+    "skip",
+    "buffer_one",
+    "buffer_all",
+    "cancel_other",
+    "terminate_other",
+    "allow_all",
+    "allow",
+]
+
+
+def _run_options(func: F) -> F:
+    """Options `trigger` and `backfill` share: the overlap policy and the output format."""
+    options = [
+        click.option(
+            "--overlap",
+            type=click.Choice(OVERLAP_CHOICES),
+            help="How these runs get along with one still running (as the file's "
+            "`overlap_policy`; default: the schedule's own policy).",
+        ),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help="json: the versioned contract (`scheduled schema --output trigger` or "
+            "`--output backfill`).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@main.command(name="trigger")
+@click.argument("workflow_id")
+@click.argument("root", type=EXISTING_ROOT, default=".")
+@_run_options
+@_temporal_options
+@click.pass_context
+def trigger_command(
+    ctx: click.Context, /, workflow_id: str, root: Path, overlap: str | None, **_: Any
+) -> None:
+    """Start one run of a managed schedule now, by its workflow id (the file's `id`).
+
+    The schedule itself is not changed, and the run does not count against `max_runs`.
+    Exit status: 0 started; 1 its schedule is not in Temporal yet (run `apply` first), is not
+    this project's, or Temporal is unreachable; 64 no file under ROOT has that id.
+    """
+    from scheduled.reconcile import runs
+
+    async def start(gateway: ScheduleGateway, target: Target) -> dict[str, Any]:
+        await runs.trigger(gateway, target, _overlap(overlap))
+        return {}
+
+    _start_runs(ctx, "trigger", workflow_id, root, overlap, start)
+
+
+@main.command(name="backfill")
+@click.argument("workflow_id")
+@click.argument("root", type=EXISTING_ROOT, default=".")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    help="ISO 8601 time, e.g. 2026-01-01T00:00 or 2026-01-01T00:00:00Z; without an offset "
+    "it is in the schedule's time zone (the file's `timezone`).",
+)
+@click.option("--to", "end", required=True, help="ISO 8601 time, as --from; after it.")
+@_run_options
+@_temporal_options
+@click.pass_context
+def backfill_command(
+    ctx: click.Context,
+    /,
+    workflow_id: str,
+    root: Path,
+    start: str,
+    end: str,
+    overlap: str | None,
+    **_: Any,
+) -> None:
+    """Start the runs a managed schedule would have started from --from to --to (both
+    included), by its workflow id (the file's `id`).
+
+    Each run gets the id of its nominal time, as a firing would. The schedule itself is not
+    changed, and these runs do not count against `max_runs`. With the default overlap policy
+    (skip), a run that is still going makes Temporal skip the rest: pass --overlap allow_all
+    (or buffer_all) to start them all. Exit status: 0 sent; 1 its schedule is not in Temporal
+    yet (run `apply` first), is not this project's, or Temporal is unreachable; 64 no file
+    under ROOT has that id, or --from is not before --to.
+    """
+    from scheduled.reconcile import runs
+
+    first, last = _timestamp("--from", start), _timestamp("--to", end)
+
+    async def start_runs(gateway: ScheduleGateway, target: Target) -> dict[str, Any]:
+        window = runs.backfill_range(first, last, target.timezone)
+        await runs.backfill(gateway, target, window, _overlap(overlap))
+        return {"from": window.start.isoformat(), "to": window.end.isoformat()}
+
+    _start_runs(ctx, "backfill", workflow_id, root, overlap, start_runs)
+
+
+def _timestamp(option: str, text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as error:
+        raise click.UsageError(
+            f"{option} {text!r} is not an ISO 8601 time; write e.g. 2026-01-01T09:00 or "
+            "2026-01-01T09:00:00Z"
+        ) from error
+
+
+def _overlap(name: str | None) -> OverlapPolicy | None:
+    from scheduled.format.action_fields import OVERLAP_SYNONYMS
+    from scheduled.model.desired import OverlapPolicy
+
+    if name is None:
+        return None
+    return OVERLAP_SYNONYMS.get(name) or OverlapPolicy(name)
+
+
+def _start_runs(
+    ctx: click.Context,
+    /,
+    command: str,
+    workflow_id: str,
+    root: Path,
+    overlap: str | None,
+    start: Callable[[ScheduleGateway, Target], Awaitable[dict[str, Any]]],
+) -> None:
+    """`trigger` and `backfill`: the file's schedule found and checked, then `start` sent;
+    a refused request is a message with its exit code, never a traceback."""
+    from scheduled.format.loader import load_tree
+    from scheduled.reconcile import runs
+    from scheduled.reconcile.gateway import GatewayError
+
+    settings = settings_from(ctx, TEMPORAL_SETTINGS)
+    options = load_options(settings, root)
+    load = load_tree(root, options, now=datetime.now(UTC))
+    if not load.readable:
+        _fail(load.root_problem, kind="failed")
+
+    async def run() -> dict[str, Any]:
+        gateway = await _gateway(ctx, settings)
+        target = await runs.resolve_target(
+            load, gateway, project=options.project, workflow_id=workflow_id
+        )
+        sent = await start(gateway, target)
+        return {
+            "schedule_id": target.schedule_id,
+            "workflow_id": target.workflow_id,
+            "source": shown_path(root, target.source),
+            "overlap": str(_overlap(overlap)) if overlap else None,
+            **sent,
+        }
+
+    try:
+        done = _run_event_loop(run)
+    except (runs.UnknownWorkflowError, runs.BadRangeError) as error:
+        _fail(str(error), kind="usage", code=ExitCode.USAGE)
+    except runs.RunRequestError as error:
+        _fail(str(error), kind="failed")
+    except (GatewayError, ScheduledError) as error:
+        _fail(str(error))
+    if ctx.params.get("output_format") == "json":
+        from scheduled.contract import runs_document
+
+        click.echo(json.dumps(runs_document(command, done), indent=2))
+        return
+    how = f" (overlap: {done['overlap']})" if done["overlap"] else ""
+    if command == "trigger":
+        click.echo(f"triggered {done['schedule_id']}: one run starts now{how}")
+    else:
+        click.echo(
+            f"backfill of {done['schedule_id']} sent: the runs from {done['from']} to "
+            f"{done['to']} start now{how}"
+        )
+
+
 @main.command(name="adopt")
 @click.argument("targets", nargs=-1, metavar="[WORKFLOW_ID] [ROOT]")
 @click.option(
@@ -871,7 +1058,7 @@ def export_command(ctx: click.Context, /, directory: Path, query: str, **_: Any)
     the schedule id without `schedule-{project}-`, so the file maps back onto the same schedule,
     which `adopt --all` then takes over; a schedule named otherwise keeps its whole id, and the
     report says plainly that adopting cannot take it over in place. The project is --project,
-    or the folder's name. Schedules a file cannot say (exclusions, search attributes, a schedule
+    or the folder's name. Schedules a file cannot say (search attributes, a schedule
     memo, several arguments, a calendar with no exact cron, ...) are reported with the reason.
     An existing file is never overwritten; an id a file of DIRECTORY holds is not written again.
 

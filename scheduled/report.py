@@ -19,7 +19,7 @@ from scheduled.model.durations import format_duration
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.adopt import WHAT_ADOPTING_LOSES, AdoptionPlan, AdoptionReport
 from scheduled.reconcile.apply import ApplyReport, OperationResult
-from scheduled.reconcile.diff import spec_in_words
+from scheduled.reconcile.diff import held_max_runs, when_in_words
 from scheduled.reconcile.export import ExportReport
 from scheduled.reconcile.export import Status as ExportStatus
 from scheduled.reconcile.phases import PassResult
@@ -43,7 +43,14 @@ def upcoming(spec: Spec, now: datetime, count: int = 3) -> list[datetime]:
         return []
     # `now`, not start_at, as the start: a fire exactly at start_at is one of them.
     return next_fire_times(
-        spec.calendars, spec.intervals, zone, now, count, start_at=spec.start_at, end_at=spec.end_at
+        spec.calendars,
+        spec.intervals,
+        zone,
+        now,
+        count,
+        start_at=spec.start_at,
+        end_at=spec.end_at,
+        excludes=spec.skip,
     )
 
 
@@ -77,7 +84,11 @@ def render_plan(plan: Plan, now: datetime, *, verbose: bool = False) -> list[str
         if operation.kind in (Kind.CREATE, Kind.UPDATE) and operation.desired is not None:
             desired = operation.desired
             if operation.kind is Kind.CREATE:
-                lines.append(f"      when: {spec_in_words(desired.spec)} ({desired.spec.timezone})")
+                lines.append(f"      when: {when_in_words(desired.spec)} ({desired.spec.timezone})")
+                if desired.max_runs is not None:
+                    lines.append(f"      max_runs: {desired.max_runs} (then it stops firing)")
+                if desired.trigger_immediately and not operation.paused:
+                    lines.append("      starts one run at once (trigger_immediately)")
             if operation.observed is not None and operation.observed.spec != desired.spec:
                 lines.append(f"      next runs before: {_times(operation.observed.next_runs[:3])}")
                 lines.append(f"      next runs after:  {_times(upcoming(desired.spec, now))}")
@@ -161,7 +172,7 @@ def schedule_row(
     row: dict[str, Any] = {
         "schedule_id": observed.schedule_id,
         "workflow": observed.workflow_type,
-        "when": spec_in_words(observed.spec),
+        "when": when_in_words(observed.spec),
         "timezone": observed.spec.timezone,
         "paused": paused,
         "next_runs": [moment.astimezone(zone).isoformat() for moment in upcoming_runs],
@@ -171,6 +182,10 @@ def schedule_row(
         "source": record.source if record else (desired.source if desired else None),
         "in_sync": in_sync,
         "note": observed.note,
+        # The runs left are known only from a describe (`get`, and `list` for these): the
+        # server counts them down, and a list entry does not carry them.
+        "max_runs": held_max_runs(observed),
+        "runs_left": observed.detail.remaining_runs if observed.detail is not None else None,
     }
     if observed.detail is not None:
         row["detail"] = _detail(observed)
@@ -272,7 +287,7 @@ def _columns() -> list[tuple[str, Callable[[dict[str, Any]], object]]]:
     return [
         ("SCHEDULE ID", lambda row: row["schedule_id"]),
         ("WORKFLOW", lambda row: row["workflow"]),
-        ("WHEN", lambda row: row["when"]),
+        ("WHEN", when_text),
         ("TZ", lambda row: row["timezone"]),
         ("PAUSED", lambda row: row["paused"]),
         ("NEXT RUN", lambda row: (row["next_runs"] or ["-"])[0][:19]),
@@ -280,6 +295,17 @@ def _columns() -> list[tuple[str, Callable[[dict[str, Any]], object]]]:
         ("SYNC", lambda row: {True: "yes", False: "NO", None: "?"}[row["in_sync"]]),
         ("SOURCE", lambda row: row["source"] or "-"),
     ]
+
+
+def when_text(row: dict[str, Any]) -> str:
+    """When a schedule row fires, with its run limit and the runs left when they are known."""
+    limit, left = row.get("max_runs"), row.get("runs_left")
+    if limit is None:
+        return str(row["when"])
+    if left is None:
+        return f"{row['when']}; at most {limit} runs"
+    runs = "no runs left" if left == 0 else f"{left} of {limit} runs left"
+    return f"{row['when']}; {runs}"
 
 
 def _last_run_cell(row: dict[str, Any]) -> str:
@@ -433,7 +459,7 @@ def _markdown_operation(
             lines += ["", f"Next runs before: {_times(observed.next_runs[:3])}"]
             lines += ["", f"Next runs after: {_times(upcoming(desired.spec, now))}"]
         elif operation.kind is Kind.CREATE:
-            when = f"{spec_in_words(desired.spec)} ({desired.spec.timezone})"
+            when = f"{when_in_words(desired.spec)} ({desired.spec.timezone})"
             lines += ["", f"When: {when}", "", f"Next runs: {_times(upcoming(desired.spec, now))}"]
     return [*lines, "", "</details>", ""]
 

@@ -208,3 +208,41 @@ STRICTER_THAN_TEMPORAL: frozenset[str] = frozenset(
         "CRON_TZ= 0 9 * * *",  # Temporal: no zone at all
     }
 )
+
+
+# -- several specs and exclusions (tests/test_cron_against_temporal.py) ------------------------
+#
+# The `schedule:` lines of a workflow file that say when it fires, in the shapes Temporal allows
+# beyond one cron: several crons, several intervals (with offsets), crons and intervals together.
+WHEN_SHAPES: list[str] = [
+    'cron: ["0 9 * * 1-5", "30 17 * * 5"]',
+    'cron: ["*/20 8-10 * * *", "0 0 1 * *", "15 12 * * 0,6"]',
+    "every: [1h, {every: 90m, offset: 10m}]",
+    "every: [{every: 7h, offset: 30m}, 11h, {every: 1d, offset: 3h}]",
+    'cron: "0 12 * * *"\n  every: 5h',
+    'cron: ["0 6 * * *", "0 18 * * *"]\n  every: {every: 8h, offset: 1h}',
+    'cron: ["0 9 * * *", "@every 10h/2h"]\n  every: 14h',
+    "every: [37m, {every: 53m, offset: 17s}]",
+    'cron: "0 0 9 * * 1 2027-2028"\n  every: 1d',
+]
+
+# `skip:` values, with <N> for the day N days after the case's start (so every shape meets its
+# exclusions within the server's next ten fire times).
+SKIP_SHAPES: list[str] = [
+    '"* * * * 6,0"',
+    '["* 12-13 * * *", "* 0-5 * * *"]',
+    "[<0>, <2>]",
+    "[{from: <0>, to: <2>}]",
+    "{from: <-2>, to: <1>}",
+    '["0 9 * * 1", "30 * * * *", "0 0 * * 0"]',
+    '["*/10 * 9-12 * * 1-5", "0 17 * * 5"]',
+    '[<1>, "* 0-8 * * *", {from: <3>, to: <5>}]',
+]
+
+# (time zone, first day): a plain month in UTC, New York's spring-forward day (2027-03-14) among
+# the skipped days, and Berlin across the turn of the year (a range split over two years).
+SHAPE_STARTS: list[tuple[str, str]] = [
+    ("UTC", "2027-03-01"),
+    ("America/New_York", "2027-03-13"),
+    ("Europe/Berlin", "2027-12-30"),
+]

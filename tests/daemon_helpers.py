@@ -32,7 +32,7 @@ import temporalio.client as tc
 import temporalio.service
 from prometheus_client.parser import text_string_to_metric_families
 
-from scheduled.devserver import DevServer, free_port, start_dev_server
+from scheduled.devserver import free_port, start_dev_server
 from scheduled.model.desired import schedule_id_for
 
 T = TypeVar("T")
@@ -142,12 +142,40 @@ class TemporalProbe:
         return self.run(listed())
 
 
-def own_dev_server(tmp_path: Path) -> tuple[Path, int, DevServer, TemporalProbe]:
-    """A dev server of the test's own (it is stopped and started again on the same port and
-    database: `start_dev_server(state, port=port)`), and a probe on it."""
-    state, port = tmp_path / "server", free_port()
-    server = start_dev_server(state, port=port)
-    return state, port, server, TemporalProbe(server.address)
+class RestartableServer:
+    """A dev server of the test's own, stopped and started again on the same port and database
+    (an outage and its recovery, as the daemon sees them), with a probe that follows it."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.state_dir, self.port = tmp_path / "server", free_port()
+        self.server = start_dev_server(self.state_dir, port=self.port)
+        self.probe = TemporalProbe(self.server.address)
+        self._probing = True
+
+    @property
+    def address(self) -> str:
+        return self.server.address
+
+    def stop(self) -> None:
+        self._close_probe()
+        self.server.stop()
+
+    def start(self) -> None:
+        self.server = start_dev_server(self.state_dir, port=self.port)
+        self.probe = TemporalProbe(self.server.address)
+        self._probing = True
+
+    def close(self) -> None:
+        """Whatever state the test left it in (stopped, started, SIGSTOPped)."""
+        if self.server.process.poll() is None:
+            self.server.process.send_signal(signal.SIGCONT)
+        self._close_probe()
+        self.server.stop()
+
+    def _close_probe(self) -> None:
+        if self._probing:
+            self._probing = False
+            self.probe.close()
 
 
 def schedule_state(description: tc.ScheduleDescription | None) -> Any:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import anyio
 
-from scheduled.model.desired import SearchAttribute
+from scheduled.model.desired import OverlapPolicy, SearchAttribute
 from scheduled.model.observed import Detail, ObservedSchedule
 from scheduled.reconcile.gateway import (
     ScheduleExistsError,
@@ -33,6 +34,8 @@ class _Stored:
     paused: bool
     note: str
     search_attributes: tuple[SearchAttribute, ...] = ()  # kept apart, as Temporal does
+    remaining_runs: int | None = None  # counted down by `fire`, as the server does
+    manual_runs: list[str] = field(default_factory=list)  # trigger/backfill/trigger_immediately
 
 
 class FakeGateway:
@@ -66,6 +69,12 @@ class FakeGateway:
     def operator_pause(self, schedule_id: str, note: str = "paused by operator") -> None:
         stored = self.stored[schedule_id]
         stored.paused, stored.note = True, note
+
+    def fire(self, schedule_id: str, times: int = 1) -> None:
+        """The schedule fires on its own `times` times: a limited one counts down, to 0."""
+        stored = self.stored[schedule_id]
+        if stored.remaining_runs is not None:
+            stored.remaining_runs = max(0, stored.remaining_runs - times)
 
     @property
     def writes(self) -> int:
@@ -124,7 +133,11 @@ class FakeGateway:
         schedule = stored.write.schedule
         return replace(
             self._observed(schedule_id),
-            detail=Detail(policies=schedule.policies, action=schedule.action),
+            detail=Detail(
+                policies=schedule.policies,
+                action=schedule.action,
+                remaining_runs=stored.remaining_runs,
+            ),
         )
 
     async def read_journal(self, project: str) -> dict[str, float]:
@@ -146,6 +159,8 @@ class FakeGateway:
             paused=write.paused,
             note=write.note,
             search_attributes=write.search_attributes or (),
+            remaining_runs=write.remaining_runs,
+            manual_runs=["trigger_immediately"] if write.trigger_immediately else [],
         )
 
     async def update(self, write: ScheduleWrite) -> None:
@@ -157,6 +172,7 @@ class FakeGateway:
         stored.write, stored.paused, stored.note = write, write.paused, write.note
         if write.search_attributes is not None:  # None leaves them as they are
             stored.search_attributes = write.search_attributes
+        stored.remaining_runs = write.remaining_runs  # an update replaces the state whole
 
     async def delete(self, schedule_id: str) -> None:
         await self._enter("delete", schedule_id)
@@ -165,6 +181,27 @@ class FakeGateway:
             and self.foreign.pop(schedule_id, None) is None
         ):
             raise ScheduleNotFoundError("not found", schedule_id=schedule_id, status="NOT_FOUND")
+
+    async def trigger(self, schedule_id: str, *, overlap: OverlapPolicy | None = None) -> None:
+        await self._enter("trigger", schedule_id)
+        self._stored_or_missing(schedule_id).manual_runs.append(f"trigger {overlap}")
+
+    async def backfill(
+        self,
+        schedule_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        overlap: OverlapPolicy | None = None,
+    ) -> None:
+        await self._enter("backfill", schedule_id)
+        stored = self._stored_or_missing(schedule_id)
+        stored.manual_runs.append(f"backfill {start.isoformat()} {end.isoformat()} {overlap}")
+
+    def _stored_or_missing(self, schedule_id: str) -> _Stored:
+        if schedule_id not in self.stored:
+            raise ScheduleNotFoundError("not found", schedule_id=schedule_id, status="NOT_FOUND")
+        return self.stored[schedule_id]
 
     def _observed(self, schedule_id: str) -> ObservedSchedule:
         stored = self.stored[schedule_id]

@@ -22,11 +22,12 @@ from typing import Any
 import anyio
 import temporalio.client as tc
 from options import plan_options
+from temporalio.service import RPCError
 from trees import workflow_yaml, write_workflow
 
 from scheduled.format.globs import DEFAULT_SELECTION, FileSelection
 from scheduled.format.loader import LoadOptions, LoadResult, load_tree
-from scheduled.model.desired import schedule_id_for
+from scheduled.model.desired import OverlapPolicy, schedule_id_for
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.apply import ApplyOptions, Outcome
 from scheduled.reconcile.gateway import ScheduleGateway, ScheduleWrite
@@ -95,6 +96,21 @@ class CountingGateway:
     async def delete(self, schedule_id: str) -> None:
         self.calls["delete"] += 1
         await self.inner.delete(schedule_id)
+
+    async def trigger(self, schedule_id: str, *, overlap: OverlapPolicy | None = None) -> None:
+        self.calls["trigger"] += 1
+        await self.inner.trigger(schedule_id, overlap=overlap)
+
+    async def backfill(
+        self,
+        schedule_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        overlap: OverlapPolicy | None = None,
+    ) -> None:
+        self.calls["backfill"] += 1
+        await self.inner.backfill(schedule_id, start=start, end=end, overlap=overlap)
 
 
 @dataclass
@@ -174,6 +190,19 @@ class Env:
         self.last_calls = counting.calls
         return result
 
+    async def apply_until(
+        self, predicate: Callable[[PassResult], bool], *, within_s: float = 10.0, **overrides: Any
+    ) -> PassResult:
+        """Apply until a pass does what predicate asks: for a change made in Temporal by hand,
+        which the list shows only eventually (under load, a list right after one that showed the
+        change has shown the schedule as before)."""
+        deadline = time.monotonic() + within_s
+        while True:
+            result = await self.apply(**overrides)
+            if predicate(result) or time.monotonic() > deadline:
+                return result
+            await anyio.sleep(0.2)
+
     async def apply_and_settle(self) -> PassResult:
         """One pass, then wait until the list shows what it wrote."""
         result = await self.apply()
@@ -224,6 +253,28 @@ class Env:
 
     async def describe(self, workflow_id: str) -> tc.ScheduleDescription:
         return await self.handle(workflow_id).describe()
+
+    async def started_workflows(
+        self, workflow_id: str, *, at_least: int = 0, within_s: float = 10.0
+    ) -> list[str]:
+        """The ids of the workflows the schedule of `workflow_id` started (by firing, trigger
+        or backfill), from the visibility list: eventually consistent, so it is polled until
+        it shows at least `at_least` of them."""
+        query = f'TemporalScheduledById = "{self.schedule_id(workflow_id)}"'
+        deadline = time.monotonic() + within_s
+        while True:
+            found = sorted([item.id async for item in self.client.list_workflows(query)])
+            if len(found) >= at_least or time.monotonic() > deadline:
+                return found
+            await anyio.sleep(0.1)
+
+    async def terminate_started(self, workflow_id: str) -> None:
+        """End the runs a test started (no worker polls their queue: they would run on)."""
+        for run_id in await self.started_workflows(workflow_id):
+            try:
+                await self.client.get_workflow_handle(run_id).terminate("test done")
+            except RPCError:  # already closed
+                continue
 
     async def create_unmarked(
         self, workflow_id: str, *, memo: dict[str, Any] | None = None

@@ -49,11 +49,15 @@ EXPECTED: dict[str, Expected] = {
     "schema-unknown-retry-key.yaml": Expected(
         "schema.unknown-key", 8, 5, "did you mean `maximum_attempts`?"
     ),
-    "schema-cron-and-every.yaml": Expected(
-        "schema.cron-or-every", 4, 1, "both `cron` and `every`; keep exactly one"
+    "skip-range-reversed.yaml": Expected(
+        "skip.range-reversed", 7, 30, "is before its `from` (2027-01-03)"
+    ),
+    "skip-never-fires.yaml": Expected("skip.never-fires", 7, 9, "leaves no time at which"),
+    "every-offset-beside-a-list.yaml": Expected(
+        "schedule.offset-with-list", 6, 11, "give each entry its own"
     ),
     "schema-neither-cron-nor-every.yaml": Expected(
-        "schema.cron-or-every", 4, 1, "needs either `cron`"
+        "schema.cron-or-every", 4, 1, "needs `cron` (a cron expression), `every`"
     ),
     "schema-id-missing.yaml": Expected("schema.missing-key", 1, 1, "the file has no `id`"),
     "schema-id-uppercase.yaml": Expected(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scheduled.format.cron import compile_cron
+from scheduled.model import calendar as calendar_module
 from scheduled.model.calendar import (
     Calendar,
     CalendarError,
@@ -339,3 +340,70 @@ def test_dst_problems_since_a_moment_cover_only_the_coming_twelve_months() -> No
         cal("30 2 * * *"), BERLIN, range(2026, 2028), since=datetime(2026, 11, 27, tzinfo=UTC)
     )
     assert [problem.split(" on ")[1][:10] for problem in problems] == ["2027-03-28", "2027-10-31"]
+
+
+# -- exclusions ----------------------------------------------------------------------------------
+
+
+def _whole_days(year: int, month: int, first: int, last: int) -> Calendar:
+    return Calendar(
+        second=(Range(0, 59),),
+        minute=(Range(0, 59),),
+        hour=(Range(0, 23),),
+        day_of_month=(Range(first, last),),
+        month=(Range(month),),
+        year=(Range(year),),
+    )
+
+
+def test_an_excluded_day_has_no_fire_time() -> None:
+    nine = compile_cron("0 9 * * *").calendar
+    assert nine is not None
+    times = next_fire_times(
+        [nine], [], UTC_ZONE, datetime(2027, 3, 1, tzinfo=UTC), 3,
+        excludes=[_whole_days(2027, 3, 2, 3)],
+    )  # fmt: skip
+    assert [t.day for t in times] == [1, 4, 5]
+
+
+def test_an_exclusion_matches_the_wall_clock_of_the_schedules_zone() -> None:
+    # 23:30 UTC on 2027-03-01 is 00:30 on 2027-03-02 in Berlin: excluded there.
+    times = next_fire_times(
+        [], [Interval(timedelta(hours=1), timedelta(minutes=30))], BERLIN,
+        datetime(2027, 3, 1, 22, 0, tzinfo=UTC), 2, excludes=[_whole_days(2027, 3, 2, 2)],
+    )  # fmt: skip
+    assert times == [
+        datetime(2027, 3, 1, 22, 30, tzinfo=UTC),
+        datetime(2027, 3, 2, 23, 30, tzinfo=UTC),  # 00:30 on the 3rd in Berlin
+    ]
+
+
+def test_a_whole_excluded_day_is_walked_past_in_one_step_even_for_every_second() -> None:
+    times = next_fire_times(
+        [], [Interval(timedelta(seconds=1))], UTC_ZONE, datetime(2027, 3, 1, tzinfo=UTC), 1,
+        excludes=[_whole_days(2027, 3, 1, 31)],
+    )  # fmt: skip
+    assert times == [datetime(2027, 4, 1, tzinfo=UTC)]
+
+
+def test_an_excluded_day_with_a_dst_change_is_walked_hour_by_hour() -> None:
+    # 2027-03-14 in New York has 23 hours; the first fire after it is at midnight of the 15th.
+    times = next_fire_times(
+        [], [Interval(timedelta(minutes=20))], NEW_YORK, datetime(2027, 3, 14, 5, tzinfo=UTC), 1,
+        excludes=[_whole_days(2027, 3, 14, 14)],
+    )  # fmt: skip
+    assert times == [datetime(2027, 3, 15, 4, tzinfo=UTC)]
+
+
+def test_a_skip_that_excludes_everything_stops_the_walk_instead_of_running_forever(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(calendar_module, "MAX_SKIPPED", 1000)
+    every_minute = Calendar(minute=(Range(0, 59),), hour=(Range(0, 23),))
+    always = Calendar(second=(Range(0, 59, 2),), minute=(Range(0, 59),), hour=(Range(0, 23),))
+    assert (
+        next_fire_times(
+            [every_minute], [], UTC_ZONE, datetime(2027, 1, 1, tzinfo=UTC), 1, excludes=[always]
+        )
+        == []
+    )

@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -387,6 +387,24 @@ def test_the_installed_command_exits_with_the_plan_status(cli: Cli) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert json.loads(done.stdout)["counts"]["create"] == 1
+
+
+def test_plan_and_get_show_next_runs_without_the_skipped_days(cli: Cli) -> None:
+    today = datetime.now(UTC).date()
+    skipped = [(today + timedelta(days=n)).isoformat() for n in (1, 2)]
+    cli.write("holidays", cron="0 9 * * *", jitter="1s", skip=skipped[:1])
+    created = cli("plan", str(cli.root)).output
+    assert " 09:00:00Z" in created and skipped[0] not in created.split("next runs:")[1]
+    assert cli("apply", str(cli.root)).exit_code == 0
+    cli.settled()
+    cli.write("holidays", cron="0 9 * * *", jitter="1s", skip=skipped)
+    edited = cli("plan", str(cli.root)).output
+    assert f"skip: {skipped[0]} → {skipped[0]}; {skipped[1]}" in edited, edited
+    assert skipped[1] not in edited.split("next runs after:")[1]
+    assert cli("apply", str(cli.root)).exit_code == 0
+    row = cli.get("holidays")
+    assert row["when"] == f"at 09:00; skip {skipped[0]}; {skipped[1]}"
+    assert not any(run.startswith(tuple(skipped)) for run in row["next_runs"])
 
 
 def test_get_shows_everything_that_was_sent_with_times_in_the_schedules_zone(cli: Cli) -> None:

@@ -5,15 +5,23 @@ One schedule per corpus string, created paused, described and deleted, 16 at a t
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import anyio
 import pytest
-from cron_corpus import ACCEPTED, REJECTED, STRICTER_THAN_TEMPORAL
+from cron_corpus import (
+    ACCEPTED,
+    REJECTED,
+    SHAPE_STARTS,
+    SKIP_SHAPES,
+    STRICTER_THAN_TEMPORAL,
+    WHEN_SHAPES,
+)
 from file_loading import load_text
 from temporalio.client import (
     Client,
@@ -26,8 +34,13 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from scheduled.format.cron import compile_cron
+from scheduled.format.workflow_file import LoadOptions
+from scheduled.format.workflow_file import load_text as load_file_text
 from scheduled.model.calendar import Interval, next_fire_times
-from scheduled.temporal.convert import calendar_from_sdk
+from scheduled.model.desired import DesiredSchedule
+from scheduled.model.observed import WriteRecord
+from scheduled.reconcile.gateway import ScheduleWrite
+from scheduled.temporal.convert import calendar_from_sdk, observed_schedule, sdk_schedule
 
 pytestmark = pytest.mark.temporal
 
@@ -287,3 +300,103 @@ def test_the_first_fire_after_start_at_is_the_servers_with_or_without_a_fraction
     assert found["exact"] == (start, start)
     # Measured: the server counts start_at in whole seconds, so 09:00:00.5 still fires at 09:00.
     assert found["fraction"] == (start, start)
+
+
+def _shape_file(when: str, skip: str, zone: str, first_day: str) -> str:
+    start = date.fromisoformat(first_day)
+    skip = re.sub(r"<(-?\d+)>", lambda day: (start + timedelta(days=int(day[1]))).isoformat(), skip)
+    return (
+        "id: shape\nworkflow: Job\ntask_queue: q\nschedule:\n"
+        f"  timezone: {zone}\n  start_at: {first_day}T00:00:00\n  {when}\n"
+        f"  skip: {skip}\n"
+    )
+
+
+SHAPE_CASES: list[str] = [
+    _shape_file(when, skip, zone, first_day)
+    for when in WHEN_SHAPES
+    for skip in SKIP_SHAPES
+    for zone, first_day in SHAPE_STARTS
+]
+
+
+def _accepted(text: str) -> DesiredSchedule | str:
+    """The schedule `validate` accepts in the text, or its errors."""
+    result = load_file_text(
+        "shape.yaml", text, LoadOptions(project="shapes"), now=datetime(2026, 12, 1, tzinfo=UTC)
+    )
+    if result.schedule is None:
+        return "; ".join(d.render() for d in result.diagnostics if d.is_error)
+    return result.schedule
+
+
+def test_several_specs_and_exclusions_reach_temporal_as_sent_and_fire_as_previewed(
+    temporal_address: str,
+) -> None:
+    """What validate accepts the server accepts, reads back equal (so an unchanged file is no
+    update), and fires at the times the preview says: exclusions, several crons, several
+    intervals, crons with intervals, in three zones (DST and a new year among the days)."""
+    assert len(SHAPE_CASES) >= 200
+    run = uuid.uuid4().hex[:8]
+    mismatches: list[str] = []
+    record = WriteRecord(fingerprint="f", source="shape.yaml", enabled=True)
+
+    async def check(index: int, text: str) -> None:
+        schedule = _accepted(text)
+        if isinstance(schedule, str):
+            mismatches.append(f"{text}\n  validate refused it: {schedule}")
+            return
+        write = ScheduleWrite(
+            project="shapes", schedule=schedule, paused=True, note="", record=record
+        )
+        try:
+            description = await _create_sdk_describe_delete(
+                client, f"shape-{run}-{index}", sdk_schedule(write)
+            )
+        except RPCError as error:
+            mismatches.append(f"{text}\n  Temporal refused it: {error}")
+            return
+        spec = description.schedule.spec
+        held = observed_schedule(
+            "x", {}, spec, "Job", paused=True, note="", next_runs=(), recent=()
+        ).spec
+        sent = schedule.spec
+        if (held.calendars, held.intervals, held.skip, held.timezone) != (
+            sent.calendars,
+            sent.intervals,
+            sent.skip,
+            sent.timezone,
+        ):
+            mismatches.append(f"{text}\n  reads back as {held}\n  sent          {sent}")
+        theirs = list(description.info.next_action_times)
+        ours = next_fire_times(
+            sent.calendars,
+            sent.intervals,
+            ZoneInfo(sent.timezone),
+            datetime.now(UTC),
+            len(theirs),
+            start_at=sent.start_at,
+            horizon=timedelta(days=366 * 80),
+            excludes=sent.skip,
+        )
+        if not theirs or theirs != ours:
+            mismatches.append(f"{text}\n  temporal {theirs}\n  ours     {ours}")
+
+    async def main() -> None:
+        nonlocal client
+        client = await Client.connect(temporal_address)
+        await _each(SHAPE_CASES, check)
+
+    client: Client
+    anyio.run(main)
+    assert not mismatches, "\n".join(mismatches)
+
+
+async def _create_sdk_describe_delete(
+    client: Client, schedule_id: str, schedule: Schedule
+) -> ScheduleDescription:
+    handle = await client.create_schedule(schedule_id, schedule)
+    try:
+        return await handle.describe()
+    finally:
+        await handle.delete()

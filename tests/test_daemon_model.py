@@ -37,11 +37,10 @@ identity (Temporal's `created_at`: a rename moves a schedule, it never re-create
 schedule no possible order changes is not written at all (an unchanged file makes zero writes).
 It also checks /status: the invalid files, and the number of managed schedules.
 
-It found three bugs of changed-set passes. KNOWN_BUG_STRANDED_ORPHANS and
-KNOWN_BUG_EXPANSION_RACE are fixed (the flags stay, to re-guard a regression while it is being
-fixed; their minimal reproductions are plain tests at the end). KNOWN_BUG_TORN_WALK is open: a
-file moved between folders while a pass walks the tree may be in neither listing; its strict
-xfail fails once it is fixed.
+It found three bugs of changed-set passes, all fixed: KNOWN_BUG_STRANDED_ORPHANS,
+KNOWN_BUG_EXPANSION_RACE and KNOWN_BUG_TORN_WALK (a file moved between folders while a pass
+walks the tree was in neither listing). The flags stay, to re-guard a regression while it is
+being fixed; their minimal reproductions are plain tests at the end.
 """
 
 from __future__ import annotations
@@ -66,8 +65,8 @@ import pytest
 import temporalio.client as tc
 from daemon_helpers import (
     DaemonProcess,
+    RestartableServer,
     TemporalProbe,
-    own_dev_server,
     schedule_state,
     sid,
     start_daemon,
@@ -75,7 +74,6 @@ from daemon_helpers import (
 )
 from trees import workflow_yaml, write_workflow
 
-from scheduled.devserver import DevServer, start_dev_server
 from scheduled.model.desired import schedule_id_prefix
 from scheduled.temporal.marker import parse_record
 
@@ -116,7 +114,7 @@ KNOWN_BUG_EXPANSION_RACE = False  # fixed: a gone file's id is kept until a pass
 # schedule is deleted, and the next pass creates it anew (history and an operator's pause
 # lost), or not at all while another file claims the id. While True, a change made while a
 # pass may be walking (from the second change of a batch on) allows for that tree too.
-KNOWN_BUG_TORN_WALK = True
+KNOWN_BUG_TORN_WALK = False  # fixed: the daemon looks for a gone file once more first
 
 
 # -- what a file holds -------------------------------------------------------------------------
@@ -671,13 +669,14 @@ class World:
 
     workdir: Path
     project: str
-    state_dir: Path
-    port: int
-    server: DevServer
-    probe: TemporalProbe
+    temporal: RestartableServer
     root: Path
     daemon: DaemonProcess | None = None
     daemons: int = 0
+
+    @property
+    def probe(self) -> TemporalProbe:
+        return self.temporal.probe
 
     def start_daemon(self) -> DaemonProcess:
         self.daemons += 1
@@ -685,7 +684,7 @@ class World:
             self.workdir,
             self.root,
             self.project,
-            self.server.address,
+            self.temporal.address,
             *DAEMON_ARGS,
             name=f"daemon-{self.daemons}",
         )
@@ -696,30 +695,19 @@ class World:
         self.daemon.process.send_signal(signal.SIGKILL)
         self.daemon.process.wait(10)
 
-    def stop_temporal(self) -> None:
-        self.probe.close()
-        self.server.stop()
-
-    def start_temporal(self) -> None:
-        self.server = start_dev_server(self.state_dir, port=self.port)
-        self.probe = TemporalProbe(self.server.address)
-
     def close(self) -> None:
         if self.daemon is not None and self.daemon.process.poll() is None:
             self.daemon.process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.daemon.process.wait(10)
-        with contextlib.suppress(Exception):
-            self.probe.close()
-        self.server.stop()
+        self.temporal.close()
 
 
 @pytest.fixture
 def world(tmp_path: Path, project_name: str) -> Iterator[World]:
-    state_dir, port, server, probe = own_dev_server(tmp_path)
     root = tmp_path / "tree"
     root.mkdir()
-    world = World(tmp_path, project_name, state_dir, port, server, probe, root)
+    world = World(tmp_path, project_name, RestartableServer(tmp_path), root)
     try:
         yield world
     finally:
@@ -986,7 +974,7 @@ class ModelRun:
         if rare == "kill the daemon" and early:
             world.kill_daemon()
         if rare == "restart Temporal" and early:
-            world.stop_temporal()
+            world.temporal.stop()
         outcome = self.changes(min(rng.randint(1, 5), self.total_steps - self.steps))
         changed_at = self.changed_at if outcome is not None else None
         timeout = SETTLE_S
@@ -1000,8 +988,8 @@ class ModelRun:
             world.start_daemon().wait_ready(timeout=60)
         elif rare == "restart Temporal":
             if not early:
-                world.stop_temporal()
-            world.start_temporal()
+                world.temporal.stop()
+            world.temporal.start()
             timeout = SETTLE_AFTER_OUTAGE_S
         elif rare == "SIGHUP":
             assert world.daemon is not None
@@ -1178,13 +1166,15 @@ def test_deleting_a_renamed_broken_file_deletes_its_schedule(
         (root / "renamed.yaml").unlink()
         deleted_at = time.time()
 
-        def pass_after_the_deletion() -> dict[str, Any] | None:
+        def converged_after_the_deletion() -> dict[str, Any] | None:
+            # The first pass holds the deletion for a second look, and says it is not converged.
             found = daemon.status()
-            return found if pass_started_after(found, deleted_at) else None
+            done = pass_started_after(found, deleted_at) and found["last_reconcile"]["converged"]
+            return found if done else None
 
-        status = wait_until(pass_after_the_deletion, what="a pass after the deletion")
+        status = wait_until(converged_after_the_deletion, what="a converged pass after it")
 
-        assert status is not None and status["last_reconcile"]["converged"]
+        assert status is not None
         assert not probe.exists(schedule_id), f"still there after {status['last_reconcile']}"
     finally:
         daemon.stop()
@@ -1242,11 +1232,6 @@ def test_a_duplicate_deleted_during_a_pass_lets_the_other_file_apply(
         probe.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug (KNOWN_BUG_TORN_WALK): a file moved between two folders while a pass "
-    "walks the tree is in neither listing, and the pass deletes its schedule",
-)
 def test_a_file_moved_to_another_folder_during_a_walk_keeps_its_schedule(
     tmp_path: Path, temporal_address: str, project_name: str
 ) -> None:

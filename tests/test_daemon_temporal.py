@@ -26,8 +26,8 @@ import pytest
 import temporalio.client as tc
 from daemon_helpers import (
     DaemonProcess,
+    RestartableServer,
     TemporalProbe,
-    own_dev_server,
     process_exists,
     processes_mentioning,
     schedule_state,
@@ -36,8 +36,6 @@ from daemon_helpers import (
     wait_until,
 )
 from trees import workflow_yaml, write_workflow
-
-from scheduled.devserver import start_dev_server
 
 pytestmark = pytest.mark.temporal
 
@@ -57,6 +55,14 @@ def temporal(temporal_address: str) -> Iterator[TemporalProbe]:
     probe = TemporalProbe(temporal_address)
     yield probe
     probe.close()
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[RestartableServer]:
+    """A dev server of this test's own, for tests that stop and start Temporal."""
+    server = RestartableServer(tmp_path)
+    yield server
+    server.close()
 
 
 @pytest.fixture
@@ -494,99 +500,80 @@ def test_root_removed_and_restored_deletes_nothing_and_converges(
 
 
 def test_temporal_stopped_and_restarted_while_the_daemon_runs(
-    tmp_path: Path, launch: Launch, project_name: str
+    tmp_path: Path, launch: Launch, project_name: str, own_server: RestartableServer
 ) -> None:
-    state, port, server, probe = own_dev_server(tmp_path)
-    try:
-        root = make_tree(tmp_path / "tree")
-        daemon = launch(root, address=server.address)
-        started_and_converged(daemon, probe, project_name)
-        probe.close()
+    root = make_tree(tmp_path / "tree")
+    daemon = launch(root, address=own_server.address)
+    started_and_converged(daemon, own_server.probe, project_name)
 
-        server.stop()
-        (root / "team/alpha.yaml").write_text(workflow_yaml("alpha", cron="0 9 * * *", note="v2"))
-        wait_until(lambda: daemon.get("/readyz")[0] == 503, timeout=90, what="not ready")
-        daemon.check_alive()
-        assert daemon.get("/healthz")[0] == 200
-        assert daemon.status()["temporal_up"] is False
+    own_server.stop()
+    (root / "team/alpha.yaml").write_text(workflow_yaml("alpha", cron="0 9 * * *", note="v2"))
+    wait_until(lambda: daemon.get("/readyz")[0] == 503, timeout=90, what="not ready")
+    daemon.check_alive()
+    assert daemon.get("/healthz")[0] == 200
+    assert daemon.status()["temporal_up"] is False
 
-        server = start_dev_server(state, port=port)  # the same port and database
-        probe = TemporalProbe(server.address)
-        wait_until(
-            lambda: probe.note(sid(project_name, "alpha")) == "v2",
-            timeout=90,
-            what="the change made while Temporal was down",
-        )
-        daemon.wait_ready(timeout=60)
-        assert set(probe.notes(sid(project_name, name) for name in NAMES[1:]).values()) == {"v1"}
-        assert daemon.operations("deleted") == 0
-        assert daemon.process.poll() is None
-    finally:
-        probe.close()
-        server.stop()
+    own_server.start()
+    probe = own_server.probe
+    wait_until(
+        lambda: probe.note(sid(project_name, "alpha")) == "v2",
+        timeout=90,
+        what="the change made while Temporal was down",
+    )
+    daemon.wait_ready(timeout=60)
+    assert set(probe.notes(sid(project_name, name) for name in NAMES[1:]).values()) == {"v1"}
+    assert daemon.operations("deleted") == 0
+    assert daemon.process.poll() is None
 
 
 def test_readiness_follows_temporal_within_seconds_while_nothing_changes(
-    tmp_path: Path, launch: Launch, project_name: str
+    tmp_path: Path, launch: Launch, project_name: str, own_server: RestartableServer
 ) -> None:
-    state, port, server, probe = own_dev_server(tmp_path)
-    try:
-        daemon = launch(make_tree(tmp_path / "tree"), address=server.address)
-        started_and_converged(daemon, probe, project_name)
-        server.stop()
-        # No file changes: only the daemon's health probe can notice.
-        wait_until(lambda: daemon.get("/readyz")[0] == 503, timeout=15, what="not ready")
-        server = start_dev_server(state, port=port)  # the same port and database
-        wait_until(lambda: daemon.get("/readyz")[0] == 200, timeout=30, what="ready again")
-        assert daemon.status()["temporal_up"] is True
-    finally:
-        probe.close()
-        server.stop()
+    daemon = launch(make_tree(tmp_path / "tree"), address=own_server.address)
+    started_and_converged(daemon, own_server.probe, project_name)
+    own_server.stop()
+    # No file changes: only the daemon's health probe can notice.
+    wait_until(lambda: daemon.get("/readyz")[0] == 503, timeout=15, what="not ready")
+    own_server.start()
+    wait_until(lambda: daemon.get("/readyz")[0] == 200, timeout=30, what="ready again")
+    assert daemon.status()["temporal_up"] is True
 
 
 def test_an_edit_keeping_size_and_mtime_made_while_temporal_is_down_is_applied(
-    tmp_path: Path, launch: Launch, project_name: str
+    tmp_path: Path, launch: Launch, project_name: str, own_server: RestartableServer
 ) -> None:
-    state, port, server, probe = own_dev_server(tmp_path)
-    try:
-        root = make_tree(tmp_path / "tree")
-        daemon = launch(root, address=server.address)
-        started_and_converged(daemon, probe, project_name)
-        server.stop()
-        wait_until(lambda: daemon.get("/readyz")[0] == 503, timeout=30, what="not ready")
+    root = make_tree(tmp_path / "tree")
+    daemon = launch(root, address=own_server.address)
+    started_and_converged(daemon, own_server.probe, project_name)
+    own_server.stop()
+    wait_until(lambda: daemon.get("/readyz")[0] == 503, timeout=30, what="not ready")
 
-        path = root / "team/alpha.yaml"
-        before = path.stat()
-        path.write_text(workflow_yaml("alpha", cron="0 9 * * *", note="v9"))  # same size
-        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # like `cp -p`, `rsync -a`
-        assert (path.stat().st_size, path.stat().st_mtime_ns) == (
-            before.st_size,
-            before.st_mtime_ns,
-        )
+    path = root / "team/alpha.yaml"
+    before = path.stat()
+    path.write_text(workflow_yaml("alpha", cron="0 9 * * *", note="v9"))  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # like `cp -p`, `rsync -a`
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
 
-        server = start_dev_server(state, port=port)
-        probe.close()
-        probe = TemporalProbe(server.address)
-        wait_until(
-            lambda: probe.note(sid(project_name, "alpha")) == "v9", timeout=90, what="the edit"
-        )
-    finally:
-        probe.close()
-        server.stop()
+    own_server.start()
+    wait_until(
+        lambda: own_server.probe.note(sid(project_name, "alpha")) == "v9",
+        timeout=90,
+        what="the edit",
+    )
 
 
 def test_a_pass_hanging_on_a_silent_server_stops_the_watchdog_pings(
-    tmp_path: Path, launch: Launch, project_name: str
+    tmp_path: Path, launch: Launch, project_name: str, own_server: RestartableServer
 ) -> None:
-    _, _, server, probe = own_dev_server(tmp_path)
     listener = NotifyListener()
     try:
         root = make_tree(tmp_path / "tree")
         env = {"NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "2000000"}  # a ping a second
-        daemon = launch(root, address=server.address, env=env)
-        started_and_converged(daemon, probe, project_name)
+        daemon = launch(root, address=own_server.address, env=env)
+        started_and_converged(daemon, own_server.probe, project_name)
         wait_until(lambda: len(listener.having("WATCHDOG")) >= 2, what="watchdog pings")
 
+        server = own_server.server
         server.process.send_signal(signal.SIGSTOP)  # accepts connections, never answers
         (root / "team/alpha.yaml").write_text(workflow_yaml("alpha", cron="0 9 * * *", note="v2"))
         wait_until(lambda: "reconciling" in daemon.status()["activity"], what="the pass")
@@ -600,12 +587,11 @@ def test_a_pass_hanging_on_a_silent_server_stops_the_watchdog_pings(
 
         server.process.send_signal(signal.SIGCONT)
         wait_until(lambda: not silent_for(1.5), timeout=60, what="the pings to resume")
-        wait_until(lambda: probe.note(sid(project_name, "alpha")) == "v2", what="the edit")
+        wait_until(
+            lambda: own_server.probe.note(sid(project_name, "alpha")) == "v2", what="the edit"
+        )
     finally:
-        server.process.send_signal(signal.SIGCONT)
         listener.close()
-        probe.close()
-        server.stop()
 
 
 # -- signals -----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from scheduled.model.desired import (
     Spec,
 )
 from scheduled.model.observed import Detail, ObservedSchedule
-from scheduled.reconcile.diff import field_changes, spec_in_words, with_changes
+from scheduled.reconcile.diff import field_changes, skip_in_words, spec_in_words, with_changes
 
 
 def test_a_planned_update_is_explained_as_the_fields_that_changed() -> None:
@@ -203,3 +203,24 @@ def test_schedule_search_attributes_are_shown_from_the_list_alone() -> None:
         "Team=x",
         "Team=payments",
     )
+
+
+def test_an_exclusion_change_is_shown_as_skip_in_the_files_words() -> None:
+    schedule = desired()
+    christmas = replace(calendar("0 0 25 12 *"), comment="2026-12-25")
+    weekends = replace(calendar("0 0 * * 0,6"), comment="* * * * 0,6")
+    with_skip = replace(schedule, spec=replace(schedule.spec, skip=(christmas, weekends)))
+    before = observed(schedule, spec=replace(schedule.spec, skip=(christmas,)))
+    changes = field_changes(with_skip, before, paused=False, note="")
+    assert [(c.name, c.before, c.after) for c in changes] == [
+        ("skip", "2026-12-25", "2026-12-25; * * * * 0,6")
+    ]
+
+
+def test_the_calendars_of_one_range_are_one_skip_entry_in_words() -> None:
+    split = tuple(
+        replace(calendar(cron), comment="2026-12-30 to 2027-01-02")
+        for cron in ("0 0 30-31 12 *", "0 0 1-2 1 *")
+    )
+    assert skip_in_words(Spec(skip=split)) == "2026-12-30 to 2027-01-02"
+    assert skip_in_words(Spec()) == "(none)"

@@ -142,6 +142,18 @@ SNIPPETS = {
     "attempts-leading-zero.yaml": HEAD + "  retry: {maximum_attempts: 010}\n",
     "attempts-underscore.yaml": HEAD + "  retry: {maximum_attempts: 1_000}\n",
     "seed-keys.yaml": "id: seed\ndescription: x\ntasks: [{id: a}]\ntools: {}\nschemas: {}\n",
+    "max-runs.yaml": HEAD + "  max_runs: 3\n  trigger_immediately: true\n",
+    "max-runs-zero.yaml": HEAD + "  max_runs: 0\n",
+    "max-runs-fraction.yaml": HEAD + "  max_runs: 2.5\n",
+    "trigger-yes.yaml": HEAD + "  trigger_immediately: yes\n",
+    "every-list.yaml": "id: list\nschedule:\n  every: [1h, {every: 90m, offset: 10m}]\n",
+    "every-list-typo.yaml": "id: typo\nschedule:\n  every: [1h, 90 minutes]\n",
+    "cron-and-every.yaml": HEAD + "  every: 6h\n",
+    "skip-dates.yaml": HEAD
+    + "  skip: [2026-12-25, '2026-12-26', {from: 2026-12-28, to: 2027-01-01}]\n",
+    "skip-cron.yaml": HEAD + "  skip: '* * * * 6,0'\n",
+    "skip-number.yaml": HEAD + "  skip: [2026-12-25, 20261226]\n",
+    "skip-range-typo.yaml": HEAD + "  skip:\n    - {from: 2026-12-28, to: 2027-1-1}\n",
 }
 
 
@@ -175,6 +187,12 @@ def test_the_editor_flags_what_scheduled_flags_and_nothing_else(
         "jitter-words.yaml",
         "overlap-typo.yaml",
         "attempts-underscore.yaml",
+        "max-runs-zero.yaml",
+        "max-runs-fraction.yaml",
+        "trigger-yes.yaml",
+        "every-list-typo.yaml",
+        "skip-number.yaml",
+        "skip-range-typo.yaml",
     }
     seen = editor.diagnostics([tmp_path / name for name in SNIPPETS])
     in_editor = {path.name: found for path, found in seen.items()}

@@ -127,7 +127,11 @@ def held(item: ObservedSchedule) -> tuple[object, ...]:
     """What a schedule does, as Temporal holds it; calendar comments aside (a file does not
     set them)."""
     assert item.detail is not None
-    spec = replace(item.spec, calendars=tuple(replace(c, comment="") for c in item.spec.calendars))
+    spec = replace(
+        item.spec,
+        calendars=tuple(replace(c, comment="") for c in item.spec.calendars),
+        skip=tuple(replace(c, comment="") for c in item.spec.skip),
+    )
     action = item.detail.action
     action = replace(
         action,
@@ -209,6 +213,72 @@ def test_export_validate_adopt_all_plan_round_trip(cli: Cli, tmp_path: Path) -> 
     # policy, though it still runs (no worker ever takes it).
     assert before[f"schedule-{cli.project}-nightly"].recent_runs
     assert history == [cli.project, [], []]
+
+
+def _whole_days(**fields: tuple[tc.ScheduleRange, ...]) -> tc.ScheduleCalendarSpec:
+    every = {
+        "second": (tc.ScheduleRange(0, 59),),
+        "minute": (tc.ScheduleRange(0, 59),),
+        "hour": (tc.ScheduleRange(0, 23),),
+    }
+    return tc.ScheduleCalendarSpec(**{**every, **fields})  # type: ignore[arg-type]
+
+
+def test_exclusions_and_several_intervals_made_with_the_sdk_export_and_adopt_exactly(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """What Temporal's CLI and UI cannot make at all: made with the SDK, exported to `skip`
+    and an `every` list, adopted, and held exactly as before."""
+    before: dict[str, ObservedSchedule] = {}
+
+    async def made(env: Env) -> None:
+        one = (tc.ScheduleRange(2030),)
+        await env.client.create_schedule(
+            env.schedule_id("polls"),
+            tc.Schedule(
+                action=tc.ScheduleActionStartWorkflow("Poll", id="poll", task_queue="batch"),
+                spec=tc.ScheduleSpec(
+                    intervals=[
+                        tc.ScheduleIntervalSpec(every=timedelta(hours=1)),
+                        tc.ScheduleIntervalSpec(
+                            every=timedelta(minutes=90), offset=timedelta(minutes=10)
+                        ),
+                    ],
+                    skip=[
+                        _whole_days(
+                            year=one,
+                            month=(tc.ScheduleRange(12),),
+                            day_of_month=(tc.ScheduleRange(25, 26),),
+                        ),
+                        _whole_days(day_of_week=(tc.ScheduleRange(0), tc.ScheduleRange(6))),
+                    ],
+                    time_zone_name="Europe/Berlin",
+                ),
+            ),
+        )
+        await env.wait_listed(lambda listed: env.schedule_id("polls") in listed)
+        before[env.schedule_id("polls")] = await env.gateway.describe(env.schedule_id("polls"))
+
+    cli.env(made)
+    tree = tmp_path / "workflows"
+    exported = cli("export", str(tree), "--query", query(cli))
+    assert exported.exit_code == 0, exported.output
+    text = (tree / "polls.yaml").read_text()
+    assert '  every:\n    - "1h"\n    - {"every": "1h30m", "offset": "10m"}\n' in text
+    assert '  skip:\n    - {"from": "2030-12-25", "to": "2030-12-26"}\n' in text
+    assert '    - "* * * * 0,6"\n' in text
+    assert cli("validate", str(tree)).exit_code == 0
+    adopted = cli("adopt", "--all", str(tree), "--yes")
+    assert adopted.exit_code == 0, adopted.output
+    planned = cli("plan", str(tree))
+    assert "0 to create, 0 to update, 0 to delete, 1 unchanged" in planned.output, planned.output
+    after: dict[str, ObservedSchedule] = {}
+
+    async def check(env: Env) -> None:
+        after["polls"] = await env.gateway.describe(env.schedule_id("polls"))
+
+    cli.env(check)
+    assert held(after["polls"]) == held(before[f"schedule-{cli.project}-polls"])
 
 
 async def listed(env: Env, expected: set[str], query: str) -> None:

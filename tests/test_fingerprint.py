@@ -145,6 +145,9 @@ SENT_CHANGES = {
     "retry non-retryable types": ("[Bad]", "[Bad, Worse]"),
     "memo": ("team: reporting", "team: sales"),
     "note": ('note: "weekday report"', 'note: "weekday report!"'),
+    "skip added": ('note: "weekday report"', 'note: "weekday report"\n  skip: [2026-12-25]'),
+    "every beside the cron": ('cron: "0 9 * * 1-5"', 'cron: "0 9 * * 1-5"\n  every: 6h'),
+    "every as a list": ('cron: "0 9 * * 1-5"', "every: [1h, {every: 90m, offset: 10m}]"),
 }
 
 
@@ -152,6 +155,18 @@ SENT_CHANGES = {
 def test_a_change_in_any_sent_field_changes_the_fingerprint(tmp_path: Path, change: str) -> None:
     old, new = SENT_CHANGES[change]
     assert fingerprint(tmp_path, changed(old, new)) != BASE_FINGERPRINT
+
+
+def test_a_change_of_exclusions_changes_the_fingerprint(tmp_path: Path) -> None:
+    christmas = changed('note: "weekday report"', 'note: "weekday report"\n  skip: [2026-12-25]')
+    boxing_day = changed('note: "weekday report"', 'note: "weekday report"\n  skip: [2026-12-26]')
+    assert fingerprint(tmp_path, christmas) != fingerprint(tmp_path, boxing_day)
+
+
+def test_an_every_list_of_one_is_the_same_schedule_as_every(tmp_path: Path) -> None:
+    single = changed('cron: "0 9 * * 1-5"', "every: 90m\n  offset: 10m")
+    listed = changed('cron: "0 9 * * 1-5"', "every: [{every: 90m, offset: 10m}]")
+    assert fingerprint(tmp_path, single) == fingerprint(tmp_path, listed)
 
 
 def test_a_change_of_project_changes_the_fingerprint(tmp_path: Path) -> None:

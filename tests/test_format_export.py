@@ -185,17 +185,62 @@ def test_one_interval_becomes_every_with_its_offset() -> None:
     )
 
 
-def test_several_specs_become_one_cron_list_with_every_entries() -> None:
+def test_several_specs_become_a_cron_list_and_an_every_list() -> None:
     spec = Spec(
         calendars=(calendar("0 9 * * *"), calendar("0 17 * * 5")),
         intervals=(Interval(timedelta(hours=6)), Interval(timedelta(days=1), timedelta(hours=3))),
     )
     file = exported(hand_made(spec=spec))
     assert (
-        '  cron:\n    - "0 9 * * *"\n    - "0 17 * * 5"\n    - "@every 6h"\n    - "@every 1d/3h"\n'
-        in file.text
-    )
+        '  cron:\n    - "0 9 * * *"\n    - "0 17 * * 5"\n'
+        '  every:\n    - "6h"\n    - {"every": "1d", "offset": "3h"}\n'
+    ) in file.text
     assert loaded_back(file).spec.intervals == spec.intervals
+
+
+def test_several_intervals_alone_become_an_every_list() -> None:
+    spec = Spec(
+        intervals=(
+            Interval(timedelta(hours=1)),
+            Interval(timedelta(minutes=90), timedelta(minutes=10)),
+        )
+    )
+    file = exported(hand_made(spec=spec))
+    assert '  every:\n    - "1h"\n    - {"every": "1h30m", "offset": "10m"}\n' in file.text
+    assert loaded_back(file).spec.intervals == spec.intervals
+
+
+def skip_of(text: str) -> tuple[Calendar, ...]:
+    """The exclude calendars of a `skip:` value, as the loader reads it."""
+    result = load_text(
+        "x.yaml",
+        f"id: x\nworkflow: W\ntask_queue: q\nschedule:\n  cron: '0 9 * * *'\n  skip: {text}\n",
+        LoadOptions(project="foo"),
+        now=NOW,
+    )
+    assert result.schedule is not None, [d.render() for d in result.diagnostics]
+    return result.schedule.spec.skip
+
+
+def test_exclusions_come_back_as_the_dates_ranges_and_crons_they_were_read_from() -> None:
+    written = (
+        '[2026-12-25, {from: 2026-12-20, to: 2027-01-03}, "* * * * 6,0", "*/10 * 12 * * *",'
+        " {from: 2027-02-01, to: 2027-02-28}, 2027-03-01]"
+    )
+    spec = Spec(calendars=(calendar("0 9 * * *"),), skip=skip_of(written))
+    file = exported(hand_made(spec=spec))
+    assert (
+        '  skip:\n    - "2026-12-25"\n    - {"from": "2026-12-20", "to": "2027-01-03"}\n'
+        '    - "* * * * 6,0"\n    - "*/10 * 12 * * *"\n'
+        '    - {"from": "2027-02-01", "to": "2027-02-28"}\n    - "2027-03-01"\n'
+    ) in file.text
+    assert loaded_back(file).spec.skip == spec.skip
+
+
+def test_an_exclusion_with_no_skip_form_is_refused_with_the_reason() -> None:
+    odd = Calendar(day_of_month=())  # matches nothing: no cron says that
+    reason = refused(hand_made(spec=Spec(calendars=(calendar("0 9 * * *"),), skip=(odd,))))
+    assert "no exact `skip` form" in reason
 
 
 def test_a_schedule_with_no_spec_only_runs_when_triggered_and_is_refused() -> None:

@@ -25,6 +25,8 @@ from scheduled.model.desired import (
 )
 from scheduled.model.observed import Detail, ObservedSchedule, WriteRecord
 from scheduled.reconcile.plan import (
+    HELD_GONE,
+    HELD_VANISHED,
     Kind,
     PassContext,
     Plan,
@@ -271,6 +273,23 @@ def test_list_cut_to_ten_calendars_still_matches() -> None:
     assert only(plan([schedule], [listed])).kind is Kind.UNCHANGED
 
 
+def test_exclusions_removed_in_temporal_are_an_update_that_says_so() -> None:
+    schedule = desired()
+    schedule = replace(schedule, spec=replace(schedule.spec, skip=(calendar("0 12 * * *"),)))
+    stripped = observed(schedule, spec=replace(schedule.spec, skip=()))
+    operation = only(plan([schedule], [stripped]))
+    assert operation.kind is Kind.UPDATE
+    assert "edited outside scheduled" in operation.reasons[0]
+
+
+def test_a_list_showing_nine_exclusions_beside_the_write_record_still_matches() -> None:
+    many = tuple(calendar(f"0 {hour} * * *") for hour in range(12))
+    schedule = desired()
+    schedule = replace(schedule, spec=replace(schedule.spec, skip=many))
+    listed = observed(schedule, spec=replace(schedule.spec, skip=many[:9]))
+    assert only(plan([schedule], [listed])).kind is Kind.UNCHANGED
+
+
 def test_spec_matches_compares_structures_not_cron_text() -> None:
     nine = Spec(calendars=(calendar("0 9 * * *"),), cron_text=("0 9 * * *",))
     assert spec_matches(nine, replace(nine, cron_text=()))
@@ -447,6 +466,32 @@ def _managed(*workflow_ids: str) -> list[ObservedSchedule]:
 def test_schedule_whose_file_is_gone_is_deleted() -> None:
     made = plan([desired("a"), desired("b")], _managed("a", "b", "c"))
     assert kinds(made) == {"a": Kind.UNCHANGED, "b": Kind.UNCHANGED, "c": Kind.DELETE}
+
+
+def test_the_daemon_holds_the_deletion_of_a_gone_file_for_a_second_look() -> None:
+    made = plan([desired("a")], _managed("a", "b"), hold_vanished_blocks=True)
+    assert kinds(made)["b"] is Kind.SKIP
+    assert made.operations[1].reasons == (HELD_GONE,)
+
+
+def test_the_daemon_holds_a_file_without_its_block_apart_from_a_gone_one() -> None:
+    made = plan(
+        [desired("a")],
+        _managed("a", "b"),
+        state={"present_sources": ["a.yaml", "b.yaml"]},
+        hold_vanished_blocks=True,
+    )
+    assert made.operations[1].reasons == (HELD_VANISHED,)
+
+
+def test_a_gone_file_confirmed_by_a_second_look_is_deleted() -> None:
+    made = plan(
+        [desired("a")],
+        _managed("a", "b"),
+        hold_vanished_blocks=True,
+        confirmed_vanished=frozenset({"b.yaml"}),
+    )
+    assert kinds(made)["b"] is Kind.DELETE
 
 
 def test_no_prune_skips_deletions() -> None:

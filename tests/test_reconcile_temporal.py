@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 import temporalio.client as tc
 from reconcile_helpers import (
@@ -94,6 +95,23 @@ class FieldCase:
 
 def _intervals(seen: Seen) -> list[tuple[timedelta, timedelta]]:
     return [(i.every, i.offset) for i in seen.schedule.spec.intervals]
+
+
+def _exclusions(seen: Seen) -> list[tuple[Any, ...]]:
+    """The file's exclude calendars (after the write record), as comment and (start, end) of
+    year, month, day of month, hour and second."""
+    record, *calendars = seen.schedule.spec.skip
+    assert parse_record(record.comment or "") is not None
+    return [
+        (
+            calendar.comment,
+            *(
+                [(r.start, r.end) for r in getattr(calendar, name)]
+                for name in ("year", "month", "day_of_month", "hour", "second")
+            ),
+        )
+        for calendar in calendars
+    ]
 
 
 def _retry(seen: Seen) -> tuple[Any, ...] | None:
@@ -176,6 +194,70 @@ CASES = [
         [(15 * M, 2 * M)],
         [(H, 5 * M)],
         frozenset({"when"}),
+    ),
+    FieldCase(
+        "every_list",
+        {"every": ["1h", {"every": "90m", "offset": "10m"}]},
+        {"every": ["1h", {"every": "90m", "offset": "20m"}, "7h"]},
+        _intervals,
+        [(H, None), (90 * M, 10 * M)],
+        [(H, None), (90 * M, 20 * M), (7 * H, None)],
+        frozenset({"when"}),
+    ),
+    FieldCase(
+        "cron_and_every",
+        {"cron": "0 9 * * *", "every": "5h"},
+        {"cron": "0 9 * * *", "every": {"every": "5h", "offset": "30m"}},
+        lambda seen: (calendar_times(seen), _intervals(seen)),
+        ([(9, 0)], [(5 * H, None)]),
+        ([(9, 0)], [(5 * H, 30 * M)]),
+        frozenset({"when"}),
+    ),
+    FieldCase(
+        "skip",
+        {"skip": ["2030-12-25", {"from": "2030-12-30", "to": "2031-01-02"}, "* 12 * * 6,0"]},
+        {"skip": ["2030-12-24", "* 12 * * 6,0"]},
+        _exclusions,
+        [
+            ("2030-12-25", [(2030, 2030)], [(12, 12)], [(25, 25)], [(0, 23)], [(0, 59)]),
+            *(
+                ("2030-12-30 to 2031-01-02", [(y, y)], [(m, m)], [days], [(0, 23)], [(0, 59)])
+                for y, m, days in ((2030, 12, (30, 31)), (2031, 1, (1, 2)))
+            ),
+            ("* 12 * * 6,0", [], [(1, 12)], [(1, 31)], [(12, 12)], [(0, 59)]),
+        ],
+        [
+            ("2030-12-24", [(2030, 2030)], [(12, 12)], [(24, 24)], [(0, 23)], [(0, 59)]),
+            ("* 12 * * 6,0", [], [(1, 12)], [(1, 31)], [(12, 12)], [(0, 59)]),
+        ],
+        frozenset({"skip"}),
+    ),
+    FieldCase(
+        "skip_beyond_the_list",  # a list shows the write record and 9 exclusions, no more
+        {"skip": [f"2030-01-{day:02d}" for day in range(1, 13)]},
+        {"skip": [f"2030-01-{day:02d}" for day in range(1, 14)]},
+        lambda seen: [calendar[0] for calendar in _exclusions(seen)],
+        [f"2030-01-{day:02d}" for day in range(1, 13)],
+        [f"2030-01-{day:02d}" for day in range(1, 14)],
+        frozenset({"skip"}),
+    ),
+    FieldCase(
+        "skip_added",
+        {},
+        {"skip": "2030-07-04"},
+        _exclusions,
+        [],
+        [("2030-07-04", [(2030, 2030)], [(7, 7)], [(4, 4)], [(0, 23)], [(0, 59)])],
+        frozenset({"skip"}),
+    ),
+    FieldCase(
+        "skip_removed",
+        {"skip": ["0 9 * * 1"]},
+        {},
+        _exclusions,
+        [("0 9 * * 1", [], [(1, 12)], [(1, 31)], [(9, 9)], [(0, 59)])],
+        [],
+        frozenset({"skip"}),
     ),
     FieldCase(
         "timezone",
@@ -470,6 +552,35 @@ CASES = [
         frozenset({"memo"}),
     ),
 ]
+CASES += [
+    FieldCase(
+        "max_runs",  # the server has not counted down: a cron far away
+        {"max_runs": 3},
+        {"max_runs": 5},
+        lambda seen: (seen.schedule.state.limited_actions, seen.schedule.state.remaining_actions),
+        (True, 3),
+        (True, 5),
+        frozenset({"max_runs"}),
+    ),
+    FieldCase(
+        "max_runs_removed",
+        {"max_runs": 3},
+        {},
+        lambda seen: (seen.schedule.state.limited_actions, seen.schedule.state.remaining_actions),
+        (True, 3),
+        (False, 0),
+        frozenset({"max_runs"}),
+    ),
+    FieldCase(
+        "trigger_immediately",  # a create-time instruction: present, it changes no diff
+        {"trigger_immediately": True, "note": "first"},
+        {"trigger_immediately": True, "note": "second"},
+        lambda seen: seen.schedule.state.note,
+        "first",
+        "second",
+        frozenset({"note"}),
+    ),
+]
 CASE_IDS = [case.name for case in CASES]
 BY_NAME = {case.name: case for case in CASES}
 
@@ -727,7 +838,10 @@ def test_override_operator_pause_unpauses(
         await env.apply_and_settle()
         await env.handle("job").pause(note="ops")
         await env.wait_listed(lambda listed: listed[sid].paused)
-        result = await env.apply(respect_operator_pause=False)
+        result = await env.apply_until(
+            lambda result: outcomes(result)[sid] is not Outcome.UNCHANGED,
+            respect_operator_pause=False,
+        )
         assert outcomes(result)[sid] is Outcome.UPDATED
         state = (await env.describe("job")).schedule.state
         assert (state.paused, state.note) == (False, "from the file")
@@ -756,11 +870,13 @@ def test_spec_edited_by_hand_in_temporal_is_detected_and_restored(
         await env.handle("job").update(edit)
         await env.wait_listed(lambda listed: listed[sid].spec.calendars[0].hour[0].start == 17)
 
-        made = await env.plan()
-        (operation,) = made.operations
+        result = await env.apply_until(
+            lambda result: outcomes(result)[sid] is not Outcome.UNCHANGED
+        )
+        (operation,) = result.plan.operations
         assert operation.kind is Kind.UPDATE
         assert any("edited outside scheduled" in reason for reason in operation.reasons)
-        assert outcomes(await env.apply())[sid] is Outcome.UPDATED
+        assert outcomes(result)[sid] is Outcome.UPDATED
         restored = await env.describe("job")
         assert calendar_times(restored) == [(9, 0)]
         assert fire_hours(restored) == {(9, 0)}
@@ -1121,6 +1237,45 @@ def test_list_reports_the_last_run_and_its_status(
         described = await env.gateway.describe(sid)
         assert described.last_run is not None and described.last_run.status == "running"
         await env.client.get_workflow_handle(run.workflow_id).terminate("test done")
+
+    run_env(temporal_address, project_name, tmp_path, body)
+
+
+@pytest.mark.temporal
+def test_a_backfill_over_a_skipped_day_starts_no_run_on_it_and_one_on_each_other_day(
+    temporal_address: str, project_name: str, tmp_path: Path
+) -> None:
+    """The exclusion holds for Temporal itself, in the schedule's zone: 09:00 in Berlin is
+    08:00 UTC in November, and 2026-11-03 is skipped there."""
+    skipped = "2026-11-03"
+
+    async def body(env: Env) -> None:
+        env.write("holiday", cron="0 9 * * *", timezone="Europe/Berlin", skip=[skipped])
+        await env.apply_and_settle()
+        await env.handle("holiday").backfill(
+            tc.ScheduleBackfill(
+                start_at=datetime(2026, 11, 1, tzinfo=UTC),
+                end_at=datetime(2026, 11, 6, tzinfo=UTC),
+                overlap=tc.ScheduleOverlapPolicy.ALLOW_ALL,
+            )
+        )
+        prefix = f"{env.project}-holiday-"
+        query = f'WorkflowId STARTS_WITH "{prefix}"'
+        started: list[str] = []
+        actions = 0
+        for _ in range(200):  # the backfill runs in the scheduler; visibility lags behind it
+            actions = (await env.describe("holiday")).info.num_actions
+            started = sorted([run.id async for run in env.client.list_workflows(query)])
+            if actions >= 4 and len(started) >= actions:
+                break
+            await anyio.sleep(0.05)
+        await anyio.sleep(0.5)  # a run on the skipped day, had there been one, shows by now
+        assert actions == (await env.describe("holiday")).info.num_actions == 4
+        for workflow_id in started:
+            await env.client.get_workflow_handle(workflow_id).terminate("test done")
+        assert [workflow_id.removeprefix(prefix) for workflow_id in started] == [
+            f"2026-11-0{day}T08:00:00Z" for day in (1, 2, 4, 5)
+        ]
 
     run_env(temporal_address, project_name, tmp_path, body)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from test_plan import calendar, desired, observed, plan
 
 from scheduled.format.diagnostics import Diagnostic, Severity
 from scheduled.format.loader import FileResult, LoadResult
+from scheduled.model.calendar import Range
 from scheduled.model.desired import Spec
 from scheduled.reconcile.adopt import WHAT_ADOPTING_LOSES, AdoptionPlan, Candidate, Refusal
 from scheduled.reconcile.diff import with_changes
@@ -32,6 +34,15 @@ def test_the_preview_starts_now_once_start_at_is_past() -> None:
     spec = Spec(calendars=(calendar("0 9 * * *"),), start_at=datetime(2020, 1, 1, tzinfo=UTC))
     assert upcoming(spec, datetime(2027, 1, 1, 12, tzinfo=UTC), count=1) == [
         datetime(2027, 1, 2, 9, 0, tzinfo=UTC)
+    ]
+
+
+def test_the_preview_leaves_out_the_skipped_days() -> None:
+    christmas = replace(calendar("* * 25 12 *"), second=(Range(0, 59),))
+    spec = Spec(calendars=(calendar("0 9 * * *"),), skip=(christmas,))
+    assert upcoming(spec, datetime(2027, 12, 24, 12, tzinfo=UTC), count=2) == [
+        datetime(2027, 12, 26, 9, 0, tzinfo=UTC),
+        datetime(2027, 12, 27, 9, 0, tzinfo=UTC),
     ]
 
 

@@ -216,3 +216,62 @@ def test_an_interval_in_go_form_is_read(tmp_path: Path) -> None:
     assert schedule.spec.intervals == (
         Interval(timedelta(hours=1, minutes=30), timedelta(minutes=2, seconds=30)),
     )
+
+
+# -- several intervals, and intervals beside crons ---------------------------------------------
+
+
+def test_every_as_a_list_gives_one_interval_each_with_its_own_offset(tmp_path: Path) -> None:
+    schedule = schedule_of(
+        tmp_path, workflow_yaml("intervals", every=["1h", {"every": "90m", "offset": "10m"}])
+    )
+    assert schedule.spec.intervals == (
+        Interval(timedelta(hours=1)),
+        Interval(timedelta(minutes=90), timedelta(minutes=10)),
+    )
+
+
+def test_every_as_one_mapping_is_one_interval(tmp_path: Path) -> None:
+    schedule = schedule_of(
+        tmp_path, workflow_yaml("interval", every={"every": "15m", "offset": "2m"})
+    )
+    assert schedule.spec.intervals == (Interval(timedelta(minutes=15), timedelta(minutes=2)),)
+
+
+def test_cron_and_every_together_fire_at_the_times_of_each(tmp_path: Path) -> None:
+    schedule = schedule_of(
+        tmp_path, workflow_yaml("both", cron=["0 9 * * *", "@every 10h"], every="6h")
+    )
+    assert [c.comment for c in schedule.spec.calendars] == ["0 9 * * *"]
+    # `every` first, then the crons' @every entries, in the order written.
+    assert schedule.spec.intervals == (Interval(timedelta(hours=6)), Interval(timedelta(hours=10)))
+
+
+def test_an_offset_beside_an_every_list_is_an_error_that_says_where_it_goes(
+    tmp_path: Path,
+) -> None:
+    result = load_text(tmp_path, workflow_yaml("x", every=["1h", "2h"], offset="5m"))
+    (error,) = [d for d in result.diagnostics if d.is_error]
+    assert (error.code, error.path) == ("schedule.offset-with-list", "schedule.offset")
+    assert "{every: 90m, offset: 10m}" in error.message
+
+
+def test_an_offset_in_every_and_beside_it_is_an_error(tmp_path: Path) -> None:
+    text = workflow_yaml("x", every={"every": "1h", "offset": "5m"}, offset="5m")
+    assert "schedule.offset-twice" in codes(load_text(tmp_path, text))
+
+
+def test_each_bad_entry_of_an_every_list_is_reported_at_its_place(tmp_path: Path) -> None:
+    text = workflow_yaml("x", every=["1h", {"every": "1h", "offset": "2h"}, "1.5s", "0s"])
+    errors = [(d.code, d.path) for d in load_text(tmp_path, text).diagnostics if d.is_error]
+    assert errors == [
+        ("schedule.offset-too-large", "schedule.every[1].offset"),
+        ("schedule.interval-fraction", "schedule.every[2]"),
+        ("schedule.every-zero", "schedule.every[3]"),
+    ]
+
+
+def test_a_schedule_with_neither_cron_nor_every_says_both_are_allowed(tmp_path: Path) -> None:
+    result = load_text(tmp_path, workflow_yaml("x", timezone="UTC"))
+    (error,) = [d for d in result.diagnostics if d.is_error]
+    assert error.code == "schema.cron-or-every" and "or both" in error.message

@@ -15,15 +15,17 @@ import temporalio.converter
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.api.schedule.v1 import ScheduleActionResult, StructuredCalendarSpec
+from temporalio.api.schedule.v1 import CalendarSpec, ScheduleActionResult, StructuredCalendarSpec
 from temporalio.api.workflowservice.v1 import DescribeScheduleResponse
 from test_plan import desired
 
+from scheduled.model.calendar import Calendar, Range
 from scheduled.model.desired import AttributeType, Priority, RetryPolicy, SearchAttribute
 from scheduled.model.observed import WriteRecord
 from scheduled.reconcile.gateway import ScheduleWrite
 from scheduled.temporal.convert import (
     decode_action,
+    observed_schedule,
     priority_from_sdk,
     recent_run,
     sdk_schedule,
@@ -48,7 +50,7 @@ def test_write_sends_server_defaults_and_the_record_as_an_exclude_calendar() -> 
     sdk = sdk_schedule(write)
     assert sdk.policy.catchup_window == timedelta(days=365)
     assert sdk.spec.jitter is None and sdk.spec.time_zone_name == "UTC"
-    (skip,) = sdk.spec.skip
+    skip = sdk.spec.skip[0]
     record = parse_record(skip.comment or "")
     assert record is not None and record.source == "s.yaml"
     assert (sdk.state.paused, sdk.state.note) == (True, "n")
@@ -103,9 +105,7 @@ def test_a_schedule_scheduled_wrote_holds_nothing_beyond_the_model() -> None:
 def test_what_a_file_cannot_say_is_named_part_by_part() -> None:
     described = DescribeScheduleResponse()
     schedule = described.schedule
-    schedule.spec.exclude_structured_calendar.append(StructuredCalendarSpec(comment="holidays"))
-    schedule.state.limited_actions = True
-    schedule.state.remaining_actions = 4
+    schedule.spec.exclude_calendar.append(CalendarSpec(hour="12"))
     workflow = schedule.action.start_workflow
     workflow.input.payloads.extend([Payload(data=b"1"), Payload(data=b"2")])
     workflow.search_attributes.indexed_fields["Tier"].data = b"1"
@@ -115,8 +115,7 @@ def test_what_a_file_cannot_say_is_named_part_by_part() -> None:
     described.memo.fields[MEMO_KEY].data = b"{}"  # the ownership marker is not a memo of theirs
     described.search_attributes.indexed_fields["Team"].data = b'"x"'
     assert unsupported_parts(described) == (
-        "1 exclusion calendar(s) (times it must not fire)",
-        "a limit on its runs (4 remaining)",
+        "1 exclusion calendar(s) in Temporal's older CalendarSpec form",
         "workflow headers (tracing)",
         "a schedule memo (team)",
     )
@@ -221,3 +220,94 @@ def test_temporals_own_search_attributes_are_left_out() -> None:
         ]
     )
     assert [attribute.name for attribute in search_attributes_from_sdk(typed)] == ["Team"]
+
+
+def _write_with_skip(*skip: Calendar) -> tc.Schedule:
+    schedule = desired_for_unit_tests()
+    schedule = dataclasses.replace(schedule, spec=dataclasses.replace(schedule.spec, skip=skip))
+    return sdk_schedule(
+        ScheduleWrite(
+            project="p",
+            schedule=schedule,
+            paused=False,
+            note="",
+            record=WriteRecord(fingerprint="f", source="s.yaml", enabled=True),
+        )
+    )
+
+
+HOLIDAY = Calendar(
+    second=(Range(0, 59),),
+    minute=(Range(0, 59),),
+    hour=(Range(0, 23),),
+    day_of_month=(Range(25),),
+    month=(Range(12),),
+    year=(Range(2026),),
+    comment="2026-12-25",
+)
+
+
+def test_the_write_record_is_the_first_exclude_calendar_and_the_files_follow_it() -> None:
+    written = _write_with_skip(HOLIDAY, dataclasses.replace(HOLIDAY, comment="again"))
+    assert parse_record(written.spec.skip[0].comment or "") is not None
+    assert [calendar.comment for calendar in written.spec.skip[1:]] == ["2026-12-25", "again"]
+
+
+def test_exclusions_read_back_without_the_write_record() -> None:
+    written = _write_with_skip(HOLIDAY)
+    observed = observed_schedule(
+        "schedule-p-job",
+        {},
+        written.spec,
+        "Job",
+        paused=False,
+        note="",
+        next_runs=(),
+        recent=(),
+    )
+    assert observed.spec.skip == (HOLIDAY,)
+    assert observed.record is not None and observed.record.source == "s.yaml"
+
+
+def test_structured_exclusions_are_something_a_file_can_say() -> None:
+    described = DescribeScheduleResponse()
+    described.schedule.spec.exclude_structured_calendar.append(
+        StructuredCalendarSpec(comment="holidays")
+    )
+    assert unsupported_parts(described) == ()
+
+
+def test_one_write_carries_exclusions_a_run_limit_and_the_new_action_fields() -> None:
+    schedule = desired("job")
+    team = SearchAttribute(name="Team", type=AttributeType.KEYWORD, value="payments")
+    schedule = replace(
+        schedule,
+        spec=replace(schedule.spec, skip=(HOLIDAY,)),
+        action=replace(schedule.action, summary="Nightly", priority=Priority(priority_key=2)),
+        search_attributes=(team,),
+        max_runs=5,
+    )
+    write = ScheduleWrite(
+        project="p",
+        schedule=schedule,
+        paused=False,
+        note="",
+        record=WriteRecord(
+            fingerprint="f",
+            source="s.yaml",
+            enabled=True,
+            search_attribute_names=("Team",),
+            max_runs=5,
+        ),
+        search_attributes=(team,),
+        remaining_runs=3,
+    )
+    sent = sdk_schedule(write)
+    record = parse_record(sent.spec.skip[0].comment or "")
+    assert record is not None and (record.max_runs, record.search_attribute_names) == (5, ("Team",))
+    assert [calendar.comment for calendar in sent.spec.skip[1:]] == ["2026-12-25"]
+    assert (sent.state.limited_actions, sent.state.remaining_actions) == (True, 3)
+    action = sent.action
+    assert isinstance(action, tc.ScheduleActionStartWorkflow)
+    assert action.static_summary == "Nightly"
+    assert action.priority == temporalio.common.Priority(priority_key=2)

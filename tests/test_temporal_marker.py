@@ -106,3 +106,16 @@ def test_the_record_keeps_the_search_attribute_names_it_set() -> None:
 def test_a_record_without_search_attributes_reads_as_before() -> None:
     record = WriteRecord(fingerprint="v1:x", source="a.yaml", enabled=True)
     assert '"sa"' not in record_calendar(record).comment
+
+
+def test_the_record_keeps_both_the_run_limit_and_the_search_attribute_names() -> None:
+    record = WriteRecord(
+        fingerprint="v1:x",
+        source="a.yaml",
+        enabled=True,
+        search_attribute_names=("Team",),
+        max_runs=24,
+    )
+    payload = json.loads(record_calendar(record).comment.removeprefix(COMMENT_PREFIX))
+    assert (payload["sa"], payload["max"]) == (["Team"], 24)
+    assert parse_record(record_calendar(record).comment) == record

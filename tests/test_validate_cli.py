@@ -54,7 +54,9 @@ def with_warning(clean: Path) -> Path:
 def with_errors(with_warning: Path) -> Path:
     write_workflow(with_warning, "broken.yaml", workflow_yaml("broken", cron="0 25 * * *"))
     write_workflow(
-        with_warning, "team/Bad.yaml", "id: Bad\nschedule: {every: 1h, cron: '@daily'}\n"
+        with_warning,
+        "team/Bad.yaml",
+        "id: Bad\nschedule: {every: 1h, cron: '@daily', skip: 2026-02-30}\n",
     )
     return with_warning
 
@@ -364,3 +366,41 @@ def test_paths_are_relative_to_the_folder_the_command_runs_in(with_errors: Path)
     lines = scheduled("validate", "..", cwd=with_errors / "team").stdout.splitlines()
     assert lines[0].startswith("../broken.yaml:5:12: error")
     assert any(line.startswith("Bad.yaml:1:5: error") for line in lines)
+
+
+# -- start-up -------------------------------------------------------------------------------
+
+# Modules that cost tens of milliseconds to import and that these commands need only sometimes:
+# jsonschema only to explain a file that fails the fast check, the SDK and rich never.
+HEAVY_MODULES = ("jsonschema", "temporalio", "rich", "anyio")
+
+
+def modules_imported_by(*args: str, cwd: Path) -> set[str]:
+    """The top-level packages `scheduled ARGS` imports, read from Python's -X importtime."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SCHEDULED_")}
+    env["PYTHONPATH"] = str(REPOSITORY)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "scheduled", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)$", done.stderr, re.MULTILINE)
+    return {name.split(".")[0] for name in names}
+
+
+def test_help_imports_none_of_the_heavy_libraries(tmp_path: Path) -> None:
+    assert modules_imported_by("--help", cwd=tmp_path).isdisjoint(HEAVY_MODULES)
+
+
+def test_validate_of_valid_files_imports_none_of_the_heavy_libraries(clean: Path) -> None:
+    imported = modules_imported_by("validate", str(clean), cwd=clean)
+    assert "scheduled" in imported  # the probe sees the package's own imports
+    assert imported.isdisjoint(HEAVY_MODULES)
+
+
+def test_validate_of_an_invalid_file_still_explains_it_with_jsonschema(with_errors: Path) -> None:
+    assert "jsonschema" in modules_imported_by("validate", str(with_errors), cwd=with_errors)

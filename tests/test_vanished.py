@@ -1,4 +1,5 @@
-"""Held files: a vanished `schedule:` block is deleted only when a second look sees the same file."""
+"""Held files: a vanished `schedule:` block or a gone file is deleted only when a second look
+sees the same file, or the same absence."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import os
 from pathlib import Path
 
 from scheduled.daemon.vanished import HeldFiles
-from scheduled.reconcile.plan import HELD_VANISHED, Kind, Operation, PassContext, Plan
+from scheduled.reconcile.plan import HELD_GONE, HELD_VANISHED, Kind, Operation, PassContext, Plan
 
 
-def plan_holding(*sources: str) -> Plan:
+def plan_holding(*sources: str, reason: str = HELD_VANISHED) -> Plan:
     return Plan(
         operations=tuple(
             Operation(
@@ -17,7 +18,7 @@ def plan_holding(*sources: str) -> Plan:
                 schedule_id=f"p:{source}",
                 workflow_id=source,
                 source=source,
-                reasons=(HELD_VANISHED,),
+                reasons=(reason,),
             )
             for source in sources
         ),
@@ -80,4 +81,17 @@ def test_a_confirmed_file_is_forgotten(tmp_path: Path) -> None:
     held = HeldFiles(tmp_path)
     held.after_pass(plan_holding("a.yaml"), frozenset())
     held.after_pass(plan_holding(), frozenset({"a.yaml"}))  # deleted
+    assert held.unchanged() == frozenset()
+
+
+def test_a_gone_file_still_gone_a_quiet_period_later_is_confirmed(tmp_path: Path) -> None:
+    held = HeldFiles(tmp_path)
+    assert held.after_pass(plan_holding("a.yaml", reason=HELD_GONE), frozenset()) == {"a.yaml"}
+    assert held.unchanged() == {"a.yaml"}
+
+
+def test_a_gone_file_that_is_back_is_not_confirmed(tmp_path: Path) -> None:
+    held = HeldFiles(tmp_path)
+    held.after_pass(plan_holding("a.yaml", reason=HELD_GONE), frozenset())
+    write(tmp_path, "a.yaml", "id: a\nschedule:\n")  # the second half of a move or checkout
     assert held.unchanged() == frozenset()

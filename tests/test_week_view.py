@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from test_plan import calendar
 
 from scheduled.daemon.week_view import WEEKDAYS, WeekView, week_view
-from scheduled.model.calendar import Interval
+from scheduled.model.calendar import Interval, Range
 from scheduled.model.desired import Spec
 
 MON, TUE, SUN = 0, 1, 6
@@ -102,3 +103,10 @@ def test_an_unknown_time_zone_or_a_schedule_that_never_fires_adds_nothing() -> N
         [("nowhere", cron("0 9 * * *", "Mars/Olympus")), ("feb-31", cron("0 9 31 2 *"))], WINTER
     )
     assert view.busiest == 0 and busy_cells(view) == {}
+
+
+def test_a_skipped_day_shows_no_fire() -> None:
+    weekends = replace(calendar("* * * * 6,0"), second=(Range(0, 59),))
+    weekdays_only = replace(cron("0 3 * * *"), skip=(weekends,))
+    view = week_view([("nightly", weekdays_only)], WINTER)
+    assert busy_cells(view) == {(day, 3): 1 for day in WEEKDAYS if day not in ("Sat", "Sun")}

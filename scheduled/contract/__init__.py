@@ -18,7 +18,7 @@ from scheduled.reconcile.apply import ApplyReport, OperationResult, Outcome
 from scheduled.reconcile.plan import Kind, Operation, Plan
 
 FORMAT_VERSION = 1
-DOCUMENTS = ("validate", "plan", "apply", "list", "get", "error")
+DOCUMENTS = ("validate", "plan", "apply", "list", "get", "trigger", "backfill", "error")
 KINDS = tuple(str(kind) for kind in Kind)
 STATUSES = ("done", "failed", "cancelled")
 _STATUS = {Outcome.FAILED: "failed", Outcome.CANCELLED: "cancelled"}
@@ -150,6 +150,11 @@ def list_document(
 
 def get_document(row: dict[str, Any]) -> dict[str, Any]:
     return _document("get", schedule=row)
+
+
+def runs_document(command: str, sent: dict[str, Any]) -> dict[str, Any]:
+    """What `trigger` and `backfill` sent: the schedule, and the backfill's window."""
+    return _document(command, **sent)
 
 
 def error_document(command: str, message: str, *, kind: str) -> dict[str, Any]:

@@ -179,8 +179,10 @@ class Health:
         managed: int,
         duration_s: float,
         snapshot: Snapshot | None = None,
+        held: int = 0,
     ) -> None:
-        """`snapshot`: the schedules as this pass left them, for the status page."""
+        """`snapshot`: the schedules as this pass left them, for the status page; `held`: the
+        deletions the pass holds for a second look (not converged until that look is taken)."""
         self.status.temporal_up = True
         self.metrics.temporal_up.set(1)
         counts = {name: count for name, count in report.counts().items() if count}
@@ -190,8 +192,9 @@ class Health:
             "finished_at": datetime.now(UTC).isoformat(),
             "duration_s": round(duration_s, 3),
             "files": files,
-            "converged": report.converged,
+            "converged": report.converged and not held,
             "counts": counts,
+            "held_for_a_second_look": held,
             "failures": [
                 {
                     "schedule_id": result.schedule_id,

@@ -19,7 +19,7 @@ from scheduled.model.desired import DesiredSchedule, Spec, schedule_id_prefix
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.diff import spec_in_words
 from scheduled.reconcile.plan import Kind, PassContext, plan_schedule
-from scheduled.report import schedule_row, upcoming
+from scheduled.report import schedule_row, upcoming, when_text
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _LISTED_NEXT = 10  # next runs looked at for one still ahead (Temporal's list can be minutes old)
@@ -152,7 +152,7 @@ def schedule_lines(
                 in_sync=item.in_sync,
                 sync=item.sync,
                 workflow=row["workflow"],
-                when=row["when"],
+                when=when_text(row),
                 timezone=row["timezone"],
                 paused=row["paused"],
                 next_run=_utc(next_run) if next_run else "",

@@ -23,7 +23,7 @@ from scheduled.daemon.config import STOP_BACKSTOP_S, STOP_GRACE_S, DaemonConfig
 from scheduled.daemon.health import Health, log_result
 from scheduled.daemon.overview import Snapshot
 from scheduled.daemon.triggers import Pending, RecentDeletions, files_under, loop_is_alive
-from scheduled.daemon.vanished import HeldFiles
+from scheduled.daemon.vanished import HeldFiles, held_sources
 from scheduled.errors import ScheduledError
 from scheduled.format.loader import FileCache, FileResult, LoadResult, load_tree
 from scheduled.format.revision import newer_by_ancestry, revision_problem, tree_revision
@@ -212,6 +212,7 @@ class PassRunner:
             managed=self._inventory.managed(self.project) if self._inventory else 0,
             duration_s=time.monotonic() - started,
             snapshot=self._snapshot(result),
+            held=len(held_sources(result.plan)),
         )
         failed = any(r.outcome is Outcome.FAILED for r in result.report.results)
         return PassOutcome.RETRY if failed else PassOutcome.CONVERGED

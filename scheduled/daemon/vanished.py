@@ -1,17 +1,19 @@
-"""Files that lost their `schedule:` block while they still exist: held for a second look.
+"""Files that lost their `schedule:` block, or are gone: held for a second look.
 
 A writer that pauses mid-file (an editor's partial save, a slow copy, git-sync between two
-writes) must not make the daemon delete a schedule and re-create it a moment later: re-creation
-loses the run history and an operator's pause. So the planner holds such a deletion
-(`HELD_VANISHED`), this module remembers the file's signature at that moment, and the deletion
-goes ahead only if the same content is still there a quiet period later.
+writes) or a file moved between folders while a pass walks the tree (in neither listing) must
+not make the daemon delete a schedule and re-create it a moment later: re-creation loses the
+run history and an operator's pause. So the planner holds such a deletion (`HELD_VANISHED`,
+`HELD_GONE`), this module remembers the file's signature at that moment (None when it is gone),
+and the deletion goes ahead only if the same content, or the same absence, is still there a
+quiet period later.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from scheduled.reconcile.plan import HELD_VANISHED, Kind, Plan
+from scheduled.reconcile.plan import HELD_FOR_A_SECOND_LOOK, Kind, Plan
 
 Signature = tuple[int, int] | None  # (mtime_ns, size), or None when the file cannot be read
 
@@ -29,7 +31,7 @@ def held_sources(plan: Plan) -> frozenset[str]:
     return frozenset(
         operation.source
         for operation in plan.operations
-        if operation.kind is Kind.SKIP and operation.reasons == (HELD_VANISHED,)
+        if operation.kind is Kind.SKIP and operation.reasons in HELD_FOR_A_SECOND_LOOK
     )
 
 

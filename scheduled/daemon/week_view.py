@@ -84,6 +84,7 @@ def hours_fired(spec: Spec, start: datetime) -> frozenset[int]:
             start_at=spec.start_at,
             end_at=spec.end_at,
             horizon=end - after,
+            excludes=spec.skip,
         )
         if not times or times[0] >= end:
             break

@@ -22,6 +22,7 @@ from typing import Any
 
 from scheduled.format.cron import MAX_COMMENT_BYTES, CronError, compile_cron
 from scheduled.format.schema import workflow_schema
+from scheduled.format.skip_fields import skip_entries
 from scheduled.format.workflow_file import LoadOptions, load_text
 from scheduled.model.calendar import MAX_YEAR, MIN_YEAR, Calendar, Interval, Range, describe
 from scheduled.model.desired import (
@@ -212,12 +213,6 @@ def _item(r: Range, low: int, high: int, *, plain: bool) -> str:
     return f"{r.start}-{r.end}" if r.step == 1 else f"{r.start}-{r.end}/{r.step}"
 
 
-def every_text(interval: Interval) -> str:
-    """`@every 1h30m/5m`: an interval (and its offset) as a cron list entry."""
-    offset = f"/{format_duration(interval.offset)}" if interval.offset else ""
-    return f"@every {format_duration(interval.every)}{offset}"
-
-
 # -- one schedule ------------------------------------------------------------------------
 
 
@@ -279,6 +274,11 @@ def _action_and_policies(
         refuse("it names no task queue")
     if observed.paused:
         block["enabled"] = False
+    if detail.remaining_runs == 0:
+        refuse("it has used up its runs (a limit on runs), and a file's `max_runs` is at least 1")
+    elif detail.remaining_runs is not None:
+        # The runs it has left: the count starts there again when scheduled writes it.
+        block["max_runs"] = detail.remaining_runs
     policies = detail.policies
     if policies.overlap is not OverlapPolicy.SKIP:
         block["overlap_policy"] = str(policies.overlap)
@@ -328,8 +328,9 @@ class _Refusals:
 
 
 def _when(spec: Spec, refuse: _Refusals, notes: list[str]) -> dict[str, Any]:
-    """The spec's keys of the `schedule:` block: `every`/`offset` for one interval alone,
-    else `cron` (a list when there are several, `@every` entries for intervals)."""
+    """The spec's keys of the `schedule:` block: `cron` for the calendars (a list when there
+    are several), `every` for the intervals (`every`/`offset` for one, a list for several),
+    both when it has both, and `skip` for its exclusions."""
     fields: dict[str, Any] = {}
     if not spec.calendars and not spec.intervals:
         refuse(
@@ -352,14 +353,25 @@ def _when(spec: Spec, refuse: _Refusals, notes: list[str]) -> dict[str, Any]:
         if _whole_seconds(interval.every) and _whole_seconds(interval.offset):
             continue
         refuse(f"its interval {interval.every} (offset {interval.offset}) is not whole seconds")
-    if not spec.calendars and len(spec.intervals) == 1:
+    if crons:
+        fields["cron"] = crons[0] if len(crons) == 1 else crons
+    if len(spec.intervals) == 1:
         (interval,) = spec.intervals
         fields["every"] = format_duration(interval.every)
         if interval.offset:
             fields["offset"] = format_duration(interval.offset)
-    elif spec.calendars or spec.intervals:
-        crons.extend(every_text(interval) for interval in spec.intervals)
-        fields["cron"] = crons[0] if len(crons) == 1 else crons
+    elif spec.intervals:
+        fields["every"] = [_every_entry(interval) for interval in spec.intervals]
+    if spec.skip:
+        entries = skip_entries(spec.skip)
+        if entries is None:
+            refuse(
+                "its exclusions ("
+                + "; ".join(describe(calendar) for calendar in spec.skip)
+                + ") have no exact `skip` form (dates, ranges of dates, crons)"
+            )
+        else:
+            fields["skip"] = entries
     if spec.timezone != "UTC":
         fields["timezone"] = spec.timezone
     if spec.jitter:
@@ -369,6 +381,14 @@ def _when(spec: Spec, refuse: _Refusals, notes: list[str]) -> dict[str, Any]:
         if value is not None:
             fields[name] = value.isoformat().replace("+00:00", "Z")
     return fields
+
+
+def _every_entry(interval: Interval) -> str | dict[str, str]:
+    """One entry of an `every` list: the duration, or `{every, offset}` with an offset."""
+    every = format_duration(interval.every)
+    if not interval.offset:
+        return every
+    return {"every": every, "offset": format_duration(interval.offset)}
 
 
 def _priority(priority: Priority) -> dict[str, Any]:
@@ -489,6 +509,10 @@ def _scalar(value: Any) -> str:
     return _YAML_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
+# The spec's lists, one entry a line as people write them; other lists (`args`) stay one value.
+_BLOCK_LISTS = frozenset({"cron", "every", "skip"})
+
+
 def _file_text(
     schedule_id: str,
     file_id: str,
@@ -509,7 +533,7 @@ def _file_text(
         "schedule:",
     ]
     for key, value in block.items():
-        if isinstance(value, list) and key == "cron":
+        if isinstance(value, list) and key in _BLOCK_LISTS:
             lines.append(f"  {key}:")
             lines.extend(f"    - {_scalar(item)}" for item in value)
         else:
@@ -547,6 +571,7 @@ def differences(schedule: DesiredSchedule, observed: ObservedSchedule) -> list[s
     pairs: list[tuple[str, object, object]] = [
         ("calendars", structures(spec.calendars), structures(held_spec.calendars)),
         ("intervals", spec.intervals, held_spec.intervals),
+        ("skip", structures(spec.skip), structures(held_spec.skip)),
         ("timezone", spec.timezone, held_spec.timezone),
         ("jitter", spec.jitter, held_spec.jitter),
         ("start_at", spec.start_at, held_spec.start_at),
@@ -579,6 +604,8 @@ def differences(schedule: DesiredSchedule, observed: ObservedSchedule) -> list[s
         ("pause_on_failure", policies.pause_on_failure, held_policies.pause_on_failure),
         ("enabled", schedule.paused, observed.paused),
         ("note", schedule.note, observed.note),
+        # The file's limit starts the count again at the runs the schedule has left.
+        ("max_runs", schedule.max_runs, observed.detail.remaining_runs),
     ]
     for name in ("execution_timeout", "run_timeout", "task_timeout"):
         pairs.append((name, getattr(action, name) or None, getattr(held, name) or None))

@@ -21,6 +21,7 @@ from scheduled.format.diagnostics import Severity
 from scheduled.format.spec_fields import SpecFields
 from scheduled.format.yaml_reader import DocPath
 from scheduled.model.calendar import MAX_YEAR, Calendar, dst_problems, next_fire_times
+from scheduled.model.desired import Spec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,7 +107,50 @@ def end_in_past(fields: SpecFields, now: datetime) -> list[Lint]:
     ]
 
 
-RULES: list[Rule] = [cron_warnings, never_fires, dst, no_jitter, end_in_past]
+def skip_removes_every_fire(fields: SpecFields, now: datetime) -> list[Lint]:
+    """An error: a `skip` that leaves no fire time at all is a schedule that never runs, which
+    Temporal would accept and later delete on its own (as for a cron that never fires)."""
+    spec = fields.spec
+    if not spec.skip or not _skip_leaves_nothing(spec, fields.zone, now):
+        return []
+    until = f"`end_at` ({spec.end_at.isoformat()})" if spec.end_at else str(MAX_YEAR)
+    return [
+        Lint(
+            severity=Severity.ERROR,
+            code="skip.never-fires",
+            message="`skip` leaves no time at which the schedule fires (it excludes every run "
+            f"from now until {until}); remove or narrow the exclusions that cover it",
+            path=("schedule", "skip"),
+        )
+    ]
+
+
+def skip_in_past(fields: SpecFields, now: datetime) -> list[Lint]:
+    """A skipped day that has passed (in the schedule's zone) skips nothing any more: last
+    year's holidays, left in the list."""
+    today = now.astimezone(fields.zone).date()
+    return [
+        Lint(
+            severity=Severity.WARNING,
+            code="skip.past",
+            message=f"this `skip` entry ended on {entry.last_day.isoformat()} and skips nothing "
+            "any more; remove it",
+            path=entry.path,
+        )
+        for entry in fields.skips
+        if entry.last_day is not None and entry.last_day < today
+    ]
+
+
+RULES: list[Rule] = [
+    cron_warnings,
+    never_fires,
+    dst,
+    no_jitter,
+    end_in_past,
+    skip_removes_every_fire,
+    skip_in_past,
+]
 
 
 def lint(fields: SpecFields, now: datetime) -> list[Lint]:
@@ -133,6 +177,28 @@ def _no_fire_time_left(calendar: Calendar, zone: zoneinfo.ZoneInfo, now: datetim
     """Cached: both never_fires and dst ask, and a tree repeats its crons and its `now`."""
     horizon = datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC) - now
     return not next_fire_times([calendar], [], zone, now, 1, horizon=horizon)
+
+
+@lru_cache(maxsize=1024)
+def _skip_leaves_nothing(spec: Spec, zone: zoneinfo.ZoneInfo, now: datetime) -> bool:
+    """No fire time with the exclusions, though there is one without them (a spec that never
+    fires, or has ended, is reported by its own rule)."""
+    horizon = datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC) - now
+
+    def first(excludes: tuple[Calendar, ...]) -> list[datetime]:
+        return next_fire_times(
+            spec.calendars,
+            spec.intervals,
+            zone,
+            now,
+            1,
+            start_at=spec.start_at,
+            end_at=spec.end_at,
+            horizon=horizon,
+            excludes=excludes,
+        )
+
+    return not first(spec.skip) and bool(first(()))
 
 
 @lru_cache(maxsize=4096)

@@ -13,12 +13,15 @@ import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from scheduled.format.diagnostics import format_path
 from scheduled.format.yaml_core import FALSE, TRUE, YAML_1_1_FALSE, YAML_1_1_TRUE, boolean_fix
+
+if TYPE_CHECKING:
+    # Imported where a file fails the fast check: jsonschema (with referencing, attrs and rpds)
+    # costs 40-120 ms of start-up, more than a `validate` of a few valid files takes in all.
+    import jsonschema
 
 SCHEMA_FILE = "workflow.schema.json"
 
@@ -45,6 +48,8 @@ def workflow_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     schema = workflow_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(_inline_refs(schema, schema))
@@ -61,6 +66,7 @@ _ANNOTATIONS = frozenset(
         "$comment",
         "enumDescriptions",
         "patternErrorMessage",
+        "errorMessage",
     }
 )
 
@@ -191,6 +197,11 @@ def _one_of(argument: Any, schema: dict[str, Any]) -> _Check:
     return lambda value: sum(1 for option in options if option(value)) == 1
 
 
+def _any_of(argument: Any, schema: dict[str, Any]) -> _Check:
+    options = [_compile(sub) for sub in argument]
+    return lambda value: any(option(value) for option in options)
+
+
 def _not(argument: Any, schema: dict[str, Any]) -> _Check:
     inner = _compile(argument)
     return lambda value: not inner(value)
@@ -236,6 +247,7 @@ _KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], _Check]] = {
     "additionalProperties": _additional_properties,
     "dependentRequired": _dependent_required,
     "oneOf": _one_of,
+    "anyOf": _any_of,
     "not": _not,
     "items": _items,
     "enum": _enum,
@@ -403,15 +415,10 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
     if validator == "pattern":
         yield SchemaProblem(path, _pattern_message(path, instance), "schema.pattern", at_key=False)
         return
-    if validator == "oneOf" and path == ("schedule",) and not isinstance(instance, dict):
+    if validator == "anyOf" and path == ("schedule",) and not isinstance(instance, dict):
         return  # the `type` error already says that the block must be a mapping
-    if validator == "oneOf" and path == ("schedule",) and isinstance(instance, dict):
-        if "cron" in instance and "every" in instance:
-            message = "the schedule has both `cron` and `every`; keep exactly one of them"
-        else:
-            message = (
-                "the schedule needs either `cron` (a cron expression) or `every` (an interval)"
-            )
+    if validator == "anyOf" and path == ("schedule",) and isinstance(instance, dict):
+        message = "the schedule needs `cron` (a cron expression), `every` (an interval), or both"
         yield SchemaProblem(path, message, "schema.cron-or-every", at_key=True)
         return
     if validator == "oneOf" and path[-1:] == ("cron",):
@@ -421,6 +428,9 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
             message = f"`schedule.cron` must be a cron string or a list of cron strings, not {_describe_type(instance)}"
         yield SchemaProblem(path, message, "schema.cron-type", at_key=False)
         return
+    if validator in ("oneOf", "anyOf") and path[1:2] in (("every",), ("skip",)):
+        yield from _explain_branches(error, path)
+        return
     if validator == "dependentRequired":
         yield SchemaProblem(
             (*path, "offset"),
@@ -428,6 +438,10 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
             "schema.offset-without-every",
             at_key=True,
         )
+        return
+    if validator in ("minimum", "maximum") and "errorMessage" in schema:
+        # The field says why its range is what it is (`max_runs`: why not 0).
+        yield SchemaProblem(path, str(schema["errorMessage"]), "schema.range", at_key=False)
         return
     if validator in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"):
         limits = {
@@ -448,6 +462,45 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaProblem]:
     yield SchemaProblem(path, f"{_name(path)}: {error.message}", f"schema.{validator}", False)
 
 
+_BRANCH_WORDS = {
+    "every": "a duration such as 15m or {every: 90m, offset: 10m}",
+    "skip": "a date (2026-12-25), a range {from: 2026-12-20, to: 2027-01-03} or a cron string",
+}
+
+
+def _explain_branches(
+    error: jsonschema.ValidationError, path: tuple[str | int, ...]
+) -> Iterator[SchemaProblem]:
+    """A value that fits none of a field's forms: explained by the form for its own type (a
+    list by the list form), else by naming the forms."""
+    branches: dict[int, list[jsonschema.ValidationError]] = {}
+    for sub in error.context or ():
+        branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    for errors in branches.values():
+        if not any(_wrong_type(sub, path) for sub in errors):
+            for sub in errors:
+                yield from _explain(sub)
+            return
+    kind = _BRANCH_WORDS[str(path[1])] + (", or a list of those" if len(path) == 2 else "")
+    yield SchemaProblem(
+        path,
+        f"{_name(path)} must be {kind}, not {_describe_type(error.instance)}",
+        "schema.type",
+        at_key=False,
+    )
+
+
+def _wrong_type(error: jsonschema.ValidationError, path: tuple[str | int, ...]) -> bool:
+    """The value at `path` is of a type this form does not take at all."""
+    if tuple(error.absolute_path) != path:
+        return False
+    if error.validator == "type":
+        return True
+    if error.validator in ("oneOf", "anyOf"):
+        return all(_wrong_type(sub, path) for sub in error.context or ())
+    return False
+
+
 def _boolean_hint(text: str) -> str:
     """How to write the boolean meant by text: `no` (a YAML 1.1 boolean) or a quoted "false"."""
     if text.lower() in YAML_1_1_TRUE | YAML_1_1_FALSE:
@@ -464,6 +517,8 @@ def _pattern_message(path: tuple[str | int, ...], instance: Any) -> str:
             f"`id` {instance!r} may use only lowercase letters, digits, '-', '_' and '.', "
             "and must start with a letter or digit"
         )
+    if field in ("from", "to") or (len(path) > 1 and path[1] == "skip"):
+        return f"{_name(path)} {instance!r} is not a date; write YYYY-MM-DD, e.g. 2026-12-25"
     if field in ("start_at", "end_at"):
         return (
             f"{_name(path)} {instance!r} is not a date-time; write e.g. 2026-01-01T09:00:00Z "

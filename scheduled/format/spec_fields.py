@@ -1,4 +1,5 @@
-"""The "when" fields of a `schedule:` block to a Spec: crons, zone, every/offset, start/end, jitter.
+"""The "when" fields of a `schedule:` block to a Spec: crons, zone, every/offset, start/end, jitter,
+skip (read by skip_fields).
 
 Only errors are reported here (a value that cannot be used); warnings about a schedule that is
 valid but probably not meant are the lints', which run on the SpecFields returned.
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from scheduled.format.cron import MAX_COMMENT_BYTES, CachedCron, CronError, compile_cached
 from scheduled.format.schema import did_you_mean
+from scheduled.format.skip_fields import SkipEntry, read_skip
 from scheduled.format.yaml_reader import DocPath
 from scheduled.model.calendar import Interval
 from scheduled.model.desired import Spec
@@ -33,6 +35,7 @@ class SpecFields:
     spec: Spec
     zone: zoneinfo.ZoneInfo
     crons: tuple[tuple[DocPath, CachedCron], ...]  # each cron that compiled, with its path
+    skips: tuple[SkipEntry, ...] = ()  # each `skip` entry that could be read, with its path
 
 
 def read_spec(block: SchemaGate, errors: ErrorSink) -> SpecFields | None:
@@ -49,7 +52,8 @@ def read_spec(block: SchemaGate, errors: ErrorSink) -> SpecFields | None:
         )
     zone = _timezone(timezone_name, errors)
     values = block.values
-    intervals = _interval(values, errors) if block.valid("every") else ()
+    intervals = _intervals(values, errors) if block.valid("every") else ()
+    skips = read_skip(values["skip"], errors) if block.valid("skip") else ()
     jitter = read_duration(values, "jitter", _SCHEDULE, errors) if block.valid("jitter") else None
     start_at = _timestamp(values, "start_at", zone, errors) if block.valid("start_at") else None
     end_at = _timestamp(values, "end_at", zone, errors) if block.valid("end_at") else None
@@ -72,20 +76,17 @@ def read_spec(block: SchemaGate, errors: ErrorSink) -> SpecFields | None:
         jitter=jitter or timedelta(0),
         start_at=start_at,
         end_at=end_at,
+        skip=tuple(calendar for entry in skips for calendar in entry.calendars),
         cron_text=tuple(_as_list(values.get("cron"))),
     )
-    return SpecFields(spec=spec, zone=zone, crons=tuple(crons))
+    return SpecFields(spec=spec, zone=zone, crons=tuple(crons), skips=skips)
 
 
 def read_duration(
     values: Mapping[str, Any], name: str, path: DocPath, errors: ErrorSink
 ) -> timedelta | None:
     """values[name] as a duration (`1h30m`), or None after reporting why it is not one."""
-    try:
-        return parse_duration(str(values[name]))
-    except ValueError as error:
-        errors.error("schedule.duration", str(error), path=(*path, name))
-        return None
+    return _duration(values[name], (*path, name), errors)
 
 
 def _crons(value: Any, errors: ErrorSink) -> list[tuple[DocPath, CachedCron]]:
@@ -176,20 +177,63 @@ def _zone_names() -> list[str]:
     return sorted(zoneinfo.available_timezones())
 
 
-def _interval(values: Mapping[str, Any], errors: ErrorSink) -> tuple[Interval, ...]:
-    # `offset` is read as written, even when the schema rejected it.
-    every = read_duration(values, "every", _SCHEDULE, errors)
-    offset = (
-        read_duration(values, "offset", _SCHEDULE, errors) if "offset" in values else timedelta(0)
-    )
-    if every is None or offset is None:
-        return ()
-    if every <= timedelta(0):
+def _intervals(values: Mapping[str, Any], errors: ErrorSink) -> tuple[Interval, ...]:
+    """`every` as one duration (with the block's `offset`), one `{every, offset}` mapping, or
+    a list of either; each entry's problems are reported, the good ones kept."""
+    every = values["every"]
+    if isinstance(every, list):
+        if "offset" in values:
+            errors.error(
+                "schedule.offset-with-list",
+                "`offset` belongs to a single `every`; with a list, give each entry its own: "
+                "`every: [1h, {every: 90m, offset: 10m}]`",
+                path=("schedule", "offset"),
+            )
+        found = [
+            _interval_entry(item, ("schedule", "every", index), errors)
+            for index, item in enumerate(every)
+        ]
+        return tuple(interval for interval in found if interval is not None)
+    if isinstance(every, dict) and "offset" in values:
         errors.error(
-            "schedule.every-zero", "`every` must be longer than zero", path=("schedule", "every")
+            "schedule.offset-twice",
+            "`offset` is given twice, in `every` and beside it; keep the one in `every`",
+            path=("schedule", "offset"),
         )
         return ()
-    for name, value in (("every", every), ("offset", offset)):
+    if isinstance(every, dict):
+        interval = _interval_entry(every, ("schedule", "every"), errors)
+    else:
+        # `offset` is read as written, even when the schema rejected it.
+        interval = _interval(values, _SCHEDULE, errors)
+    return () if interval is None else (interval,)
+
+
+def _interval_entry(item: Any, path: DocPath, errors: ErrorSink) -> Interval | None:
+    if isinstance(item, dict):
+        return _interval(item, path, errors)
+    return _interval({"every": item}, path[:-1], errors, every_path=path)
+
+
+def _interval(
+    values: Mapping[str, Any],
+    path: DocPath,
+    errors: ErrorSink,
+    *,
+    every_path: DocPath | None = None,
+) -> Interval | None:
+    """values["every"] and values["offset"] as one interval, reported at path + that key (or
+    at every_path for a list entry that is only a duration)."""
+    every_at = every_path or (*path, "every")
+    every = _duration(values["every"], every_at, errors)
+    offset_at: DocPath = (*path, "offset")
+    offset = _duration(values["offset"], offset_at, errors) if "offset" in values else timedelta(0)
+    if every is None or offset is None:
+        return None
+    if every <= timedelta(0):
+        errors.error("schedule.every-zero", "`every` must be longer than zero", path=every_at)
+        return None
+    for name, value, at in (("every", every, every_at), ("offset", offset, offset_at)):
         if not is_whole_seconds(value):
             # Checked against the server: it stores `every: 1.5s` and `offset: 2.5s` as given
             # but fires on whole seconds (every second; at :02), and refuses intervals under 1s.
@@ -197,17 +241,25 @@ def _interval(values: Mapping[str, Any], errors: ErrorSink) -> tuple[Interval, .
                 "schedule.interval-fraction",
                 f"`{name}` ({format_duration(value)}) is not a whole number of seconds; "
                 "Temporal fires intervals on whole seconds only, so it would not run as written",
-                path=("schedule", name),
+                path=at,
             )
-            return ()
+            return None
     if offset >= every:
         errors.error(
             "schedule.offset-too-large",
             f"`offset` ({values['offset']}) must be shorter than `every` ({values['every']})",
-            path=("schedule", "offset"),
+            path=offset_at,
         )
-        return ()
-    return (Interval(every=every, offset=offset),)
+        return None
+    return Interval(every=every, offset=offset)
+
+
+def _duration(value: Any, path: DocPath, errors: ErrorSink) -> timedelta | None:
+    try:
+        return parse_duration(str(value))
+    except ValueError as error:
+        errors.error("schedule.duration", str(error), path=path)
+        return None
 
 
 def _timestamp(

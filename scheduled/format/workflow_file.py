@@ -282,8 +282,16 @@ def _schedule(
             enabled=bool(block.values.get("enabled", True)),
             note=str(block.values.get("note", "")),
             search_attributes=attributes,
+            max_runs=_max_runs(block),
+            trigger_immediately=bool(block.values.get("trigger_immediately", False)),
         )
     )
+
+
+def _max_runs(block: SchemaGate) -> int | None:
+    """The run limit, a whole number the schema checked (YAML may write it as 3.0)."""
+    value = block.get("max_runs")
+    return int(value) if value is not None else None
 
 
 class Where(TypedDict, total=False):

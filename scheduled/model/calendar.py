@@ -371,15 +371,19 @@ def next_fire_times(
     start_at: datetime | None = None,
     end_at: datetime | None = None,
     horizon: timedelta = timedelta(days=366 * 5),
+    excludes: Sequence[Calendar] = (),
 ) -> list[datetime]:
     """The next `count` nominal fire times (no jitter) strictly after `after`, as aware UTC.
 
     Same rules as the server's GetNextTime: the earliest of all calendars and intervals, times
-    before `start_at` skipped, nothing after `end_at`, one-second resolution. Stops early at
-    `after + horizon`, so a spec that can never fire (February 31) returns [].
+    before `start_at` skipped, nothing after `end_at`, a time whose wall clock in `tz` an
+    exclude calendar matches skipped, one-second resolution. Stops early at `after + horizon`
+    (or after MAX_SKIPPED excluded times in a row), so a spec that can never fire (February
+    31) returns [].
     """
     ts = _floor_seconds(after)
     limit = ts + int(horizon / timedelta(seconds=1))
+    skipped = 0
     if start_at is not None and after < start_at:
         ts = _floor_seconds(start_at) - 1
     if end_at is not None:
@@ -403,9 +407,43 @@ def next_fire_times(
         moment = datetime.fromtimestamp(best, UTC)
         if end_at is not None and moment > end_at:
             break
+        excluded = next((c for c in excludes if c.matches(zone.local(best))), None)
+        if excluded is not None:
+            # The server's GetNextTime steps from one excluded nominal time to the next; the
+            # ones inside the same excluded minute, hour or day are skipped in one go here.
+            skipped += 1
+            if skipped > MAX_SKIPPED:
+                break
+            ts = _end_of_excluded(excluded, zone, best)
+            continue
+        skipped = 0
         found.append(moment)
         ts = best
     return found
+
+
+# How many excluded fire times in a row next_fire_times walks past before it gives up: a skip
+# that removes every fire of a spec firing each minute until 2100 would walk forever.
+MAX_SKIPPED = 100_000
+
+
+def _end_of_excluded(calendar: Calendar, zone: _Zone, ts: int) -> int:
+    """The last second of the local minute, hour or day around `ts` that `calendar` excludes
+    in full (seconds, then minutes, then hours all matching), or `ts` when it excludes only
+    that second or the UTC offset changes in between (a DST change: walked second by second)."""
+    m = _matcher(calendar)
+    local = zone.local(ts)
+    rest = 0
+    if len(m.seconds) == 60:
+        rest = 59 - local.second
+        if len(m.minutes) == 60:
+            rest += (59 - local.minute) * 60
+            if len(m.hours) == 24:
+                rest += (23 - local.hour) * _HOUR
+    end = ts + rest
+    if rest and zone.offset(end) == zone.offset(ts):
+        return end
+    return ts
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,12 +22,10 @@ from scheduled.model.calendar import Calendar, Interval, Range
 
 FINGERPRINT_VERSION = "v1"
 PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
-
-# Fields added after fingerprints were first pinned carry this mark: at their default (which
-# sends nothing new to Temporal) they are left out of the fingerprint, so files that do not use
-# them keep the fingerprint they had and cause no update when this version is deployed.
-_OMIT_AT_DEFAULT = {"omit_at_default": True}
+# Metadata of a field added after FINGERPRINT_VERSION was fixed: left out of the fingerprint
+# while it holds its default, so a schedule that does not use it keeps the fingerprint it was
+# written with (and an upgrade does not update every schedule once).
+SINCE_V1: dict[str, bool] = {"omit_default": True}
 
 
 class OverlapPolicy(StrEnum):
@@ -107,6 +105,9 @@ class Spec:
     jitter: timedelta = timedelta(0)
     start_at: datetime | None = None
     end_at: datetime | None = None
+    # Exclusions (`skip:`): times at which nothing fires, as Temporal's exclude calendars in
+    # the schedule's zone. Not the write record: that calendar is added only when sending.
+    skip: tuple[Calendar, ...] = field(default=(), metadata=SINCE_V1)
     # The cron text as written in the file, for people; the calendars are what counts.
     cron_text: tuple[str, ...] = field(default=(), compare=False)
 
@@ -133,10 +134,10 @@ class Action:
     retry: RetryPolicy | None = None
     memo_json: str = "{}"
     # Shown in Temporal's UI for each started workflow (its user metadata).
-    summary: str = field(default="", metadata=_OMIT_AT_DEFAULT)
-    details: str = field(default="", metadata=_OMIT_AT_DEFAULT)
-    priority: Priority | None = field(default=None, metadata=_OMIT_AT_DEFAULT)
-    search_attributes: tuple[SearchAttribute, ...] = field(default=(), metadata=_OMIT_AT_DEFAULT)
+    summary: str = field(default="", metadata=SINCE_V1)
+    details: str = field(default="", metadata=SINCE_V1)
+    priority: Priority | None = field(default=None, metadata=SINCE_V1)
+    search_attributes: tuple[SearchAttribute, ...] = field(default=(), metadata=SINCE_V1)
 
     @property
     def args(self) -> list[Any]:
@@ -167,6 +168,12 @@ class DesiredSchedule:
     note: str = ""
     # The schedule's own search attributes (for filtering schedules), not its workflows'.
     search_attributes: tuple[SearchAttribute, ...] = ()
+    # How many runs the schedule may start (Temporal's limited_actions/remaining_actions);
+    # None: no limit. The server counts down, so it is compared with the file, not the count.
+    max_runs: int | None = None
+    # One run at once when the schedule is created: an instruction to the create, not a
+    # state Temporal holds, so it takes no part in equality, the fingerprint or drift.
+    trigger_immediately: bool = field(default=False, compare=False)
     fingerprint: str = ""
 
     @property
@@ -191,16 +198,29 @@ def workflow_id_for(project: str, workflow_id: str) -> str:
     return f"{project}-{workflow_id}"
 
 
-_COMPARED_FIELDS: dict[type, tuple[str, ...]] = {}
+_COMPARED_FIELDS: dict[type, tuple[tuple[str, bool, Any], ...]] = {}
 
 
-def _compared_fields(cls: type) -> tuple[str, ...]:
-    """The fields that take part in equality (and so in the fingerprint), once per class."""
+def _compared_fields(cls: type) -> tuple[tuple[str, bool, Any], ...]:
+    """The fields that take part in equality (and so in the fingerprint), once per class:
+    name, whether it is left out at its default (SINCE_V1), and that default."""
     names = _COMPARED_FIELDS.get(cls)
     if names is None:
-        names = tuple(item.name for item in dataclasses.fields(cls) if item.compare)
+        names = tuple(
+            (item.name, bool(item.metadata.get("omit_default")), item.default)
+            for item in dataclasses.fields(cls)
+            if item.compare
+        )
         _COMPARED_FIELDS[cls] = names
     return names
+
+
+def _plain_fields(value: Any) -> dict[str, Any]:
+    return {
+        name: _plain(getattr(value, name))
+        for name, omit_default, default in _compared_fields(type(value))
+        if not (omit_default and getattr(value, name) == default)
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -220,29 +240,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_plain(item) for item in value]
     if hasattr(value, "__dataclass_fields__"):
-        return {
-            name: _plain(getattr(value, name))
-            for name in _compared_fields(type(value))
-            if not _omitted(value, name)
-        }
+        return _plain_fields(value)
     return value
-
-
-_OMITTED_AT_DEFAULT: dict[type, dict[str, Any]] = {}
-
-
-def _omitted(value: Any, name: str) -> bool:
-    """A field marked `_OMIT_AT_DEFAULT` that holds its default."""
-    cls = type(value)
-    defaults = _OMITTED_AT_DEFAULT.get(cls)
-    if defaults is None:
-        defaults = {
-            item.name: item.default
-            for item in dataclasses.fields(cls)
-            if item.metadata.get("omit_at_default")
-        }
-        _OMITTED_AT_DEFAULT[cls] = defaults
-    return name in defaults and getattr(value, name) == defaults[name]
 
 
 def _plain_action(action: Action) -> dict[str, Any]:
@@ -260,7 +259,7 @@ def _plain_action(action: Action) -> dict[str, Any]:
 @functools.lru_cache(maxsize=4096)
 def _plain_calendar(calendar: Calendar) -> dict[str, Any]:
     """Calendars repeat across a tree and are the bulk of a spec; the result is only read."""
-    return {name: _plain(getattr(calendar, name)) for name in _compared_fields(Calendar)}
+    return _plain_fields(calendar)
 
 
 def fingerprint_of(schedule: DesiredSchedule) -> str:
@@ -276,6 +275,9 @@ def fingerprint_of(schedule: DesiredSchedule) -> str:
     }
     if schedule.search_attributes:  # absent before this field existed: keeps old fingerprints
         payload["search_attributes"] = _plain(schedule.search_attributes)
+    if schedule.max_runs is not None:
+        # Only when set: the fingerprints of files without a limit stay as they were.
+        payload["max_runs"] = schedule.max_runs
     digest = hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
     return f"{FINGERPRINT_VERSION}:{digest[:24]}"
 

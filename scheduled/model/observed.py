@@ -44,6 +44,9 @@ class WriteRecord:
     # The schedule search attributes this write set: a later write removes those the file no
     # longer names, and leaves alone those someone else set.
     search_attribute_names: tuple[str, ...] = ()
+    # The file's `max_runs` when this was written: the list does not show the server's count,
+    # and an update replaces it, so this tells whether the count must be carried over.
+    max_runs: int | None = None
 
 
 def record_for(schedule: DesiredSchedule, revision: Revision) -> WriteRecord:
@@ -55,6 +58,7 @@ def record_for(schedule: DesiredSchedule, revision: Revision) -> WriteRecord:
         revision=revision.name,
         commit_time=revision.commit_time,
         search_attribute_names=tuple(attribute.name for attribute in schedule.search_attributes),
+        max_runs=schedule.max_runs,
     )
 
 
@@ -74,9 +78,12 @@ class Detail:
     action: Action
     # How many argument payloads each started workflow gets (a file sends `args`, `input` or none).
     argument_count: int = 1
+    # The runs the server still lets the schedule start (it counts down from `max_runs`);
+    # None: no limit.
+    remaining_runs: int | None = None
     # What the schedule holds beyond these values, and so beyond what a workflow file can say
-    # (exclusion calendars, a schedule memo, a limit on runs, workflow headers, ...), each in
-    # a few words; empty for what scheduled writes. `export` refuses a schedule with any, and
+    # (old-form exclusion calendars, a schedule memo, workflow headers, ...), each in a few
+    # words; empty for what scheduled writes. `export` refuses a schedule with any, and
     # `adopt` lists them as lost, since it re-creates the schedule from its file.
     unsupported: tuple[str, ...] = ()
 

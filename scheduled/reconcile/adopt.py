@@ -5,8 +5,8 @@ supported on workflow-backed schedules"), so adoption deletes and creates again 
 What that loses, checked on a dev server: the recent-action history and the action counters;
 the runs it started are not touched, but one still going is no longer seen by the new
 schedule's overlap policy (so `skip` can start a second run beside it); whatever the schedule
-holds beyond its file (`Detail.unsupported`: search attributes, a schedule memo, exclusions,
-...). Its pause and note become the file's.
+holds beyond its file (`Detail.unsupported`: search attributes, a schedule memo, old-form
+exclusions, ...). Its pause and note become the file's.
 
 `adopt` takes over one schedule by its workflow id; `plan_adoption` and `adopt_planned` take
 over every unmarked schedule whose id matches a file, in one pass, with a plan to show first.
@@ -101,6 +101,9 @@ def _write(schedule: DesiredSchedule, project: str, revision: Revision) -> Sched
         note=schedule.note,
         record=record_for(schedule, revision),
         search_attributes=schedule.search_attributes,  # created anew: the file's alone
+        # Created again from the file: a `max_runs` starts at its full count, and
+        # `trigger_immediately` (a take-over is no new schedule) starts nothing.
+        remaining_runs=schedule.max_runs,
     )
 
 

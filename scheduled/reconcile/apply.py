@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -353,11 +353,30 @@ class _Writer:
             except ScheduleExistsError:
                 return await self._create_found_existing(operation, call)
         try:
+            if operation.carry_remaining:
+                write = await self._with_server_count(operation, write, call)
             await call(lambda: gateway.update(write))
         except ScheduleNotFoundError:
-            await call(lambda: gateway.create(write))
+            assert operation.desired is not None
+            fresh = replace(write, remaining_runs=operation.desired.max_runs)
+            await call(lambda: gateway.create(fresh))
             return Outcome.CREATED, "was gone (deleted meanwhile); created again"
         return Outcome.UPDATED, reason
+
+    async def _with_server_count(
+        self,
+        operation: Operation,
+        write: ScheduleWrite,
+        call: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]],
+    ) -> ScheduleWrite:
+        """The write with the run count the server holds now: the update replaces the state
+        whole, and the list the plan saw does not carry the count. A run may start between the
+        two calls and be counted again; that is one run at most, and only when an update
+        races a firing."""
+        gateway = self.gateway
+        current = await call(lambda: gateway.describe(operation.schedule_id))
+        held = current.detail.remaining_runs if current.detail is not None else None
+        return replace(write, remaining_runs=held if held is not None else write.remaining_runs)
 
     async def _create_found_existing(
         self, operation: Operation, call: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
@@ -394,4 +413,10 @@ def write_for(operation: Operation, context: PassContext) -> ScheduleWrite:
         note=operation.note,
         record=record_for(schedule, context.revision),
         search_attributes=search_attributes_to_write(schedule, operation.observed),
+        remaining_runs=operation.remaining_runs,
+        # A manual run starts even on a paused schedule: a file that is not `enabled` starts
+        # nothing, so its create starts nothing either.
+        trigger_immediately=operation.kind is Kind.CREATE
+        and schedule.trigger_immediately
+        and not operation.paused,
     )

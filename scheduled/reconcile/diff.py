@@ -36,6 +36,22 @@ def spec_in_words(spec: Spec) -> str:
     return "; ".join(parts) or "(never)"
 
 
+def when_in_words(spec: Spec) -> str:
+    """spec_in_words, and the exclusions when there are any."""
+    words = spec_in_words(spec)
+    return f"{words}; skip {skip_in_words(spec)}" if spec.skip else words
+
+
+def skip_in_words(spec: Spec) -> str:
+    """The exclusions as the file says them (the calendars of one range share its text)."""
+    words: list[str] = []
+    for calendar in spec.skip:
+        text = calendar.comment or describe(calendar)
+        if not words or words[-1] != text:
+            words.append(text)
+    return "; ".join(words) or "(none)"
+
+
 def with_changes(plan: Plan) -> Plan:
     """The plan with each update's field changes filled in, from what it was planned against
     (a list entry, or a describe when the caller fetched the detail)."""
@@ -85,6 +101,7 @@ def field_changes(
             "; ".join(c.comment for c in before_spec.calendars),
             "; ".join(c.comment for c in after_spec.calendars),
         )
+    compare("skip", skip_in_words(before_spec), skip_in_words(after_spec))
     compare("timezone", before_spec.timezone, after_spec.timezone)
     compare("jitter", before_spec.jitter, after_spec.jitter)
     compare("start_at", before_spec.start_at, after_spec.start_at)
@@ -92,6 +109,7 @@ def field_changes(
     compare("workflow", observed.workflow_type, schedule.action.workflow_type)
     compare("paused", observed.paused, paused)
     compare("note", observed.note, note)
+    compare("max_runs", held_max_runs(observed), schedule.max_runs, _show_max_runs)
     ours = scheduled_attribute_names(schedule, observed)
     compare(
         "search_attributes",
@@ -168,6 +186,20 @@ def _show_priority(priority: Priority | None) -> str:
         f"fairness_weight={priority.fairness_weight:g}" if priority.fairness_weight else "",
     ]
     return " ".join(part for part in parts if part)
+
+
+def held_max_runs(observed: ObservedSchedule) -> int | None:
+    """The run limit Temporal holds, as the file would say it: the written `max_runs` from
+    the write record (the list does not show the count), unless a describe shows otherwise:
+    no limit at all, or a limit scheduled did not write (then the runs it has left)."""
+    detail, recorded = observed.detail, observed.record.max_runs if observed.record else None
+    if detail is not None and (detail.remaining_runs is None or recorded is None):
+        return detail.remaining_runs
+    return recorded
+
+
+def _show_max_runs(value: int | None) -> str:
+    return "(no limit)" if value is None else str(value)
 
 
 def _show_retry(policy: RetryPolicy | None) -> str:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from scheduled.errors import ScheduledError
-from scheduled.model.desired import DesiredSchedule, SearchAttribute
+from scheduled.model.desired import DesiredSchedule, OverlapPolicy, SearchAttribute
 from scheduled.model.observed import ObservedSchedule, WriteRecord
 
 
@@ -27,6 +28,10 @@ class ScheduleWrite:
     # The schedule's own search attributes after the write, which Temporal keeps apart from
     # the schedule; None: none at create, and left as they are at update.
     search_attributes: tuple[SearchAttribute, ...] | None = None
+    # The runs the server may still start (None: no limit): the file's `max_runs` when it is
+    # new or changed, else the count the server holds, carried over (an update replaces it).
+    remaining_runs: int | None = None
+    trigger_immediately: bool = False  # create only: start one run at once
 
 
 class GatewayError(ScheduledError):
@@ -55,7 +60,7 @@ class ScheduleNotFoundError(GatewayError):
 
 
 class ScheduleGateway(Protocol):
-    """Everything the reconciler needs from Temporal, and nothing more: five calls whose errors
+    """Everything the reconciler needs from Temporal, and nothing more: a few calls whose errors
     arrive as the kinds above. The port exists so the planner and apply never see the SDK, and
     so tests drive every failure through an in-memory fake instead of monkeypatching."""
 
@@ -97,4 +102,21 @@ class ScheduleGateway(Protocol):
 
     async def delete(self, schedule_id: str) -> None:
         """ScheduleNotFoundError when it is gone already."""
+        ...
+
+    async def trigger(self, schedule_id: str, *, overlap: OverlapPolicy | None = None) -> None:
+        """Start one run now (`scheduled trigger`); `overlap` None: the schedule's own policy.
+        ScheduleNotFoundError when there is no such schedule."""
+        ...
+
+    async def backfill(
+        self,
+        schedule_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        overlap: OverlapPolicy | None = None,
+    ) -> None:
+        """Start the runs the schedule would have started from start to end, both included
+        (`scheduled backfill`). ScheduleNotFoundError when there is no such schedule."""
         ...

@@ -97,10 +97,13 @@ class ListAll:
     the spec, workflow type, pause and note, but not the action or the policies, so drift there
     (an SDK or CLI update of the input, a timeout, the overlap policy) is only found this way.
     With `run_status`, a last run the list calls running is looked up (one call each): list
-    results keep a run's status from when it started until the schedule fires again."""
+    results keep a run's status from when it started until the schedule fires again.
+    With `runs_left`, each managed schedule whose write record says it has a `max_runs` is
+    described too (one call each): the list does not carry the count of runs left."""
 
     verify: bool = False
     run_status: bool = False
+    runs_left: bool = False
     concurrency: int = 10
     rate_limit: float | None = None  # calls per second for the describes (None: unbounded)
 
@@ -125,6 +128,12 @@ class ListAll:
         to_describe = recently_written(journal or {}, time.time())
         if verify:
             to_describe |= {item.schedule_id for item in listed if item.owner == project}
+        if self.runs_left:
+            to_describe |= {
+                item.schedule_id
+                for item in listed
+                if item.owner == project and item.record is not None and item.record.max_runs
+            }
         if to_describe:
             described = await describe_many(
                 gateway, to_describe, concurrency=self.concurrency, rate_limit=self.rate_limit

@@ -9,6 +9,9 @@ Rules, each forced by how Temporal behaves (see ../shared/TEMPORAL_NOTES.md):
   (a hand edit in the UI shows up there and is restored).
 * Touch only schedules whose ownership memo names this project: an id prefix is not ownership.
 * An operator's pause (or unpause) stands until the file changes `enabled`.
+* The server counts `max_runs` down: the count is never compared, only whether there is a
+  limit, and an update for another reason carries the server's count over (the update would
+  reset it); only a change of `max_runs` in the file restarts it.
 * A file that exists but is invalid keeps its schedule exactly as it is; so does one that still
   exists but is no longer read as a workflow file (left out by the include/exclude globs, or
   YAML without an `id`): only a file that is really gone deletes its schedule.
@@ -55,6 +58,14 @@ HELD_VANISHED = (
     "its file still exists but has no schedule block: deleted if it stays so for one more "
     "quiet period"
 )
+# A file moved between folders while a pass walks the tree can be in neither folder's listing
+# (os.scandir lists one folder at a time: the target before the move, the source after), and a
+# checkout may delete before it writes: a file that is gone is looked for once more as well.
+HELD_GONE = (
+    "its file is gone: deleted if it is still gone after one more quiet period (a move or a "
+    "checkout may be half done)"
+)
+HELD_FOR_A_SECOND_LOOK = frozenset({(HELD_VANISHED,), (HELD_GONE,)})
 # A glob edit that leaves files out, or a file that lost its `id`, says nothing about whether
 # the schedule is still wanted; deleting on it would be a mass deletion by configuration.
 EXCLUDED = (
@@ -92,6 +103,10 @@ class Operation:
     observed: ObservedSchedule | None = None
     paused: bool = False  # the pause state to write (create/update)
     note: str = ""  # the note to write (create/update)
+    remaining_runs: int | None = None  # the run limit to write (create/update); None: none
+    # Write the count the server holds instead (read by apply just before the update): the
+    # file's limit is unchanged, and the list, which the plan saw, does not show the count.
+    carry_remaining: bool = False
     reasons: tuple[str, ...] = ()
     changes: tuple[FieldChange, ...] = ()
 
@@ -143,8 +158,9 @@ class PlanOptions:
     allow_mass_delete: bool = False
     max_delete_fraction: float = 0.5
     recently_deleted: int = 0  # by earlier passes of this window (the daemon's resync interval)
-    # The daemon's rule for a file that still exists but lost its `schedule:` block: delete only
-    # once the same content was seen again after one more quiet period (`confirmed_vanished`).
+    # The daemon's rule for a file that lost its `schedule:` block or is gone: delete only once
+    # the same content (or the same absence) is seen again a quiet period later
+    # (`confirmed_vanished`).
     hold_vanished_blocks: bool = False
     confirmed_vanished: frozenset[str] = frozenset()
 
@@ -312,6 +328,7 @@ def plan_schedule(
             kind=Kind.CREATE,
             paused=schedule.paused,
             note=schedule.note,
+            remaining_runs=schedule.max_runs,
             reasons=("new in the tree",),
         )
     if observed.owner != context.project:
@@ -324,11 +341,30 @@ def plan_schedule(
             ),
         )
     paused, note, kept_by_operator = _pause_and_note(schedule, observed, context)
+    remaining, carry = runs_to_write(schedule, observed)
+    runs = partial(base, paused=paused, note=note, remaining_runs=remaining, carry_remaining=carry)
     reasons = _update_reasons(schedule, observed, paused=paused, note=note)
     if not reasons:
         kept = (_kept_pause(observed),) if kept_by_operator and paused else ()
-        return base(kind=Kind.UNCHANGED, paused=paused, note=note, reasons=kept)
-    return base(kind=Kind.UPDATE, paused=paused, note=note, reasons=tuple(reasons))
+        return runs(kind=Kind.UNCHANGED, reasons=kept)
+    return runs(kind=Kind.UPDATE, reasons=tuple(reasons))
+
+
+def runs_to_write(schedule: DesiredSchedule, observed: ObservedSchedule) -> tuple[int | None, bool]:
+    """The run limit an update writes, and whether apply must read the server's count first.
+
+    Temporal's update replaces the state whole, so the count the server has counted down to
+    must be sent back, or every edit (a cron change) would restart it. A `max_runs` that is
+    new or changed in the file restarts the count at the new value."""
+    wanted = schedule.max_runs
+    record = observed.record
+    if wanted is None or record is None or record.max_runs != wanted:
+        return wanted, False
+    detail = observed.detail
+    if detail is None:
+        return wanted, True
+    # A limit removed outside scheduled is restored at the file's value.
+    return (detail.remaining_runs if detail.remaining_runs is not None else wanted), False
 
 
 def _kept_pause(observed: ObservedSchedule) -> str:
@@ -416,6 +452,8 @@ def detail_drift(schedule: DesiredSchedule, detail: Detail) -> list[str]:
             effective_catchup_window(detail.policies.catchup_window),
         ),
         ("pause_on_failure", schedule.policies.pause_on_failure, detail.policies.pause_on_failure),
+        # Whether there is a limit, never the count: the server counts it down.
+        ("max_runs", schedule.max_runs is not None, detail.remaining_runs is not None),
     ]
     for name in ("execution_timeout", "run_timeout", "task_timeout"):
         # Temporal reads an unset timeout back as zero.
@@ -453,12 +491,9 @@ def _plan_orphan(
         return base(kind=Kind.SKIP, reasons=(NOT_A_WORKFLOW,))
     if not options.prune:
         return base(kind=Kind.SKIP, reasons=("its file is gone, but pruning is off",))
-    if (
-        options.hold_vanished_blocks
-        and source in desired.present_sources
-        and source not in options.confirmed_vanished
-    ):
-        return base(kind=Kind.SKIP, reasons=(HELD_VANISHED,))
+    if options.hold_vanished_blocks and source not in options.confirmed_vanished:
+        held = HELD_VANISHED if source in desired.present_sources else HELD_GONE
+        return base(kind=Kind.SKIP, reasons=(held,))
     return base(kind=Kind.DELETE, reasons=("its file is gone or has no schedule",))
 
 
@@ -508,6 +543,8 @@ def spec_matches(desired: Spec, observed: Spec) -> bool:
         and desired.jitter == observed.jitter
         and desired.start_at == observed.start_at
         and desired.end_at == observed.end_at
+        # The write record is the first exclude calendar, so a list shows 9 of the file's.
+        and desired.skip[: LIST_CALENDAR_LIMIT - 1] == observed.skip[: LIST_CALENDAR_LIMIT - 1]
     )
 
 
@@ -554,5 +591,6 @@ __all__ = [
     "make_plan",
     "plan_schedule",
     "revisions_to_order",
+    "runs_to_write",
     "spec_matches",
 ]

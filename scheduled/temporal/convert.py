@@ -37,7 +37,6 @@ from scheduled.model.observed import Detail, ObservedSchedule, RecentRun
 from scheduled.model.server_defaults import stored_fairness_weight
 from scheduled.reconcile.gateway import ScheduleWrite
 from scheduled.temporal.marker import (
-    COMMENT_PREFIX,
     MEMO_KEY,
     is_record_calendar,
     journal_note,
@@ -89,7 +88,10 @@ def sdk_schedule(write: ScheduleWrite) -> tc.Schedule:
                 tc.ScheduleIntervalSpec(every=interval.every, offset=interval.offset or None)
                 for interval in spec.intervals
             ],
-            skip=[sdk_calendar(record_calendar(write.record))],
+            # The record first: list results cut the exclude calendars to their first 10
+            # (checked against a real server), and the record must survive that cut.
+            skip=[sdk_calendar(record_calendar(write.record))]
+            + [sdk_calendar(calendar) for calendar in spec.skip],
             start_at=spec.start_at,
             end_at=spec.end_at,
             jitter=spec.jitter or None,
@@ -100,7 +102,12 @@ def sdk_schedule(write: ScheduleWrite) -> tc.Schedule:
             catchup_window=policies.catchup_window or server_defaults.CATCHUP_WINDOW,
             pause_on_failure=policies.pause_on_failure,
         ),
-        state=tc.ScheduleState(paused=write.paused, note=write.note or None),
+        state=tc.ScheduleState(
+            paused=write.paused,
+            note=write.note or None,
+            limited_actions=write.remaining_runs is not None,
+            remaining_actions=write.remaining_runs or 0,
+        ),
     )
 
 
@@ -257,9 +264,14 @@ def observed_schedule(
 ) -> ObservedSchedule:
     """What a list entry or a describe shows, without the record calendar in the spec."""
     record = None
-    for skip in spec.skip:
-        if skip.comment and (parsed := parse_record(skip.comment)) is not None:
+    for excluded in spec.skip:
+        if excluded.comment and (parsed := parse_record(excluded.comment)) is not None:
             record = parsed
+    exclusions = tuple(
+        calendar
+        for calendar in map(calendar_from_sdk, spec.skip)
+        if not is_record_calendar(calendar)
+    )
     calendars = tuple(
         calendar
         for calendar in map(calendar_from_sdk, spec.calendars)
@@ -278,6 +290,7 @@ def observed_schedule(
             jitter=spec.jitter or timedelta(0),
             start_at=spec.start_at,
             end_at=spec.end_at,
+            skip=exclusions,
         ),
         workflow_type=workflow_type,
         paused=paused,
@@ -306,6 +319,11 @@ def recent_run(result: temporalio.api.schedule.v1.ScheduleActionResult) -> Recen
     )
 
 
+def sdk_overlap(overlap: OverlapPolicy | None) -> tc.ScheduleOverlapPolicy | None:
+    """The overlap policy of a trigger or backfill; None: the schedule's own."""
+    return _OVERLAP[overlap] if overlap is not None else None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DecodedAction:
     """What decoding the payloads of a described action gives, as the model holds it."""
@@ -328,6 +346,9 @@ def detail_from_sdk(
     return Detail(
         argument_count=len(raw.schedule.action.start_workflow.input.payloads) if raw else 1,
         unsupported=unsupported_parts(raw) if raw else (),
+        # A schedule that used up its runs stays limited with 0 remaining (checked on a dev
+        # server); manual triggers and backfills start runs without counting down.
+        remaining_runs=schedule.state.remaining_actions if schedule.state.limited_actions else None,
         policies=Policies(
             overlap=_OVERLAP_BACK.get(schedule.policy.overlap, OverlapPolicy.SKIP),
             catchup_window=schedule.policy.catchup_window,
@@ -374,21 +395,18 @@ def unsupported_parts(
     memo another team's codec wrote is still named) and a field the SDK does not expose is
     not missed."""
     schedule = described.schedule
-    spec, state, workflow = schedule.spec, schedule.state, schedule.action.start_workflow
+    spec, workflow = schedule.spec, schedule.action.start_workflow
     parts: list[str] = []
-    exclusions = len(spec.exclude_calendar) + sum(
-        1
-        for calendar in spec.exclude_structured_calendar
-        if not calendar.comment.startswith(COMMENT_PREFIX)  # our write record is no exclusion
-    )
-    if exclusions:
-        parts.append(f"{exclusions} exclusion calendar(s) (times it must not fire)")
+    # Structured exclude calendars are a file's `skip`; only the older string form is not.
+    if spec.exclude_calendar:
+        parts.append(
+            f"{len(spec.exclude_calendar)} exclusion calendar(s) in Temporal's older "
+            "CalendarSpec form"
+        )
     if spec.calendar:
         parts.append(f"{len(spec.calendar)} calendar(s) in Temporal's older CalendarSpec form")
     if spec.timezone_data:
         parts.append("its own time zone data (timezone_data)")
-    if state.limited_actions:
-        parts.append(f"a limit on its runs ({state.remaining_actions} remaining)")
     if schedule.policies.keep_original_workflow_id:
         parts.append("the keep_original_workflow_id policy")
     if workflow.header.fields:

@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import temporalio.api.workflowservice.v1 as workflowservice
@@ -18,7 +18,7 @@ import temporalio.client as tc
 import temporalio.service
 from temporalio.converter import encode_search_attributes
 
-from scheduled.model.desired import AttributeType, DesiredSchedule, SearchAttribute
+from scheduled.model.desired import AttributeType, DesiredSchedule, OverlapPolicy, SearchAttribute
 from scheduled.model.observed import ObservedSchedule
 from scheduled.reconcile.gateway import (
     GatewayError,
@@ -34,6 +34,7 @@ from scheduled.temporal.convert import (
     detail_from_sdk,
     observed_schedule,
     sdk_journal_schedule,
+    sdk_overlap,
     sdk_schedule,
     sdk_search_attributes,
     search_attributes_from_sdk,
@@ -181,6 +182,9 @@ class TemporalGateway:
                 sdk_schedule(write),
                 memo=ownership_memo(write.project),
                 search_attributes=sdk_search_attributes(write.search_attributes or ()),
+                # Part of the create request itself: one run at once, and none if the create
+                # fails; a manual run does not count down `max_runs` (checked on a dev server).
+                trigger_immediately=write.trigger_immediately,
             )
         except tc.ScheduleAlreadyRunningError as error:
             raise ScheduleExistsError(
@@ -258,6 +262,32 @@ class TemporalGateway:
     async def delete(self, schedule_id: str) -> None:
         try:
             await self._client.get_schedule_handle(schedule_id).delete()
+        except temporalio.service.RPCError as error:
+            raise translate_rpc_error(error, schedule_id) from error
+
+    # -- runs on request -----------------------------------------------------------------
+
+    async def trigger(self, schedule_id: str, *, overlap: OverlapPolicy | None = None) -> None:
+        try:
+            await self._client.get_schedule_handle(schedule_id).trigger(
+                overlap=sdk_overlap(overlap)
+            )
+        except temporalio.service.RPCError as error:
+            raise translate_rpc_error(error, schedule_id) from error
+
+    async def backfill(
+        self,
+        schedule_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        overlap: OverlapPolicy | None = None,
+    ) -> None:
+        # The server accepts a range whose end is before its start, and does nothing with it
+        # (checked on a dev server): the command refuses that before it gets here.
+        backfill = tc.ScheduleBackfill(start_at=start, end_at=end, overlap=sdk_overlap(overlap))
+        try:
+            await self._client.get_schedule_handle(schedule_id).backfill(backfill)
         except temporalio.service.RPCError as error:
             raise translate_rpc_error(error, schedule_id) from error
 

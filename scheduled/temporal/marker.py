@@ -6,11 +6,13 @@ needs no call per schedule:
 * Ownership lives in the schedule-level memo, `{"scheduled": {"project": ..., "managed_by":
   "scheduled"}}`. Temporal accepts a schedule memo only at create ("memo updates are not
   supported on workflow-backed schedules"), which suits a fact that never changes.
-* The record of the last write (fingerprint, source file, the file's `enabled`, revision) lives
-  in the comment of one extra *exclude* calendar that matches only the year 2000. Temporal
-  returns cron text nowhere and replaces spec, action, policies and state whole on update, so the
-  record must be part of the spec; the note would not do, since pausing in the UI or CLI
-  overwrites the note with the pause reason.
+* The record of the last write (fingerprint, source file, the file's `enabled` and `max_runs`,
+  revision, the names of the schedule search attributes it set) lives in the comment of one
+  extra *exclude* calendar that matches only the year 2000, sent first, before the file's own
+  exclusions (`skip`): list results keep only the first 10.
+  Temporal returns cron text nowhere and replaces spec, action, policies and state whole on
+  update, so the record must be part of the spec; the note would not do, since pausing in the UI
+  or CLI overwrites the note with the pause reason.
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ def record_calendar(record: WriteRecord) -> Calendar:
     }
     if record.search_attribute_names:  # absent when none: older records read the same
         payload["sa"] = list(record.search_attribute_names)
+    if record.max_runs is not None:  # only when set: records without a limit stay as they were
+        payload["max"] = record.max_runs
     return Calendar(
         second=(Range(0, 0, 1),),
         minute=(Range(0, 0, 1),),
@@ -118,6 +122,7 @@ def parse_record(comment: str) -> WriteRecord | None:
             revision=str(payload.get("rev", "")),
             commit_time=int(payload.get("gen", 0)),
             search_attribute_names=tuple(str(name) for name in payload.get("sa", ())),
+            max_runs=int(payload["max"]) if payload.get("max") is not None else None,
         )
     except (ValueError, KeyError, TypeError):
         return None
