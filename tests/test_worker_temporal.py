@@ -1,6 +1,6 @@
 """What a started workflow sees, from a real temporalio worker: the file's arguments (several,
 one scalar, or none for a workflow that takes none), its workflow id base, its search
-attributes and memo.
+attributes and memo; and, over a backfill, no run on a day the file skips.
 
 The tree is applied by scheduled, each schedule is triggered with the SDK, and each workflow
 reports what it got as its result. The test imports temporalio directly: the worker is the
@@ -164,3 +164,56 @@ def test_the_workflow_sees_its_typed_search_attributes(seen: dict[str, Any]) -> 
 def test_the_workflow_sees_the_files_memo(seen: dict[str, Any]) -> None:
     assert seen["several"]["memo"] == {"owner": "team-a", "cost": 3}
     assert seen["one"]["memo"] == {}
+
+
+def test_a_worker_runs_no_workflow_on_a_skipped_day_of_a_backfill(
+    temporal_server: DevServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """09:00 in Berlin is 08:00 UTC in November; 2026-11-03 is skipped there. The runs the
+    worker completes carry their nominal fire time in their workflow id."""
+    project = f"worker-{uuid.uuid4().hex[:8]}"
+    queue = f"{project}-queue"
+    completed: list[str] = []
+
+    async def body(env: Env) -> None:
+        env.write(
+            "holiday",
+            workflow="SeesNone",
+            task_queue=queue,
+            cron="0 9 * * *",
+            timezone="Europe/Berlin",
+            skip=["2026-11-03"],
+            overlap_policy="allow_all",
+        )
+        assert set(outcomes(await env.apply()).values()) == {Outcome.CREATED}
+        query = f'WorkflowId STARTS_WITH "{project}-holiday-" AND ExecutionStatus = "Completed"'
+        async with Worker(
+            env.client,
+            task_queue=queue,
+            workflows=[SeesNone],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ):
+            await env.handle("holiday").backfill(
+                tc.ScheduleBackfill(
+                    start_at=datetime(2026, 11, 1, tzinfo=UTC),
+                    end_at=datetime(2026, 11, 6, tzinfo=UTC),
+                    overlap=tc.ScheduleOverlapPolicy.ALLOW_ALL,
+                )
+            )
+            ids: list[str] = []
+            with anyio.fail_after(30):
+                while True:  # the scheduler starts them; visibility lags behind their completion
+                    actions = (await env.describe("holiday")).info.num_actions
+                    ids = [run.id async for run in env.client.list_workflows(query)]
+                    if actions >= 4 and len(ids) >= actions:
+                        break
+                    await anyio.sleep(0.1)
+            for workflow_id in ids:
+                seen = await env.client.get_workflow_handle(workflow_id).result()
+                completed.append(seen["workflow_id"].removeprefix(f"{project}-holiday-"))
+            await anyio.sleep(0.5)  # a fifth run, had the skip not held, has started by now
+            assert (await env.describe("holiday")).info.num_actions == 4
+
+    run_env(temporal_server.address, project, tmp_path_factory.mktemp("holiday"), body)
+
+    assert sorted(completed) == [f"2026-11-0{day}T08:00:00Z" for day in (1, 2, 4, 5)]
