@@ -269,9 +269,9 @@ def project_name(settings: Settings, root: Path) -> str:
 
 
 def load_options(settings: Settings, root: Path) -> LoadOptions:
+    """How the tree at root is read under these settings."""
     from scheduled.format.loader import LoadOptions
 
-    """How the tree at root is read under these settings."""
     return LoadOptions(
         project=project_name(settings, root),
         default_workflow=settings.default_workflow,

@@ -888,6 +888,32 @@ def test_run_dev_starts_a_dev_server_and_stops_it_on_exit(
     assert "Temporal dev server stopped" in [entry["message"] for entry in daemon.logs()]
 
 
+def test_run_dev_registers_the_search_attributes_the_tree_uses(
+    tmp_path: Path, launch: Launch, project_name: str
+) -> None:
+    root = make_tree(tmp_path / "tree")
+    write_workflow(
+        root,
+        "tagged.yaml",
+        "id: tagged\nworkflow: Job\ntask_queue: jobs\nschedule:\n  cron: '0 9 * * *'\n  search_attributes: {DevTeam: ops}\n"
+        "  workflow_search_attributes: {DevTier: 2, DevNotes: {type: text, value: a b}}\n",
+    )
+    daemon = launch(root, "--dev", "--state-dir", str(tmp_path / "state"), address=None)
+    daemon.wait_ready(timeout=120)
+    [up] = [entry for entry in daemon.logs() if entry["message"] == "Temporal dev server is up"]
+    assert up["search_attributes"] == "DevNotes=Text,DevTeam=Keyword,DevTier=Int"
+    probe = TemporalProbe(up["address"])
+    try:
+        described = probe.describe(sid(project_name, "tagged"))
+        assert described is not None
+        assert [
+            pair.value for pair in described.typed_search_attributes if pair.key.name == "DevTeam"
+        ] == ["ops"]
+    finally:
+        probe.close()
+    assert daemon.stop() == 0
+
+
 def test_run_dev_stopped_while_the_dev_server_starts_leaves_nothing_behind(
     tmp_path: Path, launch: Launch
 ) -> None:
