@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from file_loading import schedule_of
 from test_plan import PROJECT, desired, observed
 
 from scheduled.daemon.overview import Overview, Snapshot, overview, shape_of
@@ -108,6 +110,13 @@ def test_a_schedule_not_in_temporal_yet_is_listed_out_of_sync() -> None:
     assert line.sync == "not in Temporal as this project's: see the last passes"
     ended = desired("ended", end_at=NOW - timedelta(days=1))
     assert page(snapshot((ended, None))).schedules[0].sync == "not created: end_at is in the past"
+
+
+def test_a_schedule_not_in_temporal_yet_says_its_exclusions_too(tmp_path: Path) -> None:
+    text = "id: new\nworkflow: W\ntask_queue: q\nschedule:\n  cron: '0 9 * * *'\n"
+    new = schedule_of(tmp_path, text + "  skip: [2026-12-25]\n")
+    (line,) = page(snapshot((new, None))).schedules
+    assert line.when.endswith("; skip 2026-12-25")
 
 
 def test_an_operator_pause_is_shown_and_the_paused_schedule_left_out_of_the_week() -> None:

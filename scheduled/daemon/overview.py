@@ -17,7 +17,7 @@ from typing import Any
 from scheduled.daemon.week_view import WeekView, week_view
 from scheduled.model.desired import DesiredSchedule, Spec, schedule_id_prefix
 from scheduled.model.observed import ObservedSchedule
-from scheduled.reconcile.diff import spec_in_words
+from scheduled.reconcile.diff import when_in_words
 from scheduled.reconcile.plan import Kind, PassContext, plan_schedule
 from scheduled.report import schedule_row, upcoming, when_text
 
@@ -178,7 +178,7 @@ def schedule_lines(
                 if ended
                 else "not in Temporal as this project's: see the last passes",
                 workflow=schedule.action.workflow_type,
-                when=spec_in_words(schedule.spec),
+                when=when_in_words(schedule.spec),
                 timezone=schedule.spec.timezone,
                 paused="by file" if schedule.paused else "no",
                 note=schedule.note,
