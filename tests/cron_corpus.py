@@ -122,6 +122,7 @@ ACCEPTED: list[str] = [
 # (string, a fragment of scheduled's error message)
 REJECTED: list[tuple[str, str]] = [
     ("", "empty"),
+    ("*/100000000000000000000 * * * *", "is too large"),  # past int32 (and Go's int64)
     ("   ", "empty"),
     ("0 9 * *", "expected 5, 6 or 7 fields, found 4"),
     ("0 9 * * * * * *", "expected 5, 6 or 7 fields, found 8"),

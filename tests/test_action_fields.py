@@ -178,6 +178,26 @@ def test_priority_is_held_as_temporal_gives_it_back(tmp_path: Path) -> None:
     assert action.priority == Priority(priority_key=2, fairness_key="tenant-a", fairness_weight=0.1)
 
 
+def test_a_priority_key_written_as_2_0_is_the_whole_number_the_sdk_takes(tmp_path: Path) -> None:
+    text = workflow_yaml("a", every="1h", priority={"priority_key": 2.0})
+    key = schedule_of(tmp_path, text).action.priority.priority_key  # type: ignore[union-attr]
+    assert (key, type(key)) == (2, int)
+
+
+def test_a_fairness_weight_that_is_no_finite_number_is_an_error_at_its_place(
+    tmp_path: Path,
+) -> None:
+    text = workflow_yaml("a", every="1h") + "  priority: {fairness_weight: .nan}\n"
+    result = load_text(tmp_path, text)
+    (error,) = [diagnostic for diagnostic in result.diagnostics if diagnostic.is_error]
+    assert (error.code, error.path, error.line) == (
+        "schema.not-finite",
+        "schedule.priority.fairness_weight",
+        6,
+    )
+    assert "write a finite number" in error.message
+
+
 def test_an_empty_priority_is_no_priority(tmp_path: Path) -> None:
     assert (
         schedule_of(tmp_path, workflow_yaml("a", every="1h", priority={})).action.priority is None

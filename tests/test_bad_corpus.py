@@ -171,7 +171,7 @@ EXPECTED: dict[str, Expected] = {
         "schedule.retry", 8, 23, "`retry.maximum_interval` is shorter than `retry.initial_interval`"
     ),
     "semantic-retry-coefficient-infinite.yaml": Expected(
-        "schedule.retry", 7, 26, "must be a finite number"
+        "schema.not-finite", 7, 26, "no number Temporal can hold; write a finite number"
     ),
     "semantic-every-fraction.yaml": Expected(
         "schedule.interval-fraction",

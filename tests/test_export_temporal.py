@@ -372,3 +372,44 @@ def test_usage_errors_exit_64_and_an_unreachable_server_1(cli: Cli, tmp_path: Pa
     down = cli("export", str(tmp_path / "out"), "--address", "127.0.0.1:1")
     assert down.exit_code == 1 and "cannot connect to Temporal" in down.stderr
     assert "no file was written" in down.stderr
+
+
+def test_adopting_keeps_the_search_attributes_set_by_hand_beside_the_files(cli: Cli) -> None:
+    """Adopting re-creates the schedule: every attribute must be sent again, the file's and
+    the ones someone else set that the file does not name (apply keeps those too)."""
+    team = temporalio.common.SearchAttributeKey.for_keyword("ScheduledTeam")
+    tier = temporalio.common.SearchAttributeKey.for_int("ScheduledTier")
+    found: dict[str, object] = {}
+
+    async def made_by_hand(env: Env) -> None:
+        await env.client.create_schedule(
+            env.schedule_id("job"),
+            tc.Schedule(
+                action=tc.ScheduleActionStartWorkflow("Job", id="job", task_queue="jobs"),
+                spec=tc.ScheduleSpec(cron_expressions=["0 9 * * *"]),
+            ),
+            search_attributes=temporalio.common.TypedSearchAttributes(
+                [
+                    temporalio.common.SearchAttributePair(team, "ops"),
+                    temporalio.common.SearchAttributePair(tier, 7),
+                ]
+            ),
+        )
+        await env.wait_listed(lambda listed: env.schedule_id("job") in listed)
+
+    cli.env(made_by_hand)
+    cli.write("job", cron="0 9 * * *", search_attributes={"ScheduledTeam": "payments"})
+    adopted = cli("adopt", "--all", str(cli.root), "--yes")
+    assert adopted.exit_code == 0, adopted.output
+
+    async def check(env: Env) -> None:
+        with anyio.fail_after(10):  # Temporal applies search attributes a moment after a write
+            while True:
+                attributes = (await env.describe("job")).typed_search_attributes
+                found.update({pair.key.name: pair.value for pair in attributes})
+                if found.get("ScheduledTeam") == "payments":
+                    return
+                await anyio.sleep(0.1)
+
+    cli.env(check)
+    assert (found["ScheduledTeam"], found.get("ScheduledTier")) == ("payments", 7)

@@ -38,12 +38,15 @@ from trees import workflow_yaml
 
 from scheduled.devserver import DevServer
 from scheduled.format.globs import FileSelection
+from scheduled.model.calendar import Range
 from scheduled.model.desired import schedule_id_prefix
+from scheduled.model.observed import Revision, record_for
 from scheduled.reconcile.apply import Outcome, write_for
 from scheduled.reconcile.diff import field_changes
 from scheduled.reconcile.gateway import (
     PermanentGatewayError,
     ScheduleNotFoundError,
+    ScheduleWrite,
 )
 from scheduled.reconcile.phases import PassResult
 from scheduled.reconcile.plan import FieldChange, Kind, Operation, PassContext
@@ -1343,6 +1346,36 @@ def test_a_backfill_over_a_skipped_day_starts_no_run_on_it_and_one_on_each_other
         assert [workflow_id.removeprefix(prefix) for workflow_id in started] == [
             f"2026-11-0{day}T08:00:00Z" for day in (1, 2, 4, 5)
         ]
+
+    run_env(temporal_address, project_name, tmp_path, body)
+
+
+@pytest.mark.temporal
+def test_gateway_refuses_a_value_the_sdk_cannot_send_as_that_schedules_failure(
+    temporal_address: str, project_name: str, tmp_path: Path
+) -> None:
+    """A value past what Temporal's protobuf holds (a 2**40 step: ranges are int32) raises in
+    the SDK before any RPC; it must fail that one schedule with its file named, not the pass."""
+
+    async def body(env: Env) -> None:
+        env.write("job", cron=CRON)
+        schedule = env.load().desired["job"]
+        (calendar,) = schedule.spec.calendars
+        too_big = dataclasses.replace(calendar, minute=(Range(0, 59, 2**40),))
+        schedule = dataclasses.replace(
+            schedule, spec=dataclasses.replace(schedule.spec, calendars=(too_big,))
+        )
+        write = ScheduleWrite(
+            project=env.project,
+            schedule=schedule,
+            paused=False,
+            note="",
+            record=record_for(schedule, Revision()),
+        )
+        with pytest.raises(PermanentGatewayError, match=r"job\.yaml: Temporal's SDK cannot send"):
+            await env.gateway.create(write)
+        with pytest.raises(PermanentGatewayError, match=r"job\.yaml: Temporal's SDK cannot send"):
+            await env.gateway.update(write)
 
     run_env(temporal_address, project_name, tmp_path, body)
 

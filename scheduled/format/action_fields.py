@@ -9,7 +9,6 @@ only what happens to the runs it starts (Temporal keeps them apart from the spec
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -119,8 +118,10 @@ def _priority(value: Any) -> Priority | None:
     if not isinstance(value, dict):
         return None
     weight = value.get("fairness_weight")
+    key = value.get("priority_key")
     priority = Priority(
-        priority_key=value.get("priority_key"),
+        # YAML's 2.0 is an integer to JSON Schema, and the SDK refuses a float key.
+        priority_key=int(key) if isinstance(key, int | float) else None,
         fairness_key=value.get("fairness_key", ""),
         fairness_weight=stored_fairness_weight(float(weight)) if weight is not None else None,
     )
@@ -180,13 +181,7 @@ def _retry(value: Any, errors: ErrorSink) -> RetryPolicy | None:
             "Temporal rejects that",
             path=(*path, "maximum_interval"),
         )
-    coefficient = value.get("backoff_coefficient")
-    if isinstance(coefficient, float) and not math.isfinite(coefficient):
-        errors.error(
-            "schedule.retry",
-            "`retry.backoff_coefficient` must be a finite number",
-            path=(*path, "backoff_coefficient"),
-        )
+    coefficient = value.get("backoff_coefficient")  # a finite number: the schema gate said so
     return RetryPolicy(
         maximum_attempts=value.get("maximum_attempts"),
         initial_interval=initial,

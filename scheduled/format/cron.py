@@ -69,6 +69,7 @@ _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "satu
 
 # strconv.Atoi: optional sign, ASCII digits only.
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+_INT32_MAX = 2**31 - 1
 _QUARTZ_DOM = re.compile(r"(?i)[0-9]*L(-[0-9]*)?|[0-9]+W|LW")
 _QUARTZ_DOW = re.compile(r"(?i)[0-9a-z]+L")
 # Go's time.ParseDuration units, plus Temporal's "d" (always 24 hours), in nanoseconds.
@@ -302,6 +303,12 @@ def _parse_part(part: str, column: int, spec: _Field) -> list[Range]:
         if step < 1:
             raise CronError(
                 f"step {step} in the {spec.label} field must be at least 1", column=step_column
+            )
+        if step > _INT32_MAX:  # Temporal's calendar ranges hold 32-bit numbers
+            raise CronError(
+                f"step {step_text} in the {spec.label} field is too large; write one no larger "
+                f"than the field's range (e.g. */15)",
+                column=step_column,
             )
         has_step = True
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -275,7 +276,7 @@ class SchemaProblem:
 
 def check_document(data: Any) -> list[SchemaProblem]:
     """Every schema problem of a document, as readable sentences."""
-    misses = _schedule_near_misses(data)
+    misses = _schedule_near_misses(data) + _not_finite(data)
     fast = _fast_check()
     if fast is not None and fast(data):
         return misses  # valid: jsonschema would find nothing either, and costs ten times more
@@ -283,6 +284,41 @@ def check_document(data: Any) -> list[SchemaProblem]:
     problems += misses
     problems.sort(key=lambda problem: (format_path(problem.path), problem.message))
     return problems
+
+
+_JSON_VALUES = frozenset({"input", "args", "memo"})
+
+
+def _not_finite(data: Any) -> list[SchemaProblem]:
+    """`.nan` and `.inf` in the schedule block: JSON Schema's bounds let them through (every
+    comparison with NaN is false), JSON cannot carry them, and NaN never equals itself, so a
+    schedule holding one would read back as changed on every resync."""
+    block = data.get("schedule") if isinstance(data, dict) else None
+    found: list[SchemaProblem] = []
+
+    def walk(value: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append(
+                SchemaProblem(
+                    path,
+                    f"{_name(path)} is {value!r}, which is no number Temporal can hold; write a "
+                    "finite number",
+                    "schema.not-finite",
+                    False,
+                )
+            )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, (*path, index))
+
+    if isinstance(block, dict):
+        for key, value in block.items():
+            if key not in _JSON_VALUES:  # checked as JSON where they are read
+                walk(value, ("schedule", key))
+    return found
 
 
 def _schedule_near_misses(data: Any) -> list[SchemaProblem]:

@@ -57,6 +57,16 @@ def read_search_attributes(
 
 
 def _attribute(name: str, written: Any, path: DocPath, errors: ErrorSink) -> SearchAttribute | None:
+    if written == [] or (isinstance(written, dict) and written.get("value") == []):
+        # Temporal stores no empty list: the schedule would read back without the attribute
+        # and be rewritten on every resync (checked on a dev server).
+        errors.error(
+            "schedule.search-attribute",
+            f"search attribute `{name}` is an empty list, which Temporal does not store; remove "
+            "the attribute to leave it unset",
+            path=path,
+        )
+        return None
     if isinstance(written, dict):
         return _stated(name, written, path, errors)
     kind = _inferred(written)
@@ -142,8 +152,13 @@ def _value(kind: AttributeType, value: Any) -> SearchAttributeValue | None:
         fits = isinstance(value, int) and not isinstance(value, bool)
         return value if fits and -_INT64 <= value < _INT64 else None
     if kind is AttributeType.DOUBLE:
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        return float(value) if number and math.isfinite(value) else None
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return None
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number past any double
+            return None
+        return number if math.isfinite(number) else None
     if kind is AttributeType.KEYWORD_LIST:
         ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
         return tuple(value) if ok else None
@@ -158,7 +173,12 @@ def _datetime(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    if parsed.tzinfo is None:
+        return None
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first UTC datetime
+        return None
 
 
 def _kind_of(value: Any) -> str:

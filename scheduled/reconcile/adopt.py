@@ -88,19 +88,27 @@ async def adopt(
         raise AdoptError(
             f"{schedule_id} belongs to project {current.owner!r}; refusing to take it over"
         )
-    await _recreate(gateway, _write(schedule, project, revision or Revision()))
+    await _recreate(gateway, _write(schedule, current, project, revision or Revision()))
     journal_error = await journal_writes(gateway, project, [schedule_id])
     return Adopted(schedule_id=schedule_id, source=schedule.source, journal_error=journal_error)
 
 
-def _write(schedule: DesiredSchedule, project: str, revision: Revision) -> ScheduleWrite:
+def _write(
+    schedule: DesiredSchedule, current: ObservedSchedule, project: str, revision: Revision
+) -> ScheduleWrite:
+    # Created anew, so every attribute is sent: the file's, and those set by hand or by other
+    # tools that the file does not name (apply keeps them too); Temporal's own are not ours.
+    named = {attribute.name for attribute in schedule.search_attributes}
+    kept = tuple(item for item in current.search_attributes if item.name not in named)
     return ScheduleWrite(
         project=project,
         schedule=schedule,
         paused=schedule.paused,
         note=schedule.note,
         record=record_for(schedule, revision),
-        search_attributes=schedule.search_attributes,  # created anew: the file's alone
+        search_attributes=tuple(
+            sorted(schedule.search_attributes + kept, key=lambda attribute: attribute.name)
+        ),
         # Created again from the file: a `max_runs` starts at its full count, and
         # `trigger_immediately` (a take-over is no new schedule) starts nothing.
         remaining_runs=schedule.max_runs,
@@ -311,7 +319,10 @@ async def adopt_planned(
                 return
             try:
                 with anyio.CancelScope(shield=True):
-                    await _recreate(gateway, _write(schedule, plan.project, revision or Revision()))
+                    write = _write(
+                        schedule, candidate.current, plan.project, revision or Revision()
+                    )
+                    await _recreate(gateway, write)
             except AdoptError as error:
                 results.append(
                     AdoptionResult(

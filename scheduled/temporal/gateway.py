@@ -6,9 +6,10 @@ reconciler decides on kinds (transient, permanent, exists, not found), never on 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -176,6 +177,10 @@ class TemporalGateway:
     # -- writes --------------------------------------------------------------------------
 
     async def create(self, write: ScheduleWrite) -> None:
+        with _refused_by_the_sdk(write):
+            await self._create(write)
+
+    async def _create(self, write: ScheduleWrite) -> None:
         try:
             await self._client.create_schedule(
                 write.schedule.schedule_id,
@@ -195,9 +200,10 @@ class TemporalGateway:
 
     async def update(self, write: ScheduleWrite) -> None:
         try:
-            await self._replace(
-                write.schedule.schedule_id, sdk_schedule(write), write.search_attributes
-            )
+            with _refused_by_the_sdk(write):
+                await self._replace(
+                    write.schedule.schedule_id, sdk_schedule(write), write.search_attributes
+                )
         except PermanentGatewayError as error:
             cause = error.__cause__
             if isinstance(cause, temporalio.service.RPCError):
@@ -305,6 +311,25 @@ async def read_schedule_memo(read: Callable[[], Awaitable[Mapping[str, Any]]]) -
 # (INVALID_ARGUMENT, checked on a dev server, Server 1.32).
 _NO_ATTRIBUTE = re.compile(r"no mapping defined for search attribute (?P<name>\S+)")
 _BAD_VALUE = re.compile(r"invalid value for search attribute (?P<name>\S+) of type (?P<type>\w+)")
+
+
+@contextlib.contextmanager
+def _refused_by_the_sdk(write: ScheduleWrite) -> Iterator[None]:
+    """A value the file format let through but the SDK or protobuf refuses while building the
+    request (an int32 overflow, a type it checks itself) fails this one schedule with the file
+    named, as the server's INVALID_ARGUMENT would: never the whole pass."""
+    try:
+        yield
+    except (TypeError, ValueError, OverflowError) as error:
+        schedule = write.schedule
+        where = f"{schedule.source}: " if schedule.source else ""
+        raise PermanentGatewayError(
+            f"{where}Temporal's SDK cannot send this schedule ({type(error).__name__}: {error}); "
+            "a value in the file is out of what Temporal takes: fix it; the schedule is left "
+            "as it is",
+            schedule_id=schedule.schedule_id,
+            status="INVALID_ARGUMENT",
+        ) from error
 
 
 def translate_write_error(error: temporalio.service.RPCError, write: ScheduleWrite) -> GatewayError:
