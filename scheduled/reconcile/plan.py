@@ -361,10 +361,12 @@ def runs_to_write(schedule: DesiredSchedule, observed: ObservedSchedule) -> tupl
     if wanted is None or record is None or record.max_runs != wanted:
         return wanted, False
     detail = observed.detail
-    if detail is None:
-        return wanted, True
-    # A limit removed outside scheduled is restored at the file's value.
-    return (detail.remaining_runs if detail.remaining_runs is not None else wanted), False
+    if detail is not None and detail.remaining_runs is None:
+        return wanted, False  # a limit removed outside scheduled is restored at the file's value
+    # Read again just before the update even when the plan described the schedule: a pass of
+    # many schedules can take long enough for a busy one to fire several times meanwhile.
+    held = detail.remaining_runs if detail is not None else None
+    return (held if held is not None else wanted), True
 
 
 def _kept_pause(observed: ObservedSchedule) -> str:
