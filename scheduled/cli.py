@@ -798,6 +798,9 @@ def backfill_command(
     from scheduled.reconcile import runs
 
     first, last = _timestamp("--from", start), _timestamp("--to", end)
+    if (first.tzinfo is None) == (last.tzinfo is None) and first >= last:
+        # Both in one zone (both with offsets, or both the schedule's): no server needed to say.
+        _fail(f"--from ({start}) must be before --to ({end})", kind="usage", code=ExitCode.USAGE)
 
     async def start_runs(gateway: ScheduleGateway, target: Target) -> dict[str, Any]:
         window = runs.backfill_range(first, last, target.timezone)

@@ -12,6 +12,8 @@ import pytest
 from reconcile_helpers import Env
 from test_cli_temporal import CRON, Cli, assert_matches, contract
 
+from scheduled.devserver import free_port
+
 pytestmark = pytest.mark.temporal
 
 
@@ -174,3 +176,16 @@ def test_list_and_get_show_the_runs_left(cli: Cli) -> None:
     (schedule,) = document["schedules"]
     assert (schedule["max_runs"], schedule["runs_left"]) == (4, 4)
     assert "at 09:00; 4 of 4 runs left" in cli("list", str(cli.root)).output
+
+
+def test_a_reversed_range_in_one_zone_is_refused_before_any_server_is_asked(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli.write("job", cron=CRON)
+    closed = f"127.0.0.1:{free_port()}"  # nothing listens: a connection would fail with 1
+    for first, last in (("2026-01-02", "2026-01-01"), ("2026-01-01T10:00Z", "2026-01-01T09:00Z")):
+        done = cli(
+            "backfill", "job", str(cli.root), "--from", first, "--to", last, "--address", closed
+        )
+        assert done.exit_code == 64, done.output
+        assert "must be before --to" in done.stderr
